@@ -1,0 +1,5 @@
+"""``python -m localvpc`` is the ``localvpc`` command."""
+
+from localvpc.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Reserved for the analysis layer (later issues)."""

@@ -1,0 +1,1 @@
+"""Reserved for the api layer (later issues)."""

@@ -1,0 +1,1017 @@
+"""The trace walker: follows one packet hop by hop through a compiled network.
+
+Hops follow Batfish's node model: a packet leaving a subnet goes subnet -> VPC (the VPC
+router) -> next subnet or gateway. Every step records what decided it, and every drop says
+which rule, route or check caused it. A forward walk also records the sessions it opens
+(security group connection tracking, NAT translations, load balancer flows) so the reply
+can be walked back through them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+
+from localvpc.dataplane.compiled import (
+    KIND_ENDPOINT,
+    KIND_INSTANCE,
+    KIND_LB,
+    KIND_NAT,
+    LINK_LOCAL_SERVICES,
+    NAT64_PREFIX,
+    PRIVATE_SPACE,
+    RESERVED_V4,
+    RESERVED_V6,
+    Device,
+    ForwardingPlane,
+)
+from localvpc.dataplane.filters import nacl_allows, sg_allows
+from localvpc.dataplane.flow import Disposition, Flow, Hop, Trace
+from localvpc.dataplane.routes import RouteChoice
+from localvpc.model.base import IPAddress
+from localvpc.model.errors import TraceInputError
+from localvpc.model.transit import TransitGatewayAttachment
+from localvpc.model.vpc import TargetType
+
+INTERNET = "internet"
+AWS_SERVICES = "aws-services"
+BACKBONE = "aws-backbone"
+INTERNET_SOURCE = ipaddress.ip_address("240.254.254.1")
+MAX_HOPS = 128
+NAT_PROTOCOLS = (1, 6, 17, 58)
+
+FlowKey = tuple[int, IPAddress, IPAddress, int | None, int | None]
+
+
+def flow_key(flow: Flow) -> FlowKey:
+    if flow.has_ports:
+        return (flow.protocol, flow.src_ip, flow.dst_ip, flow.src_port, flow.dst_port)
+    return (flow.protocol, flow.src_ip, flow.dst_ip, None, None)
+
+
+def reply_key(flow: Flow) -> FlowKey:
+    return flow_key(flow.reversed())
+
+
+@dataclass(slots=True)
+class Sessions:
+    """State a forward flow leaves behind, consulted by its reply (CT-1, NG-5)."""
+
+    tracked: set[tuple[str, FlowKey]] = field(default_factory=set)
+    # NAT (gateway or masquerading instance): reply key as seen at the translator -> original
+    # (source address, source port) to restore as the reply's destination.
+    nat: dict[tuple[str, FlowKey], tuple[IPAddress, int | None]] = field(default_factory=dict)
+    # NLB: reply key as sent by the target -> (LB ENI id, LB address, listener port).
+    lb: dict[FlowKey, tuple[str, IPAddress, int | None]] = field(default_factory=dict)
+
+
+class Stop(Exception):
+    """Internal: the walk ended with a disposition."""
+
+    def __init__(self, disposition: Disposition) -> None:
+        super().__init__(disposition.value)
+        self.disposition = disposition
+
+
+@dataclass(slots=True)
+class Start:
+    """Where a flow begins: a kind and the id of the node."""
+
+    kind: str  # eni | subnet | vpc | internet | vgw | aws-services | vpce | igw | tgw
+    node: str
+    device: Device | None = None
+
+
+class Walk:
+    """One packet's journey. Methods append hops and raise ``Stop`` when the packet's fate
+    is decided."""
+
+    def __init__(self, fp: ForwardingPlane, flow: Flow, record: Sessions | None,
+                 replay: Sessions | None) -> None:
+        self.fp = fp
+        self.flow = flow
+        self.hops: list[Hop] = []
+        self.record = record
+        self.replay = replay
+        self.steer: IPAddress | None = None
+        self.seen: set[tuple[str, FlowKey, IPAddress | None]] = set()
+        self.paths = 1  # equal-cost paths the packet could take (e.g. VPN tunnels)
+
+    # ------------------------------------------------------------------ plumbing
+    def hop(self, node: str, type_: str, action: str, detail: str = "") -> None:
+        key = (node + "|" + type_ + "|" + action, flow_key(self.flow), self.steer)
+        if key in self.seen or len(self.hops) >= MAX_HOPS:
+            self.hops.append(Hop(node, type_, "loop", "forwarding loop: packet returned to "
+                                 f"{node} unchanged"))
+            raise Stop(Disposition.LOOP)
+        self.seen.add(key)
+        self.hops.append(Hop(node, type_, action, detail))
+
+    def note(self, detail: str) -> None:
+        """Add to the current hop's explanation."""
+        last = self.hops[-1]
+        last.detail = f"{last.detail}; {detail}" if last.detail else detail
+
+    def end(self, disposition: Disposition, action: str, detail: str) -> Stop:
+        last = self.hops[-1]
+        last.action = action
+        self.note(detail)
+        return Stop(disposition)
+
+    @property
+    def dst(self) -> IPAddress:
+        """The address routing decisions use (a reply may be steered back to its LB)."""
+        return self.steer if self.steer is not None else self.flow.dst_ip
+
+    def track(self, device: Device) -> None:
+        if self.record is not None:
+            self.record.tracked.add((device.eni.id, reply_key(self.flow)))
+
+    def tracked(self, device: Device) -> bool:
+        return self.replay is not None and (device.eni.id, flow_key(self.flow)) in \
+            self.replay.tracked
+
+    def check_sg(self, device: Device, egress: bool) -> None:
+        if self.tracked(device):
+            self.note("security group: reply of a tracked connection")
+            return
+        ok, why = sg_allows(device.groups, self.flow, egress, self.fp.is_member)
+        if not ok:
+            raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
+                           "denied", why)
+        self.note(why)
+        self.track(device)
+
+    def check_nacl(self, subnet_id: str, egress: bool) -> None:
+        acl = self.fp.nacls.get(subnet_id)
+        if acl is None:
+            return
+        ok, why = nacl_allows(acl, self.flow, egress)
+        if not ok:
+            raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
+                           "denied", why)
+        self.note(why)
+
+    # ------------------------------------------------------------------ exempt services
+    def aws_provided(self, vpc_id: str) -> str | None:
+        """EX-1..EX-7: addresses the hypervisor answers, unfiltered and unrouted."""
+        dst = self.flow.dst_ip
+        name = LINK_LOCAL_SERVICES.get(dst)
+        if name is not None:
+            return name
+        view = self.fp.vpcs.get(vpc_id)
+        if view is not None and view.dns_ip == dst:
+            return "Amazon DNS (Route 53 Resolver) at the VPC base + 2"
+        return None
+
+    # ------------------------------------------------------------------ devices
+    def originate(self, device: Device, check_source: bool = True) -> None:
+        """A packet sent by the device of this ENI."""
+        self.hop(device.node, device.kind, "originated", f"from {device.eni.id}")
+        if check_source and self.flow.src_ip not in device.eni.addresses() \
+                and device.source_dest_check and self.replay is None:
+            raise self.end(Disposition.DENIED_OUT, "denied",
+                           f"source {self.flow.src_ip} is not an address of {device.eni.id} "
+                           "and its source/destination check is enabled")
+        self.send_from(device)
+
+    def send_from(self, device: Device) -> None:
+        """The device puts the packet on the wire: SG egress, then L2 or the subnet router."""
+        if device.kind == KIND_INSTANCE or device.groups:
+            self.check_sg(device, egress=True)
+        service = self.aws_provided(device.vpc_id)
+        if service is not None:
+            raise self.end(Disposition.ACCEPTED, "accepted",
+                           f"{service} answers; security groups and NACLs do not apply")
+        if self.flow.dst_ip in (RESERVED_V4 if self.flow.dst_ip.version == 4 else RESERVED_V6):
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"{self.flow.dst_ip} is in a reserved range that is never routed")
+        if self.replay is not None and self.steer is None:
+            steer = self.replay.lb.get(flow_key(self.flow))
+            if steer is not None:
+                self.steer = steer[1]
+                self.note(f"reply steered back to load balancer address {steer[1]}")
+        dst = self.dst
+        if dst in device.eni.addresses() and self.steer is None:
+            raise self.end(Disposition.ACCEPTED, "accepted", "destination is this interface")
+        subnet = self.fp.subnets.get(device.subnet_id)
+        if subnet is not None and any(dst in c for c in subnet.all_cidrs
+                                      if c.version == dst.version):
+            target = self.fp.owner(device.vpc_id, dst)
+            if target is None:
+                raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
+                               f"no interface in {subnet.id} owns {dst}")
+            if target.kind == KIND_LB:
+                self.hop(subnet.id, "subnet", "forwarded", "same subnet, to the load balancer")
+                self.arrive(target)
+                return
+            self.arrive(target)
+            return
+        self.leave_subnet(device.subnet_id)
+
+    def arrive(self, device: Device) -> None:
+        """The packet reaches the ENI that owns the destination (or steering) address."""
+        if device.kind == KIND_NAT:
+            self.at_nat(device)
+            return
+        if device.kind == KIND_LB:
+            self.at_lb(device)
+            return
+        self.hop(device.node, device.kind, "received", f"on {device.eni.id}")
+        if not device.running:
+            raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
+                           f"instance {device.owner_id} is not running")
+        if device.kind == KIND_INSTANCE or device.groups:
+            self.check_sg(device, egress=False)
+        # A masquerading instance un-NATs replies of the flows it translated.
+        if device.masquerade and self.replay is not None:
+            restore = self.replay.nat.get((device.eni.id, flow_key(self.flow)))
+            if restore is not None:
+                self.flow = replace(self.flow, dst_ip=restore[0], dst_port=restore[1])
+                self.note(f"NAT instance restores destination {restore[0]}")
+                self.hops[-1].action = "forwarded"
+                self.send_from(device)
+                return
+        if self.flow.dst_ip in device.eni.addresses():
+            if device.kind == KIND_ENDPOINT:
+                raise self.end(Disposition.ACCEPTED, "accepted",
+                               f"interface endpoint {device.node} receives it for its service")
+            raise self.end(Disposition.ACCEPTED, "accepted", "delivered")
+        if device.kind == KIND_INSTANCE and device.owner_id is not None and any(
+                self.flow.dst_ip in self.fp.devices[e].eni.addresses()
+                for e in self.fp.instance_enis.get(device.owner_id, [])):
+            raise self.end(Disposition.ACCEPTED, "accepted",
+                           "delivered to another interface of the same instance")
+        if device.source_dest_check:
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           f"{device.eni.id} has source/destination check enabled and is not "
+                           f"the destination {self.flow.dst_ip} (GW-10)")
+        self.note("source/destination check disabled: forwarding")
+        if device.masquerade:
+            primary = device.eni.primary_ip
+            if primary is not None and primary.version == self.flow.src_ip.version:
+                original = (self.flow.src_ip, self.flow.src_port)
+                self.flow = replace(self.flow, src_ip=primary)
+                if self.record is not None:
+                    self.record.nat[(device.eni.id, reply_key(self.flow))] = original
+                self.note(f"NAT instance masquerades source as {primary}")
+        self.hops[-1].action = "forwarded"
+        self.send_from(device)
+
+    # ------------------------------------------------------------------ subnet and VPC
+    def leave_subnet(self, subnet_id: str, nacl: bool = True) -> None:
+        subnet = self.fp.subnets.get(subnet_id)
+        if subnet is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"subnet {subnet_id} is unknown")
+        self.hop(subnet_id, "subnet", "forwarded")
+        if nacl:
+            self.check_nacl(subnet_id, egress=True)
+        table = self.fp.subnet_table.get(subnet_id)
+        if table is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"subnet {subnet_id} has no route table")
+        choice = table.lookup(self.dst)
+        if choice is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"no route for {self.dst} in {table.id}")
+        self.follow(choice, subnet.vpc_id, subnet.availability_zone, vpc_hop=True)
+
+    def follow(self, choice: RouteChoice, vpc_id: str, zone: str, vpc_hop: bool) -> None:
+        """Take the route a subnet (or an attachment or NAT subnet) lookup chose."""
+        route = choice.route
+        self.note(choice.describe())
+        if route.is_blackhole:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"route {choice.prefix} is a blackhole (its target "
+                           f"{route.target_id} is gone or unusable)")
+        kind = route.target_type
+        if kind == TargetType.TRANSIT_GATEWAY:
+            att = self.fp.tgw_vpc_attachment.get((route.target_id, vpc_id))
+            if att is None:
+                raise self.end(Disposition.NULL_ROUTED, "dropped",
+                               f"{vpc_id} has no attachment to {route.target_id}")
+            if zone not in self.fp.attachment_zones.get(att.id, set()):
+                raise self.end(Disposition.NULL_ROUTED, "dropped",
+                               f"attachment {att.id} has no subnet in zone {zone}, so "
+                               "traffic from this zone cannot reach the transit gateway")
+        if kind == TargetType.VPC_PEERING:
+            pcx = self.fp.network.peering_connections.get(route.target_id)
+            if pcx is None or pcx.status != "active":
+                status = pcx.status if pcx is not None else "missing"
+                raise self.end(Disposition.NULL_ROUTED, "dropped",
+                               f"peering connection {route.target_id} is {status}")
+        if vpc_hop:
+            self.hop(vpc_id, "vpc", "forwarded", "VPC router")
+        if kind == TargetType.LOCAL:
+            self.in_vpc(vpc_id)
+        elif kind == TargetType.INTERNET_GATEWAY:
+            self.igw_out(route.target_id, vpc_id)
+        elif kind == TargetType.NAT_GATEWAY:
+            self.to_nat(route.target_id)
+        elif kind in (TargetType.INSTANCE, TargetType.NETWORK_INTERFACE):
+            self.to_appliance(route.network_interface_id or route.target_id, vpc_id)
+        elif kind == TargetType.VPC_PEERING:
+            self.peering(route.target_id, vpc_id)
+        elif kind == TargetType.TRANSIT_GATEWAY:
+            att = self.fp.tgw_vpc_attachment[(route.target_id, vpc_id)]
+            self.enter_tgw(route.target_id, att, from_zone=zone)
+        elif kind == TargetType.VPN_GATEWAY:
+            self.vgw_out(route.target_id)
+        elif kind == TargetType.GATEWAY_ENDPOINT:
+            self.hop(route.target_id, "vpc-endpoint", "exited",
+                     "gateway endpoint to its AWS service")
+            raise Stop(Disposition.EXITS_NETWORK)
+        elif kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY:
+            self.eigw_out(route.target_id)
+        elif kind == TargetType.LOCAL_GATEWAY:
+            self.lgw_out(route.target_id)
+        elif kind == TargetType.CARRIER_GATEWAY:
+            self.hop(route.target_id, "carrier-gateway", "exited",
+                     "to the carrier network (Wavelength)")
+            raise Stop(Disposition.EXITS_NETWORK)
+        elif kind == TargetType.GWLB_ENDPOINT:
+            self.hop(route.target_id, "vpc-endpoint", "exited",
+                     "Gateway Load Balancer endpoint: handed to the appliance fleet, "
+                     "which is outside the model")
+            raise Stop(Disposition.EXITS_NETWORK)
+        elif kind == TargetType.CORE_NETWORK:
+            self.hop(route.target_id, "core-network", "exited", "to the Cloud WAN core network")
+            raise Stop(Disposition.EXITS_NETWORK)
+        else:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"route target {route.target_id} is not understood")
+
+    def in_vpc(self, vpc_id: str) -> None:
+        """Local delivery by the VPC router to the subnet that holds the destination."""
+        dst = self.dst
+        sid = self.fp.subnet_of(vpc_id, dst)
+        if sid is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"{dst} is inside the VPC's CIDR but in no subnet")
+        self.hop(sid, "subnet", "forwarded")
+        self.check_nacl(sid, egress=False)
+        target = self.fp.owner(vpc_id, dst)
+        if target is None:
+            raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
+                           f"no interface in {sid} owns {dst}")
+        self.arrive(target)
+
+    def to_appliance(self, eni_id: str, vpc_id: str) -> None:
+        """Route to an ENI or instance (NAT instance, firewall): the packet keeps its header."""
+        device = self.fp.devices.get(eni_id)
+        if device is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is not in the network")
+        if not device.eni.attached:
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is detached")
+        self.hop(device.subnet_id, "subnet", "forwarded", f"to appliance {device.node}")
+        self.check_nacl(device.subnet_id, egress=False)
+        self.arrive(device)
+
+    # ------------------------------------------------------------------ NAT gateway
+    def to_nat(self, nat_id: str) -> None:
+        nat = self.fp.network.nat_gateways.get(nat_id)
+        if nat is None or nat.state not in ("available", "pending"):
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"NAT gateway {nat_id} is {nat.state if nat else 'missing'}")
+        ip = nat.private_ip
+        device = self.fp.owner(nat.vpc_id, ip) if ip is not None else None
+        if device is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"NAT gateway {nat_id} has no address")
+        self.at_nat(device, routed=True)
+
+    def at_nat(self, device: Device, routed: bool = False) -> None:
+        nat = self.fp.network.nat_gateways.get(device.owner_id or "")
+        self.hop(device.node, "nat-gateway", "received")
+        if nat is None:
+            raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway is unknown")
+        if routed and device.subnet_id:
+            self.check_nacl(device.subnet_id, egress=False)
+        nat_ip = nat.private_ip
+        flow = self.flow
+        if self.replay is not None:
+            restore = self.replay.nat.get((device.eni.id, flow_key(flow)))
+            if restore is not None:
+                src = flow.src_ip
+                if restore[0].version == 6 and src.version == 4:
+                    src = ipaddress.ip_address(int(NAT64_PREFIX.network_address) + int(src))
+                self.flow = replace(flow, src_ip=src, dst_ip=restore[0], dst_port=restore[1])
+                self.hops[-1].action = "translated"
+                self.note(f"reply matches a NAT session: destination restored to {restore[0]}")
+                self.nat_inside_out(device)
+                return
+        if flow.dst_ip == nat_ip or not routed and flow.dst_ip in device.eni.addresses():
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           "NAT gateways accept no inbound-initiated connections (NG-5)")
+        if flow.protocol not in NAT_PROTOCOLS:
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           f"NAT gateways translate only TCP, UDP and ICMP, not protocol "
+                           f"{flow.protocol} (NG-4)")
+        subnet = self.fp.subnets.get(nat.subnet_id)
+        if subnet is not None and any(flow.src_ip in c for c in subnet.all_cidrs
+                                      if c.version == flow.src_ip.version):
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           "traffic from the NAT gateway's own subnet is not translated")
+        if nat_ip is None:
+            raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway has no address")
+        original = (flow.src_ip, flow.src_port)
+        if flow.dst_ip.version == 6:
+            if flow.dst_ip not in NAT64_PREFIX:
+                raise self.end(Disposition.DENIED_IN, "denied",
+                               "NAT gateways translate IPv6 only to 64:ff9b::/96 (NAT64)")
+            v4 = ipaddress.ip_address(int(flow.dst_ip) & 0xFFFFFFFF)
+            self.flow = replace(flow, src_ip=nat_ip, dst_ip=v4,
+                                src_port=1024 if flow.has_ports else None)
+            self.note(f"NAT64: {flow.src_ip} -> {flow.dst_ip} becomes {nat_ip} -> {v4}")
+        else:
+            self.flow = replace(flow, src_ip=nat_ip, src_port=1024 if flow.has_ports else None)
+            self.note(f"source NAT {flow.src_ip} -> {nat_ip}")
+        if self.record is not None:
+            self.record.nat[(device.eni.id, reply_key(self.flow))] = original
+        self.hops[-1].action = "translated"
+        self.leave_subnet(nat.subnet_id)
+
+    def nat_inside_out(self, device: Device) -> None:
+        """An un-NATed reply goes back to the VPC router (or along the NAT subnet's table)."""
+        vpc_id = device.vpc_id
+        view = self.fp.vpcs[vpc_id]
+        self.hop(vpc_id, "vpc", "forwarded", "VPC router")
+        if view.contains(self.dst):
+            self.in_vpc(vpc_id)
+            return
+        table = self.fp.subnet_table.get(device.subnet_id)
+        choice = table.lookup(self.dst) if table is not None else None
+        if choice is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"no route for {self.dst}")
+        subnet = self.fp.subnets[device.subnet_id]
+        self.follow(choice, vpc_id, subnet.availability_zone, vpc_hop=False)
+
+    # ------------------------------------------------------------------ load balancer
+    def at_lb(self, device: Device) -> None:
+        node = self.fp.lb_by_eni[device.eni.id]
+        lb = node.lb
+        self.hop(node.name, "load-balancer", "received", f"{lb.lb_type} load balancer "
+                 f"{lb.lb_name} in {node.zone.zone_name}")
+        self.steer = None
+        if self.replay is not None:
+            back = self.replay.lb.get(flow_key(self.flow))
+            if back is not None:
+                self.flow = replace(self.flow, src_ip=back[1], src_port=back[2])
+                self.hops[-1].action = "translated"
+                self.note(f"reply leaves from the load balancer address {back[1]}")
+                self.leave_subnet(device.subnet_id)
+                return
+        if device.groups:
+            self.check_sg(device, egress=False)
+        flow = self.flow
+        listener = next((li for li in lb.listeners if li.port == flow.dst_port
+                         and _listener_carries(li.protocol, flow.protocol)), None)
+        if listener is None:
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           f"no listener on {_proto_name(flow.protocol)} port {flow.dst_port}")
+        target = self._pick_target(node, listener.target_group_arns)
+        if target is None:
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           f"listener {listener.port} has no registered targets")
+        t_ip, t_port, preserve, label = target
+        lb_ip = next((ip for ip in device.eni.addresses() if ip.version == flow.dst_ip.version),
+                     flow.dst_ip)
+        new_src = flow.src_ip if preserve else lb_ip
+        self.flow = replace(flow, src_ip=new_src, dst_ip=t_ip, dst_port=t_port)
+        if self.record is not None:
+            self.record.lb[reply_key(self.flow)] = (device.eni.id, flow.dst_ip, flow.dst_port)
+        self.hops[-1].action = "translated"
+        self.note(f"listener {listener.protocol}:{listener.port} forwards to {label} "
+                  f"{t_ip}:{t_port}" + ("" if preserve else f", source becomes {lb_ip}"))
+        subnet = self.fp.subnets.get(device.subnet_id)
+        self.hop(device.subnet_id, "subnet", "forwarded")
+        if subnet is not None and any(t_ip in c for c in subnet.all_cidrs
+                                      if c.version == t_ip.version):
+            owner = self.fp.owner(device.vpc_id, t_ip)
+            if owner is None:
+                raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
+                               f"no interface owns target {t_ip}")
+            self.arrive(owner)
+            return
+        self.hops.pop()
+        self.seen.discard((device.subnet_id + "|subnet|forwarded", flow_key(self.flow),
+                           self.steer))
+        self.leave_subnet(device.subnet_id)
+
+    def _pick_target(self, node: object, tg_arns: list[str]
+                     ) -> tuple[IPAddress, int | None, bool, str] | None:
+        """First healthy target in listed order (all registered if none is healthy), limited
+        to the node's zone unless cross-zone load balancing is on."""
+        from localvpc.dataplane.compiled import LbNode
+
+        assert isinstance(node, LbNode)
+        candidates: list[tuple[IPAddress, int | None, bool, str, str | None, str]] = []
+        for arn in tg_arns:
+            tg = self.fp.network.target_groups.get(arn)
+            if tg is None:
+                continue
+            for t in tg.targets:
+                port = t.port if t.port is not None else tg.port
+                if tg.target_type == "instance":
+                    enis = self.fp.instance_enis.get(t.id, [])
+                    if not enis:
+                        continue
+                    dev = self.fp.devices[enis[0]]
+                    ip = dev.eni.primary_ip
+                    if ip is None:
+                        continue
+                    zone = self.fp.subnets[dev.subnet_id].availability_zone \
+                        if dev.subnet_id in self.fp.subnets else None
+                    candidates.append((ip, port, True, f"instance {t.id}", zone, t.health))
+                elif tg.target_type == "ip":
+                    try:
+                        ip = ipaddress.ip_address(t.id)
+                    except ValueError:
+                        continue
+                    sid = self.fp.subnet_of(tg.vpc_id, ip)
+                    zone = self.fp.subnets[sid].availability_zone if sid else t.availability_zone
+                    candidates.append((ip, port, False, "target", zone, t.health))
+        if not node.lb.cross_zone:
+            same = [c for c in candidates if c[4] == node.zone.zone_name]
+            candidates = same
+        healthy = [c for c in candidates if c[5] == "healthy"] or candidates
+        if not healthy:
+            return None
+        ip, port, preserve, label, _, _ = healthy[0]
+        return ip, port, preserve, label
+
+    # ------------------------------------------------------------------ internet
+    def igw_out(self, igw_id: str, vpc_id: str) -> None:
+        self.hop(igw_id, "internet-gateway", "forwarded")
+        src = self.flow.src_ip
+        if src.version == 4:
+            public = self.fp.private_to_public.get((vpc_id, src))
+            if public is None:
+                raise self.end(Disposition.DENIED_IN, "denied",
+                               f"source {src} has no public IPv4 address or Elastic IP, so "
+                               "the internet gateway drops it (IG-2)")
+            self.flow = replace(self.flow, src_ip=public)
+            self.hops[-1].action = "translated"
+            self.note(f"1:1 NAT of source {src} -> {public}")
+        elif self.fp.owner(vpc_id, src) is None:
+            raise self.end(Disposition.DENIED_IN, "denied",
+                           f"source {src} is not an IPv6 address of this VPC")
+        self.backbone()
+
+    def backbone(self) -> None:
+        """AWS's network between internet gateways, AWS services and the internet."""
+        dst = self.flow.dst_ip
+        self.hop(BACKBONE, "aws-backbone", "forwarded")
+        vgw = self.fp.vgw_outside_ips.get(dst)
+        if vgw is not None:
+            self.hop(vgw, "vpn-gateway", "accepted", f"{dst} is a VPN tunnel outside address")
+            raise Stop(Disposition.ACCEPTED)
+        owner = self.fp.public_ips.get(dst)
+        if owner is not None:
+            device = self.fp.devices[owner[0]]
+            igw = self.fp.igw_of_vpc.get(device.vpc_id)
+            if igw is None:
+                raise self.end(Disposition.NULL_ROUTED, "dropped",
+                               f"{dst} belongs to a VPC without an internet gateway")
+            self.igw_in(igw, device.vpc_id)
+            return
+        if dst.version == 6 and self._vpc_with_v6(dst) is not None:
+            vpc_id = self._vpc_with_v6(dst)
+            assert vpc_id is not None
+            igw = self.fp.igw_of_vpc.get(vpc_id)
+            if igw is not None:
+                self.igw_in(igw, vpc_id)
+                return
+        if self.fp.aws_service_prefixes.value_at(dst):
+            self.hop(AWS_SERVICES, "aws-services", "exited", "AWS public service address")
+            raise Stop(Disposition.EXITS_NETWORK)
+        if self.fp.aws_prefixes.value_at(dst) or any(dst in n for n in PRIVATE_SPACE
+                                                     if dst.version == 4):
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"{dst} is AWS address space that nothing in the network owns")
+        if self.hops[0].node == INTERNET:
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"no owner for {dst}")
+        self.hop(INTERNET, "internet", "exited")
+        raise Stop(Disposition.EXITS_NETWORK)
+
+    def _vpc_with_v6(self, dst: IPAddress) -> str | None:
+        for view in self.fp.vpcs.values():
+            if view.contains(dst):
+                return view.id
+        return None
+
+    def from_internet(self) -> None:
+        self.hop(INTERNET, "internet", "originated")
+        dst = self.flow.dst_ip
+        if dst.version == 4 and any(dst in n for n in PRIVATE_SPACE):
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"{dst} is private address space, not routed on the internet")
+        if (dst in self.fp.public_ips or dst in self.fp.vgw_outside_ips
+                or self.fp.aws_prefixes.value_at(dst)
+                or (dst.version == 6 and self._vpc_with_v6(dst) is not None)):
+            self.backbone()
+            return
+        raise self.end(Disposition.EXITS_NETWORK, "exited",
+                       f"{dst} is outside the modelled network")
+
+    def igw_in(self, igw_id: str, vpc_id: str) -> None:
+        self.hop(igw_id, "internet-gateway", "forwarded")
+        dst = self.flow.dst_ip
+        if dst.version == 4:
+            owner = self.fp.public_ips.get(dst)
+            if owner is None:
+                raise self.end(Disposition.NULL_ROUTED, "dropped", f"{dst} is not mapped")
+            self.flow = replace(self.flow, dst_ip=owner[1])
+            self.hops[-1].action = "translated"
+            self.note(f"1:1 NAT of destination {dst} -> {owner[1]}")
+        elif self.replay is None and vpc_id in self.fp.eigw_of_vpc and False:
+            pass
+        self.enter_from_gateway(igw_id, vpc_id)
+
+    def enter_from_gateway(self, gateway_id: str, vpc_id: str) -> None:
+        """Traffic entering the VPC through an IGW or VGW: its gateway route table, if any,
+        may send it to an appliance (ingress routing, GW-1..GW-6)."""
+        self.hop(vpc_id, "vpc", "forwarded", "VPC router")
+        table = self.fp.gateway_table.get(gateway_id)
+        if table is not None:
+            choice = table.lookup(self.dst)
+            if choice is not None and choice.route.target_type in (
+                    TargetType.NETWORK_INTERFACE, TargetType.INSTANCE):
+                self.note(f"ingress routing: {choice.describe()}")
+                self.to_appliance(choice.route.network_interface_id or choice.route.target_id,
+                                  vpc_id)
+                return
+            if choice is not None and choice.route.target_type == TargetType.GWLB_ENDPOINT:
+                if gateway_id.startswith("vgw-"):
+                    raise self.end(Disposition.NULL_ROUTED, "dropped",
+                                   "a VGW route table cannot send to a GWLB endpoint (GW-5)")
+                self.hop(choice.route.target_id, "vpc-endpoint", "exited",
+                         "ingress routing to a Gateway Load Balancer endpoint")
+                raise Stop(Disposition.EXITS_NETWORK)
+        if not self.fp.vpcs[vpc_id].contains(self.dst):
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"{self.dst} is not in the VPC; a gateway delivers only into it")
+        self.in_vpc(vpc_id)
+
+    def eigw_out(self, eigw_id: str) -> None:
+        self.hop(eigw_id, "egress-only-internet-gateway", "forwarded")
+        if self.flow.dst_ip.version != 6:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           "egress-only internet gateways carry IPv6 only (IG-5)")
+        self.hop(INTERNET, "internet", "exited")
+        raise Stop(Disposition.EXITS_NETWORK)
+
+    # ------------------------------------------------------------------ peering
+    def peering(self, pcx_id: str, vpc_id: str) -> None:
+        pcx = self.fp.network.peering_connections[pcx_id]
+        peer = pcx.peer_of(vpc_id)
+        if peer is None or peer not in self.fp.vpcs:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"{pcx_id} does not connect {vpc_id} to a VPC in the network")
+        self.hop(peer, "vpc", "forwarded", f"arrived over peering connection {pcx_id}")
+        if not self.fp.vpcs[peer].contains(self.dst):
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"{self.dst} is not in {peer}: peering is not transitive and does "
+                           "not give edge-to-edge routing (PX-5, PX-6)")
+        self.in_vpc(peer)
+
+    # ------------------------------------------------------------------ transit gateway
+    def enter_tgw(self, tgw_id: str, att: TransitGatewayAttachment,
+                  from_zone: str | None) -> None:
+        self.hop(tgw_id, "transit-gateway", "forwarded", f"from attachment {att.id}")
+        if from_zone is not None and att.resource_type == "vpc":
+            sub = next((s for s in att.subnet_ids if s in self.fp.subnets
+                        and self.fp.subnets[s].availability_zone == from_zone), None)
+            if sub is not None and self.hops[-3].node != sub:
+                self.check_nacl(sub, egress=False)
+        self.tgw_route(tgw_id, att.id)
+
+    def tgw_route(self, tgw_id: str, att_id: str) -> None:
+        table_id = self.fp.tgw_association.get((tgw_id, att_id))
+        if table_id is None or table_id not in self.fp.tgw_tables:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"attachment {att_id} is not associated with a route table of "
+                           f"{tgw_id}")
+        choice = self.fp.tgw_tables[table_id].lookup(self.dst)
+        if choice is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"no route for {self.dst} in {table_id}")
+        self.note(choice.describe())
+        route = choice.route
+        if route.state == "blackhole" or route.attachment_id is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"transit gateway route {choice.prefix} is a blackhole")
+        out = self.fp.network.transit_gateway_attachments.get(route.attachment_id)
+        if out is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"attachment {route.attachment_id} is gone")
+        if out.resource_type == "vpc":
+            self.tgw_into_vpc(out)
+        elif out.resource_type == "peering":
+            peer = out.peer_transit_gateway_id or (
+                out.resource_id if out.resource_id.startswith("tgw-") else None)
+            if peer == tgw_id or peer is None:
+                peer = next((t for (t, a) in self.fp.tgw_association
+                             if a == out.id and t != tgw_id), None)
+            if peer is None:
+                raise self.end(Disposition.EXITS_NETWORK, "exited",
+                               f"to the peer transit gateway of {out.id}, outside the network")
+            self.hop(peer, "transit-gateway", "forwarded", f"over peering attachment {out.id}")
+            self.tgw_route(peer, out.id)
+        elif out.resource_type == "vpn":
+            self.hop(out.resource_id, "vpn-connection", "exited",
+                     "Site-to-Site VPN to the customer network")
+            raise Stop(Disposition.EXITS_NETWORK)
+        else:
+            self.hop(out.resource_id, out.resource_type, "exited",
+                     f"to {out.resource_type} attachment {out.id}")
+            raise Stop(Disposition.EXITS_NETWORK)
+
+    def tgw_into_vpc(self, att: TransitGatewayAttachment) -> None:
+        vpc_id = att.resource_id
+        if vpc_id not in self.fp.vpcs:
+            raise self.end(Disposition.EXITS_NETWORK, "exited",
+                           f"to {vpc_id}, which is not in the snapshot")
+        self.hop(vpc_id, "vpc", "forwarded", f"from transit gateway attachment {att.id}")
+        dst_subnet = self.fp.subnet_of(vpc_id, self.dst)
+        dst_zone = self.fp.subnets[dst_subnet].availability_zone if dst_subnet else None
+        subs = [s for s in att.subnet_ids if s in self.fp.subnets]
+        sub = next((s for s in subs if self.fp.subnets[s].availability_zone == dst_zone),
+                   subs[0] if subs else None)
+        if sub is None:
+            self.in_vpc(vpc_id)
+            return
+        if sub != dst_subnet:
+            self.check_nacl(sub, egress=True)
+        table = self.fp.subnet_table.get(sub)
+        choice = table.lookup(self.dst) if table is not None else None
+        if choice is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"no route for {self.dst} in the attachment subnet {sub}'s table")
+        if choice.route.target_type == TargetType.LOCAL:
+            self.in_vpc(vpc_id)
+            return
+        self.follow(choice, vpc_id, self.fp.subnets[sub].availability_zone, vpc_hop=False)
+
+    # ------------------------------------------------------------------ VPN, LGW
+    def vgw_out(self, vgw_id: str) -> None:
+        """To the customer network over the VGW's VPN connections, by their static routes;
+        one path per tunnel that is up (ECMP)."""
+        self.hop(vgw_id, "vpn-gateway", "forwarded")
+        dst = self.flow.dst_ip
+        vpns = [v for v in self.fp.network.vpn_connections.values()
+                if v.vpn_gateway_id == vgw_id and v.state == "available"]
+        if not vpns:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"{vgw_id} has no available VPN connection")
+        matching = [v for v in vpns if any(dst in r for r in v.routes
+                                           if r.version == dst.version)]
+        if not matching:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"no VPN route of {vgw_id} covers {dst} (static routes: "
+                           f"{', '.join(str(r) for v in vpns for r in v.routes) or 'none'}; "
+                           "BGP-learned routes are not part of the snapshot)")
+        # Like Batfish, every configured tunnel is a path; telemetry only annotates it.
+        self.paths = sum(max(1, len(v.tunnels)) for v in matching)
+        status = ", ".join(f"{t.outside_ip} {t.status}" for v in matching for t in v.tunnels)
+        names = ", ".join(v.id for v in matching)
+        raise self.end(Disposition.EXITS_NETWORK, "exited",
+                       f"to the customer network over {names}: {self.paths} tunnel path(s) "
+                       f"({status or 'no telemetry'})")
+
+    def lgw_out(self, lgw_id: str) -> None:
+        self.hop(lgw_id, "local-gateway", "forwarded")
+        table = self.fp.lgw_table_of.get(lgw_id)
+        src = self.flow.src_ip
+        if table is not None and table.table.mode == "coip":
+            coip = next((c for c, (_, p) in self.fp.coip_owner.items() if p == src), None)
+            if coip is None:
+                raise self.end(Disposition.DENIED_IN, "denied",
+                               f"{src} has no customer-owned IP for a CoIP local gateway")
+            self.flow = replace(self.flow, src_ip=coip)
+            self.note(f"customer-owned IP NAT {src} -> {coip}")
+        raise self.end(Disposition.EXITS_NETWORK, "exited", "to the on-premises network")
+
+    def from_lgw(self, lgw_id: str) -> None:
+        """LG-5..LG-7: a packet from the on-premises network enters through the LGW."""
+        self.hop(lgw_id, "local-gateway", "originated")
+        table = self.fp.lgw_table_of.get(lgw_id)
+        if table is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"{lgw_id} has no route table")
+        hit = table.lookup(self.flow.dst_ip)
+        if hit is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"no route for {self.flow.dst_ip}")
+        prefix, route = hit
+        self.note(f"local gateway route {prefix} ({route.route_type}) in {table.id}")
+        if route.network_interface_id is not None:
+            device = self.fp.devices.get(route.network_interface_id)
+            if device is None or not device.eni.attached or route.state == "blackhole":
+                raise self.end(Disposition.NULL_ROUTED, "dropped",
+                               f"route {prefix} is a blackhole: {route.network_interface_id} "
+                               "is not attached to an instance (LG-6)")
+            self.hop(device.vpc_id, "vpc", "forwarded", "ingress routing, destination kept")
+            self.to_appliance(device.eni.id, device.vpc_id)
+            return
+        if route.coip_pool_id is not None:
+            owner = self.fp.coip_owner.get(self.flow.dst_ip)
+            if owner is None:
+                raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
+                               f"no instance holds customer-owned IP {self.flow.dst_ip}")
+            device = self.fp.devices[owner[0]]
+            self.flow = replace(self.flow, dst_ip=owner[1])
+            self.note(f"customer-owned IP NAT to {owner[1]}")
+            self.hop(device.vpc_id, "vpc", "forwarded")
+            self.in_vpc(device.vpc_id)
+            return
+        for vpc_id in table.table.vpc_ids:
+            if vpc_id in self.fp.vpcs and self.fp.vpcs[vpc_id].contains(self.flow.dst_ip):
+                self.hop(vpc_id, "vpc", "forwarded")
+                self.in_vpc(vpc_id)
+                return
+        raise self.end(Disposition.EXITS_NETWORK, "exited",
+                       "route leads back to the on-premises network")
+
+
+def _listener_carries(listener_protocol: str, protocol: int) -> bool:
+    p = listener_protocol.upper()
+    if p in ("TCP", "TLS", "HTTP", "HTTPS"):
+        return protocol == 6
+    if p == "UDP":
+        return protocol == 17
+    if p == "TCP_UDP":
+        return protocol in (6, 17)
+    return p == "GENEVE"
+
+
+def _proto_name(protocol: int) -> str:
+    return {6: "TCP", 17: "UDP", 1: "ICMP"}.get(protocol, str(protocol))
+
+
+class Tracer:
+    """Public face of the engine on a compiled network."""
+
+    def __init__(self, fp: ForwardingPlane) -> None:
+        self.fp = fp
+
+    def resolve(self, node: str, src_ip: IPAddress | None = None) -> Start:
+        fp = self.fp
+        net = fp.network
+        if node == INTERNET:
+            return Start("internet", node)
+        if node in (AWS_SERVICES, "__aws-services-gateway__"):
+            return Start("aws-services", AWS_SERVICES)
+        if node in net.instances:
+            enis = fp.instance_enis.get(node, [])
+            if not enis:
+                raise TraceInputError(f"instance {node} has no network interface")
+            device = fp.devices[enis[0]]
+            if src_ip is not None:
+                for e in enis:
+                    if src_ip in fp.devices[e].eni.addresses():
+                        device = fp.devices[e]
+            return Start("eni", node, device)
+        if node in fp.devices:
+            return Start("eni", node, fp.devices[node])
+        if node in net.subnets:
+            return Start("subnet", node)
+        if node in net.vpcs:
+            return Start("vpc", node)
+        if node in net.vpn_gateways:
+            return Start("vgw", node)
+        if node in net.vpc_endpoints:
+            return Start("vpce", node)
+        if node in net.internet_gateways:
+            return Start("igw", node)
+        if node in net.local_gateways or node in fp.lgw_table_of:
+            return Start("lgw", node)
+        if node in net.nat_gateways:
+            nat = net.nat_gateways[node]
+            device = fp.owner(nat.vpc_id, nat.private_ip) if nat.private_ip else None
+            if device is not None:
+                return Start("eni", node, device)
+        raise TraceInputError(f"unknown start node {node!r}: give an instance, ENI, subnet, "
+                              "VPC or VPN gateway id, or 'internet'")
+
+    def default_source(self, start: Start) -> IPAddress:
+        fp = self.fp
+        if start.kind == "eni" and start.device is not None:
+            ip = start.device.eni.primary_ip
+            if ip is None and start.device.eni.ipv6_addresses:
+                ip = start.device.eni.ipv6_addresses[0]
+            if ip is not None:
+                return ip
+        if start.kind == "internet":
+            return INTERNET_SOURCE
+        if start.kind == "subnet":
+            s = fp.subnets[start.node]
+            if s.cidr is not None:
+                return s.cidr.network_address + 1
+        if start.kind == "vpc":
+            v = fp.network.vpcs[start.node]
+            if v.cidrs:
+                return v.cidrs[0].network_address + 1
+        if start.kind == "vgw":
+            for vpn in fp.network.vpn_connections.values():
+                if vpn.vpn_gateway_id == start.node:
+                    cgw = fp.network.customer_gateways.get(vpn.customer_gateway_id)
+                    if cgw is not None and cgw.ip_address is not None:
+                        return cgw.ip_address
+        raise TraceInputError(f"{start.node} has no address of its own: give --src-ip")
+
+    def trace(self, node: str, flow: Flow, bidirectional: bool = False) -> list[Trace]:
+        start = self.resolve(node, flow.src_ip)
+        sessions = Sessions() if bidirectional else None
+        walk = Walk(self.fp, flow, sessions, None)
+        disposition = self._run(walk, start)
+        trace = Trace(disposition, walk.hops, walk.flow)
+        extra = [Trace(disposition, list(walk.hops), walk.flow) for _ in range(walk.paths - 1)]
+        if bidirectional and disposition.is_success and sessions is not None:
+            back = self._reply_start(walk, start)
+            reply = Walk(self.fp, walk.flow.reversed(), None, sessions)
+            rdisp = self._run(reply, back)
+            trace.return_trace = Trace(rdisp, reply.hops, reply.flow)
+        return [trace, *extra]
+
+    def _reply_start(self, walk: Walk, start: Start) -> Start:
+        last = walk.hops[-1].node
+        if last == INTERNET:
+            return Start("internet", INTERNET)
+        if last == AWS_SERVICES:
+            return Start("aws-services", AWS_SERVICES)
+        dst = walk.flow.dst_ip
+        for view in self.fp.vpcs.values():
+            eni_id = view.owners.get(dst)
+            if eni_id is not None and self.fp.devices[eni_id].node == last:
+                return Start("eni", last, self.fp.devices[eni_id])
+        if last in self.fp.network.vpc_endpoints:
+            return Start("vpce", last)
+        return self.resolve(last)
+
+    def _run(self, walk: Walk, start: Start) -> Disposition:
+        try:
+            self._begin(walk, start)
+        except Stop as stop:
+            return stop.disposition
+        # Every path ends with Stop; reaching here is a bug worth seeing in the trace.
+        walk.hops.append(Hop(start.node, "error", "dropped", "trace ended without a decision"))
+        return Disposition.NO_ROUTE
+
+    def _begin(self, walk: Walk, start: Start) -> None:
+        fp = self.fp
+        if start.kind == "eni":
+            assert start.device is not None
+            device = start.device
+            if device.kind in (KIND_NAT, KIND_LB) and walk.replay is None:
+                walk.hop(device.node, device.kind, "originated")
+                walk.leave_subnet(device.subnet_id)
+            walk.originate(device, check_source=walk.replay is None)
+        elif start.kind == "internet":
+            walk.from_internet()
+        elif start.kind == "aws-services":
+            walk.hop(AWS_SERVICES, "aws-services", "originated")
+            walk.backbone()
+        elif start.kind == "subnet":
+            subnet = fp.subnets[start.node]
+            dst = walk.flow.dst_ip
+            if any(dst in c for c in subnet.all_cidrs if c.version == dst.version):
+                walk.hop(subnet.id, "subnet", "originated")
+                target = fp.owner(subnet.vpc_id, dst)
+                if target is None:
+                    raise walk.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
+                                   f"no interface in {subnet.id} owns {dst}")
+                walk.arrive(target)
+            walk.leave_subnet(subnet.id, nacl=False)
+        elif start.kind == "vpc":
+            walk.hop(start.node, "vpc", "originated", "VPC router")
+            if fp.vpcs[start.node].contains(walk.flow.dst_ip):
+                walk.in_vpc(start.node)
+            table = fp.main_table.get(start.node)
+            choice = table.lookup(walk.flow.dst_ip) if table is not None else None
+            if choice is None:
+                raise walk.end(Disposition.NO_ROUTE, "dropped",
+                               f"no route for {walk.flow.dst_ip} in the main route table")
+            walk.follow(choice, start.node, "", vpc_hop=False)
+        elif start.kind == "vgw":
+            walk.hop(start.node, "vpn-gateway", "originated", "from the customer network")
+            vgw = fp.network.vpn_gateways[start.node]
+            vpc_id = next((v for v in vgw.vpc_ids if v in fp.vpcs), None)
+            if vpc_id is None:
+                raise walk.end(Disposition.NO_ROUTE, "dropped", f"{start.node} is not attached")
+            if not fp.vpcs[vpc_id].contains(walk.flow.dst_ip) and \
+                    start.node not in fp.gateway_table:
+                raise walk.end(Disposition.NO_ROUTE, "dropped",
+                               f"{walk.flow.dst_ip} is not in {vpc_id}; a VPN gateway "
+                               "delivers only into its VPC")
+            walk.enter_from_gateway(start.node, vpc_id)
+        elif start.kind == "vpce":
+            ep = fp.network.vpc_endpoints[start.node]
+            walk.hop(ep.id, "vpc-endpoint", "originated")
+            walk.hop(ep.vpc_id, "vpc", "forwarded", "VPC router")
+            walk.in_vpc(ep.vpc_id)
+        elif start.kind == "igw":
+            igw = fp.network.internet_gateways[start.node]
+            walk.hop(igw.id, "internet-gateway", "originated")
+            walk.backbone()
+        elif start.kind == "lgw":
+            walk.from_lgw(start.node)
+        raise walk.end(Disposition.NO_ROUTE, "dropped", "no rule decided this packet")

@@ -1,0 +1,1 @@
+"""Reserved for the dns layer (later issues)."""

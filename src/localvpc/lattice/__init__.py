@@ -1,0 +1,1 @@
+"""Reserved for the lattice layer (later issues)."""

@@ -1,0 +1,183 @@
+"""``Network``: the whole modelled estate, every resource kind in an id-keyed table.
+
+Both the snapshot importer and the topology loader produce one; the data plane compiles it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from localvpc.model.elb import LoadBalancer, TargetGroup
+from localvpc.model.endpoints import VpcEndpoint
+from localvpc.model.errors import ModelError
+from localvpc.model.filters import NetworkAcl, PrefixList, SecurityGroup
+from localvpc.model.gateways import (
+    CarrierGateway,
+    CoipPool,
+    CustomerGateway,
+    EgressOnlyInternetGateway,
+    InternetGateway,
+    LocalGateway,
+    LocalGatewayRouteTable,
+    NatGateway,
+    VpnConnection,
+    VpnGateway,
+)
+from localvpc.model.interfaces import Instance, NetworkInterface
+from localvpc.model.peering import VpcPeeringConnection
+from localvpc.model.transit import (
+    TransitGateway,
+    TransitGatewayAttachment,
+    TransitGatewayRouteTable,
+)
+from localvpc.model.vpc import RouteTable, Subnet, Vpc
+from localvpc.model.zones import Outpost, Zone
+
+# Which table of ``Network`` holds each resource class.
+_TABLE_OF: dict[type, str] = {
+    Vpc: "vpcs",
+    Subnet: "subnets",
+    RouteTable: "route_tables",
+    InternetGateway: "internet_gateways",
+    EgressOnlyInternetGateway: "egress_only_internet_gateways",
+    NatGateway: "nat_gateways",
+    NetworkInterface: "network_interfaces",
+    Instance: "instances",
+    SecurityGroup: "security_groups",
+    NetworkAcl: "network_acls",
+    PrefixList: "prefix_lists",
+    VpcPeeringConnection: "peering_connections",
+    TransitGateway: "transit_gateways",
+    TransitGatewayAttachment: "transit_gateway_attachments",
+    TransitGatewayRouteTable: "transit_gateway_route_tables",
+    VpnGateway: "vpn_gateways",
+    VpnConnection: "vpn_connections",
+    CustomerGateway: "customer_gateways",
+    CarrierGateway: "carrier_gateways",
+    LocalGateway: "local_gateways",
+    LocalGatewayRouteTable: "local_gateway_route_tables",
+    CoipPool: "coip_pools",
+    VpcEndpoint: "vpc_endpoints",
+    LoadBalancer: "load_balancers",
+    TargetGroup: "target_groups",
+    Zone: "zones",
+    Outpost: "outposts",
+}
+
+
+@dataclass
+class Network:
+    """All resources of one or more accounts and regions, plus load warnings."""
+
+    vpcs: dict[str, Vpc] = field(default_factory=dict)
+    subnets: dict[str, Subnet] = field(default_factory=dict)
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    internet_gateways: dict[str, InternetGateway] = field(default_factory=dict)
+    egress_only_internet_gateways: dict[str, EgressOnlyInternetGateway] = field(
+        default_factory=dict
+    )
+    nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
+    network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
+    instances: dict[str, Instance] = field(default_factory=dict)
+    security_groups: dict[str, SecurityGroup] = field(default_factory=dict)
+    network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
+    prefix_lists: dict[str, PrefixList] = field(default_factory=dict)
+    peering_connections: dict[str, VpcPeeringConnection] = field(default_factory=dict)
+    transit_gateways: dict[str, TransitGateway] = field(default_factory=dict)
+    transit_gateway_attachments: dict[str, TransitGatewayAttachment] = field(default_factory=dict)
+    transit_gateway_route_tables: dict[str, TransitGatewayRouteTable] = field(
+        default_factory=dict
+    )
+    vpn_gateways: dict[str, VpnGateway] = field(default_factory=dict)
+    vpn_connections: dict[str, VpnConnection] = field(default_factory=dict)
+    customer_gateways: dict[str, CustomerGateway] = field(default_factory=dict)
+    carrier_gateways: dict[str, CarrierGateway] = field(default_factory=dict)
+    local_gateways: dict[str, LocalGateway] = field(default_factory=dict)
+    local_gateway_route_tables: dict[str, LocalGatewayRouteTable] = field(default_factory=dict)
+    coip_pools: dict[str, CoipPool] = field(default_factory=dict)
+    vpc_endpoints: dict[str, VpcEndpoint] = field(default_factory=dict)
+    load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
+    target_groups: dict[str, TargetGroup] = field(default_factory=dict)
+    zones: dict[str, Zone] = field(default_factory=dict)
+    outposts: dict[str, Outpost] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ building
+    def add(self, resource: Any) -> Any:
+        """Put a resource in its table (zones by name, everything else by id); returns it."""
+        table = _TABLE_OF.get(type(resource))
+        if table is None:
+            raise ModelError(f"not a model resource: {type(resource).__name__}")
+        key = resource.name if isinstance(resource, Zone) else resource.id
+        getattr(self, table)[key] = resource
+        return resource
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    @classmethod
+    def from_snapshot(cls, path: str | Path) -> Network:
+        """Load a folder of AWS ``describe-*`` JSON outputs (see ``localvpc.snapshot``)."""
+        # Imported here: the snapshot layer sits above the model and builds Networks.
+        from localvpc.snapshot import load_snapshot
+
+        return load_snapshot(path)
+
+    @classmethod
+    def from_topology(cls, path: str | Path) -> Network:
+        """Load a hand-written topology YAML file (see ``localvpc.snapshot.topology``)."""
+        from localvpc.snapshot.topology import load_topology
+
+        return load_topology(path)
+
+    # ------------------------------------------------------------------ queries
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """Every resource table by name (for generic iteration, e.g. id lookup)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "warnings"}
+
+    def find(self, resource_id: str) -> Any | None:
+        """Any resource by id, whatever its kind."""
+        for table in self.tables().values():
+            if resource_id in table:
+                return table[resource_id]
+        return None
+
+    def subnets_of(self, vpc_id: str) -> list[Subnet]:
+        return [s for s in self.subnets.values() if s.vpc_id == vpc_id]
+
+    def main_route_table(self, vpc_id: str) -> RouteTable | None:
+        for rt in self.route_tables.values():
+            if rt.vpc_id == vpc_id and rt.main:
+                return rt
+        return None
+
+    def route_table_for_subnet(self, subnet_id: str) -> RouteTable | None:
+        """The explicitly associated table, else the VPC's main table (RT-2)."""
+        for rt in self.route_tables.values():
+            if subnet_id in rt.subnet_ids:
+                return rt
+        subnet = self.subnets.get(subnet_id)
+        return self.main_route_table(subnet.vpc_id) if subnet else None
+
+    def network_acl_for_subnet(self, subnet_id: str) -> NetworkAcl | None:
+        """The associated NACL, else the VPC's default NACL (NA-3)."""
+        default: NetworkAcl | None = None
+        subnet = self.subnets.get(subnet_id)
+        for acl in self.network_acls.values():
+            if subnet_id in acl.subnet_ids:
+                return acl
+            if subnet is not None and acl.vpc_id == subnet.vpc_id and acl.is_default:
+                default = acl
+        return default
+
+    def internet_gateway_of(self, vpc_id: str) -> InternetGateway | None:
+        for igw in self.internet_gateways.values():
+            if igw.vpc_id == vpc_id:
+                return igw
+        return None
+
+    def summary(self) -> dict[str, int]:
+        """How many resources of each kind (non-empty tables only)."""
+        return {name: len(t) for name, t in self.tables().items() if t}

@@ -1,0 +1,55 @@
+"""Transit gateways: attachments, route tables, associations, propagations and routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from localvpc.model.base import IPNetwork, Resource
+
+
+@dataclass(slots=True)
+class TransitGateway(Resource):
+    amazon_side_asn: int = 64512
+    state: str = "available"
+    default_association_route_table_id: str | None = None
+    default_propagation_route_table_id: str | None = None
+    owner_id: str | None = None
+
+
+@dataclass(slots=True)
+class TransitGatewayAttachment(Resource):
+    """An attachment: ``resource_type`` vpc, vpn, peering, direct-connect-gateway, connect."""
+
+    transit_gateway_id: str = ""
+    resource_type: str = "vpc"
+    resource_id: str = ""
+    resource_owner: str | None = None
+    state: str = "available"
+    association_route_table_id: str | None = None
+    subnet_ids: list[str] = field(default_factory=list)
+    appliance_mode: bool = False
+    # For peering attachments: the transit gateway on the other side.
+    peer_transit_gateway_id: str | None = None
+
+
+@dataclass(slots=True)
+class TransitGatewayRoute:
+    """A TGW route; ``attachment_id`` None with ``blackhole`` state drops (TG-7)."""
+
+    destination: IPNetwork
+    route_type: str = "static"  # static | propagated
+    state: str = "active"
+    attachment_id: str | None = None
+
+
+@dataclass(slots=True)
+class TransitGatewayRouteTable(Resource):
+    transit_gateway_id: str = ""
+    routes: list[TransitGatewayRoute] = field(default_factory=list)
+    propagating_attachment_ids: list[str] = field(default_factory=list)
+    # Attachments associated with this table. A TGW peering attachment has one id but an
+    # association on each side, so the association is recorded per table as well.
+    associated_attachment_ids: list[str] = field(default_factory=list)
+    default_association: bool = False
+    default_propagation: bool = False
+    state: str = "available"
