@@ -516,15 +516,33 @@ def test_missing_path_is_a_snapshot_error(tmp_path: Path) -> None:
         load_snapshot(tmp_path / "nope")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
-def test_unreadable_file_is_a_snapshot_error(tmp_path: Path) -> None:
-    path = _write(tmp_path, "Vpcs.json", {"Vpcs": [VPC]})
-    path.chmod(0)
-    try:
-        with pytest.raises(SnapshotError, match=r"Vpcs\.json"):
-            load_snapshot(tmp_path)
-    finally:
-        path.chmod(0o600)
+def test_unreadable_file_is_a_snapshot_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, "Vpcs.json", {"Vpcs": [VPC]})
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(SnapshotError, match=r"Vpcs\.json.*Permission denied"):
+        load_snapshot(tmp_path)
+
+
+def test_unreadable_folder_is_a_snapshot_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, "eu-west-1/Vpcs.json", {"Vpcs": [VPC]})
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if str(path).endswith("eu-west-1"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(SnapshotError, match="eu-west-1"):
+        load_snapshot(tmp_path)
 
 
 def test_wrongly_shaped_documents_warn(tmp_path: Path) -> None:

@@ -157,9 +157,9 @@ class ForwardingPlane:
         lb_by_ip: dict[IPAddress, LbNode] = {}
         for lb in net.load_balancers.values():
             for zone in lb.zones:
-                node = LbNode(lb, zone, f"{zone.zone_name}-{lb.dns_name or lb.lb_name}")
+                lb_zone = LbNode(lb, zone, f"{zone.zone_name}-{lb.dns_name or lb.lb_name}")
                 for ip in zone.addresses:
-                    lb_by_ip[ip] = node
+                    lb_by_ip[ip] = lb_zone
         for eni in net.network_interfaces.values():
             kind, node, owner = KIND_OTHER, eni.id, None
             running, masquerade = True, False
@@ -228,7 +228,8 @@ class ForwardingPlane:
     def _propagated_vgw_routes(self, vgw_ids: Sequence[str]) -> list[Route]:
         routes: list[Route] = []
         for vpn in self.network.vpn_connections.values():
-            if vpn.vpn_gateway_id in vgw_ids and vpn.state == "available":
+            if vpn.vpn_gateway_id is not None and vpn.vpn_gateway_id in vgw_ids \
+                    and vpn.state == "available":
                 for cidr in vpn.routes:
                     routes.append(Route(cidr, TargetType.VPN_GATEWAY, vpn.vpn_gateway_id,
                                         origin=RouteOrigin.PROPAGATED))
@@ -291,12 +292,12 @@ class ForwardingPlane:
         for table in net.transit_gateway_route_tables.values():
             propagated: list[tuple[str, TransitGatewayRoute]] = []
             for att_id in table.propagating_attachment_ids:
-                att = net.transit_gateway_attachments.get(att_id)
-                if att is None or att.state not in ("available", "modifying"):
+                source = net.transit_gateway_attachments.get(att_id)
+                if source is None or source.state not in ("available", "modifying"):
                     continue
-                for cidr in self._attachment_prefixes(att):
-                    propagated.append((att.resource_type, TransitGatewayRoute(
-                        cidr, "propagated", "active", att.id)))
+                for cidr in self._attachment_prefixes(source):
+                    propagated.append((source.resource_type, TransitGatewayRoute(
+                        cidr, "propagated", "active", source.id)))
             static = [r if r.attachment_id is None or r.attachment_id in
                       net.transit_gateway_attachments or r.state == "blackhole"
                       else TransitGatewayRoute(r.destination, r.route_type, "blackhole", None)

@@ -400,7 +400,7 @@ class Walk:
                 self.note(f"reply matches a NAT session: destination restored to {restore[0]}")
                 self.nat_inside_out(device)
                 return
-        if flow.dst_ip == nat_ip or not routed and flow.dst_ip in device.eni.addresses():
+        if flow.dst_ip == nat_ip or (not routed and flow.dst_ip in device.eni.addresses()):
             raise self.end(Disposition.DENIED_IN, "denied",
                            "NAT gateways accept no inbound-initiated connections (NG-5)")
         if flow.protocol not in NAT_PROTOCOLS:
@@ -435,6 +435,7 @@ class Walk:
         """An un-NATed reply goes back to the VPC router (or along the NAT subnet's table)."""
         vpc_id = device.vpc_id
         view = self.fp.vpcs[vpc_id]
+        self.check_nacl(device.subnet_id, egress=True)  # PATH-2: leaving the NAT's subnet
         self.hop(vpc_id, "vpc", "forwarded", "VPC router")
         if view.contains(self.dst):
             self.in_vpc(vpc_id)
@@ -582,6 +583,16 @@ class Walk:
             if igw is not None:
                 self.igw_in(igw, vpc_id)
                 return
+            eigw = self.fp.eigw_of_vpc.get(vpc_id)
+            if eigw is not None:
+                self.hop(eigw, "egress-only-internet-gateway", "forwarded")
+                if self.replay is None:
+                    raise self.end(Disposition.DENIED_IN, "denied",
+                                   "egress-only internet gateways drop inbound-initiated IPv6 "
+                                   "(IG-5)")
+                self.note("reply of an outbound IPv6 flow")
+                self.enter_from_gateway(eigw, vpc_id)
+                return
         if self.fp.aws_service_prefixes.value_at(dst):
             self.hop(AWS_SERVICES, "aws-services", "exited", "AWS public service address")
             raise Stop(Disposition.EXITS_NETWORK)
@@ -624,8 +635,6 @@ class Walk:
             self.flow = replace(self.flow, dst_ip=owner[1])
             self.hops[-1].action = "translated"
             self.note(f"1:1 NAT of destination {dst} -> {owner[1]}")
-        elif self.replay is None and vpc_id in self.fp.eigw_of_vpc and False:
-            pass
         self.enter_from_gateway(igw_id, vpc_id)
 
     def enter_from_gateway(self, gateway_id: str, vpc_id: str) -> None:
@@ -886,9 +895,9 @@ class Tracer:
             return Start("lgw", node)
         if node in net.nat_gateways:
             nat = net.nat_gateways[node]
-            device = fp.owner(nat.vpc_id, nat.private_ip) if nat.private_ip else None
-            if device is not None:
-                return Start("eni", node, device)
+            nat_device = fp.owner(nat.vpc_id, nat.private_ip) if nat.private_ip else None
+            if nat_device is not None:
+                return Start("eni", node, nat_device)
         raise TraceInputError(f"unknown start node {node!r}: give an instance, ENI, subnet, "
                               "VPC or VPN gateway id, or 'internet'")
 

@@ -27,7 +27,7 @@ class PrefixTable(Generic[V]):
     def get(self, prefix: IPNetwork) -> V | None:
         trie = self._trie(prefix.version)
         key = str(prefix)
-        return trie[key] if trie.has_key(key) else None  # noqa: W601 - pytricia API
+        return trie[key] if trie.has_key(key) else None
 
     def insert(self, prefix: IPNetwork, value: V) -> None:
         self._trie(prefix.version).insert(str(prefix), value)

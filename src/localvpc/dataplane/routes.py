@@ -37,7 +37,7 @@ class RouteChoice:
 class CompiledRouteTable:
     """A VPC route table ready for longest-prefix-match lookups (RS-1..RS-7)."""
 
-    __slots__ = ("id", "_table")
+    __slots__ = ("_table", "id")
 
     def __init__(self, table: RouteTable,
                  prefix_list: Callable[[str], Sequence[IPNetwork]],
@@ -99,7 +99,7 @@ class TgwRouteChoice:
 class CompiledTgwRouteTable:
     """A transit gateway route table with its propagated routes merged in (TG-3..TG-7)."""
 
-    __slots__ = ("id", "_table")
+    __slots__ = ("_table", "id")
 
     def __init__(self, table_id: str, static: Sequence[TransitGatewayRoute],
                  propagated: Sequence[tuple[str, TransitGatewayRoute]]) -> None:
@@ -128,7 +128,7 @@ class CompiledTgwRouteTable:
 class CompiledLgwRouteTable:
     """An Outposts local gateway route table: LPM, then static beats propagated (LG-7)."""
 
-    __slots__ = ("id", "table", "_table")
+    __slots__ = ("_table", "id", "table")
 
     def __init__(self, table: LocalGatewayRouteTable) -> None:
         self.id = table.id

@@ -1,4 +1,4 @@
-"""Gateways at the VPC edge: internet, egress-only, NAT, VPN, carrier and Outposts local gateways."""
+"""Gateways at the VPC edge: internet, egress-only, NAT, VPN, carrier, Outposts local."""
 
 from __future__ import annotations
 

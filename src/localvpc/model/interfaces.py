@@ -20,7 +20,7 @@ class PrivateIp:
 
 @dataclass(slots=True)
 class NetworkInterface(Resource):
-    """An ENI. ``interface_type`` follows AWS (interface, nat_gateway, network_load_balancer, ...)."""
+    """An ENI; ``interface_type`` as AWS names it (interface, nat_gateway, ...)."""
 
     subnet_id: str = ""
     vpc_id: str = ""

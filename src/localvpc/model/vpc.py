@@ -95,7 +95,7 @@ class Route:
 
 @dataclass(slots=True)
 class RouteTable(Resource):
-    """A route table. ``subnet_ids`` are its explicit associations; ``gateway_ids`` its edge ones."""
+    """A route table; ``subnet_ids``: explicit associations, ``gateway_ids``: edge ones."""
 
     vpc_id: str = ""
     routes: list[Route] = field(default_factory=list)
