@@ -98,8 +98,9 @@ class Walk:
         self.paths = 1  # equal-cost paths the packet could take (e.g. VPN tunnels)
 
     # ------------------------------------------------------------------ plumbing
-    def hop(self, node: str, type_: str, action: str, detail: str = "") -> None:
-        key = (node + "|" + type_ + "|" + action, flow_key(self.flow), self.steer)
+    def hop(self, node: str, type_: str, action: str, detail: str = "", phase: str = "") -> None:
+        """Record a hop; ``phase`` tells apart passing the same node inward and outward."""
+        key = (f"{node}|{type_}|{phase}", flow_key(self.flow), self.steer)
         if key in self.seen or len(self.hops) >= MAX_HOPS:
             self.hops.append(Hop(node, type_, "loop", "forwarding loop: packet returned to "
                                  f"{node} unchanged"))
@@ -209,8 +210,10 @@ class Walk:
             return
         self.leave_subnet(device.subnet_id)
 
-    def arrive(self, device: Device) -> None:
-        """The packet reaches the ENI that owns the destination (or steering) address."""
+    def arrive(self, device: Device, terminate: bool = False) -> None:
+        """The packet reaches the ENI that owns the destination (or steering) address, or an
+        appliance a route points at. ``terminate``: the appliance is where the route ends
+        (LGW ingress routing to an ENI), so it receives the packet as addressed."""
         if device.kind == KIND_NAT:
             self.at_nat(device)
             return
@@ -246,6 +249,10 @@ class Walk:
             raise self.end(Disposition.DENIED_IN, "denied",
                            f"{device.eni.id} has source/destination check enabled and is not "
                            f"the destination {self.flow.dst_ip} (GW-10)")
+        if terminate:
+            raise self.end(Disposition.ACCEPTED, "accepted",
+                           f"received by {device.eni.id}, the target of the ingress route; "
+                           f"destination {self.flow.dst_ip} kept (LG-5)")
         self.note("source/destination check disabled: forwarding")
         if device.masquerade:
             primary = device.eni.primary_ip
@@ -263,7 +270,7 @@ class Walk:
         subnet = self.fp.subnets.get(subnet_id)
         if subnet is None:
             raise self.end(Disposition.NO_ROUTE, "dropped", f"subnet {subnet_id} is unknown")
-        self.hop(subnet_id, "subnet", "forwarded")
+        self.hop(subnet_id, "subnet", "forwarded", phase="out")
         if nacl:
             self.check_nacl(subnet_id, egress=True)
         table = self.fp.subnet_table.get(subnet_id)
@@ -301,7 +308,7 @@ class Walk:
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"peering connection {route.target_id} is {status}")
         if vpc_hop:
-            self.hop(vpc_id, "vpc", "forwarded", "VPC router")
+            self.hop(vpc_id, "vpc", "forwarded", "VPC router", phase=f"route {choice.table_id}")
         if kind == TargetType.LOCAL:
             self.in_vpc(vpc_id)
         elif kind == TargetType.INTERNET_GATEWAY:
@@ -348,7 +355,7 @@ class Walk:
         if sid is None:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"{dst} is inside the VPC's CIDR but in no subnet")
-        self.hop(sid, "subnet", "forwarded")
+        self.hop(sid, "subnet", "forwarded", phase="in")
         self.check_nacl(sid, egress=False)
         target = self.fp.owner(vpc_id, dst)
         if target is None:
@@ -356,16 +363,17 @@ class Walk:
                            f"no interface in {sid} owns {dst}")
         self.arrive(target)
 
-    def to_appliance(self, eni_id: str, vpc_id: str) -> None:
+    def to_appliance(self, eni_id: str, vpc_id: str, terminate: bool = False) -> None:
         """Route to an ENI or instance (NAT instance, firewall): the packet keeps its header."""
         device = self.fp.devices.get(eni_id)
         if device is None:
             raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is not in the network")
         if not device.eni.attached:
             raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is detached")
-        self.hop(device.subnet_id, "subnet", "forwarded", f"to appliance {device.node}")
+        self.hop(device.subnet_id, "subnet", "forwarded", f"to appliance {device.node}",
+                 phase="in")
         self.check_nacl(device.subnet_id, egress=False)
-        self.arrive(device)
+        self.arrive(device, terminate=terminate)
 
     # ------------------------------------------------------------------ NAT gateway
     def to_nat(self, nat_id: str) -> None:
@@ -436,7 +444,7 @@ class Walk:
         vpc_id = device.vpc_id
         view = self.fp.vpcs[vpc_id]
         self.check_nacl(device.subnet_id, egress=True)  # PATH-2: leaving the NAT's subnet
-        self.hop(vpc_id, "vpc", "forwarded", "VPC router")
+        self.hop(vpc_id, "vpc", "forwarded", "VPC router", phase=f"nat {device.node}")
         if view.contains(self.dst):
             self.in_vpc(vpc_id)
             return
@@ -485,18 +493,16 @@ class Walk:
         self.note(f"listener {listener.protocol}:{listener.port} forwards to {label} "
                   f"{t_ip}:{t_port}" + ("" if preserve else f", source becomes {lb_ip}"))
         subnet = self.fp.subnets.get(device.subnet_id)
-        self.hop(device.subnet_id, "subnet", "forwarded")
         if subnet is not None and any(t_ip in c for c in subnet.all_cidrs
                                       if c.version == t_ip.version):
+            self.hop(device.subnet_id, "subnet", "forwarded", "target in the same subnet",
+                     phase="out")
             owner = self.fp.owner(device.vpc_id, t_ip)
             if owner is None:
                 raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
                                f"no interface owns target {t_ip}")
             self.arrive(owner)
             return
-        self.hops.pop()
-        self.seen.discard((device.subnet_id + "|subnet|forwarded", flow_key(self.flow),
-                           self.steer))
         self.leave_subnet(device.subnet_id)
 
     def _pick_target(self, node: object, tg_arns: list[str]
@@ -640,7 +646,7 @@ class Walk:
     def enter_from_gateway(self, gateway_id: str, vpc_id: str) -> None:
         """Traffic entering the VPC through an IGW or VGW: its gateway route table, if any,
         may send it to an appliance (ingress routing, GW-1..GW-6)."""
-        self.hop(vpc_id, "vpc", "forwarded", "VPC router")
+        self.hop(vpc_id, "vpc", "forwarded", "VPC router", phase=f"gateway {gateway_id}")
         table = self.fp.gateway_table.get(gateway_id)
         if table is not None:
             choice = table.lookup(self.dst)
@@ -677,7 +683,8 @@ class Walk:
         if peer is None or peer not in self.fp.vpcs:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"{pcx_id} does not connect {vpc_id} to a VPC in the network")
-        self.hop(peer, "vpc", "forwarded", f"arrived over peering connection {pcx_id}")
+        self.hop(peer, "vpc", "forwarded", f"arrived over peering connection {pcx_id}",
+                 phase=f"peering {pcx_id}")
         if not self.fp.vpcs[peer].contains(self.dst):
             raise self.end(Disposition.NO_ROUTE, "dropped",
                            f"{self.dst} is not in {peer}: peering is not transitive and does "
@@ -741,7 +748,8 @@ class Walk:
         if vpc_id not in self.fp.vpcs:
             raise self.end(Disposition.EXITS_NETWORK, "exited",
                            f"to {vpc_id}, which is not in the snapshot")
-        self.hop(vpc_id, "vpc", "forwarded", f"from transit gateway attachment {att.id}")
+        self.hop(vpc_id, "vpc", "forwarded", f"from transit gateway attachment {att.id}",
+                 phase=f"tgw {att.id}")
         dst_subnet = self.fp.subnet_of(vpc_id, self.dst)
         dst_zone = self.fp.subnets[dst_subnet].availability_zone if dst_subnet else None
         subs = [s for s in att.subnet_ids if s in self.fp.subnets]
@@ -818,8 +826,9 @@ class Walk:
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"route {prefix} is a blackhole: {route.network_interface_id} "
                                "is not attached to an instance (LG-6)")
-            self.hop(device.vpc_id, "vpc", "forwarded", "ingress routing, destination kept")
-            self.to_appliance(device.eni.id, device.vpc_id)
+            self.hop(device.vpc_id, "vpc", "forwarded", "ingress routing, destination kept",
+                     phase="lgw")
+            self.to_appliance(device.eni.id, device.vpc_id, terminate=True)
             return
         if route.coip_pool_id is not None:
             owner = self.fp.coip_owner.get(self.flow.dst_ip)
@@ -829,12 +838,12 @@ class Walk:
             device = self.fp.devices[owner[0]]
             self.flow = replace(self.flow, dst_ip=owner[1])
             self.note(f"customer-owned IP NAT to {owner[1]}")
-            self.hop(device.vpc_id, "vpc", "forwarded")
+            self.hop(device.vpc_id, "vpc", "forwarded", phase="lgw")
             self.in_vpc(device.vpc_id)
             return
         for vpc_id in table.table.vpc_ids:
             if vpc_id in self.fp.vpcs and self.fp.vpcs[vpc_id].contains(self.flow.dst_ip):
-                self.hop(vpc_id, "vpc", "forwarded")
+                self.hop(vpc_id, "vpc", "forwarded", phase="lgw")
                 self.in_vpc(vpc_id)
                 return
         raise self.end(Disposition.EXITS_NETWORK, "exited",
