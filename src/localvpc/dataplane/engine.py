@@ -178,12 +178,12 @@ class Walk:
 
     def send_from(self, device: Device) -> None:
         """The device puts the packet on the wire: SG egress, then L2 or the subnet router."""
-        if device.kind == KIND_INSTANCE or device.groups:
-            self.check_sg(device, egress=True)
         service = self.aws_provided(device.vpc_id)
         if service is not None:
             raise self.end(Disposition.ACCEPTED, "accepted",
                            f"{service} answers; security groups and NACLs do not apply")
+        if device.kind == KIND_INSTANCE or device.groups:
+            self.check_sg(device, egress=True)
         if self.flow.dst_ip in (RESERVED_V4 if self.flow.dst_ip.version == 4 else RESERVED_V6):
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"{self.flow.dst_ip} is in a reserved range that is never routed")

@@ -7,6 +7,8 @@ A missing field (or an explicit ``null``) is never an error for the ``opt_*`` ac
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from localvpc.model.base import IPAddress, IPNetwork, parse_cidr, parse_ip
 
 JsonDict = dict[str, object]
@@ -145,9 +147,16 @@ def ip_of(text: str, what: str) -> IPAddress:
         raise RecordError(f"{what} {text!r} is not an IP address") from exc
 
 
+@lru_cache(maxsize=1 << 16)
+def _cached_cidr(text: str) -> IPNetwork:
+    """Snapshots repeat the same CIDRs (``0.0.0.0/0``, VPC blocks) in thousands of rules and
+    routes; networks are immutable, so parsing each text once is safe and much faster."""
+    return parse_cidr(text)
+
+
 def cidr_of(text: str, what: str) -> IPNetwork:
     try:
-        return parse_cidr(text)
+        return _cached_cidr(text)
     except ValueError as exc:
         raise RecordError(f"{what} {text!r} is not a CIDR block") from exc
 

@@ -109,12 +109,12 @@ def _listener(rec: JsonDict) -> Listener:
     )
 
 
-def _add_listeners(lb: LoadBalancer, listeners: list[Listener]) -> None:
-    present = {(li.port, li.protocol, li.arn) for li in lb.listeners}
-    for li in listeners:
-        if (li.port, li.protocol, li.arn) not in present:
-            present.add((li.port, li.protocol, li.arn))
-            lb.listeners.append(li)
+def _listener_key(listener: Listener) -> object:
+    return (listener.port, listener.protocol, listener.arn)
+
+
+def _add_listeners(st: LoadState, lb: LoadBalancer, listeners: list[Listener]) -> None:
+    st.add_once(f"listeners:{lb.id}", lb.listeners, listeners, _listener_key)
 
 
 def parse_load_balancer_listeners(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
@@ -124,7 +124,7 @@ def parse_load_balancer_listeners(rec: JsonDict, ctx: SourceContext, st: LoadSta
         listeners = st.parse_each(
             [*dicts(rec, "Listeners")], f"listener of {lb.lb_name or lb.id}", ctx, _listener
         )
-        _add_listeners(lb, listeners)
+        _add_listeners(st, lb, listeners)
 
 
 def parse_listener(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
@@ -132,7 +132,7 @@ def parse_listener(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     listener = _listener(rec)
     lb = _load_balancer(req_str(rec, "LoadBalancerArn"), ctx, st)
     if lb is not None:
-        _add_listeners(lb, [listener])
+        _add_listeners(st, lb, [listener])
 
 
 def parse_load_balancer_attributes(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
@@ -187,11 +187,11 @@ def parse_target_health(rec: JsonDict, ctx: SourceContext, st: LoadState) -> Non
     targets = st.parse_each(
         [*dicts(rec, "TargetHealthDescriptions")], f"target of {group.name_ or arn}", ctx, target
     )
-    present = {(t.id, t.port) for t in group.targets}
-    for t in targets:
-        if (t.id, t.port) not in present:
-            present.add((t.id, t.port))
-            group.targets.append(t)
+    st.add_once(f"targets:{group.id}", group.targets, targets, _target_key)
+
+
+def _target_key(target: Target) -> object:
+    return (target.id, target.port)
 
 
 def fill_load_balancer_addresses(st: LoadState) -> None:

@@ -234,8 +234,8 @@ def parse_local_gateway_vpc_association(rec: JsonDict, ctx: SourceContext, st: L
     if state_of(rec, "State", "associated") in ("disassociated", "disassociating"):
         return
     table = _local_table(rec, ctx, st)
-    if table is not None and vpc_id not in table.vpc_ids:
-        table.vpc_ids.append(vpc_id)
+    if table is not None:
+        st.add_once(f"vpcs:{table.id}", table.vpc_ids, [vpc_id], str)
 
 
 def parse_local_gateway_route(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:

@@ -17,6 +17,7 @@ references become ``network.warnings`` (and a route to a missing target becomes
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -130,7 +131,18 @@ _REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 def load_snapshot(path: str | Path) -> Network:
     """Load the snapshot folder ``path`` (or a single describe-* JSON file) into a Network."""
-    root = Path(path)
+    # Loading allocates many small objects and frees almost none: the cyclic garbage
+    # collector would rescan them again and again, so it is paused for the load.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(Path(path))
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(root: Path) -> Network:
     base, files = _discover(root)
     st = LoadState()
     documents: list[tuple[str, tuple[str, ...], JsonDict]] = []

@@ -64,9 +64,10 @@ class LoadState:
     network: Network = field(default_factory=Network)
     # Top-level keys (``InternetGateways``...) of which at least one file was loaded.
     loaded_keys: set[str] = field(default_factory=set)
-    # Per route table id (TGW or local gateway): keys of the routes already added, so a table
-    # listed in several files gets each route once without quadratic scans.
-    route_keys: dict[str, set[object]] = field(default_factory=dict)
+    # Per list (TGW or local gateway routes, propagations): keys of the items already added,
+    # so a table listed in several files or records gets each item once without quadratic
+    # scans.
+    seen_keys: dict[str, set[object]] = field(default_factory=dict)
     # (transit gateway, attachment, route table) of every association listed.
     tgw_associations: list[tuple[str, str, str]] = field(default_factory=list)
     _seen_warnings: set[str] = field(default_factory=set)
@@ -91,18 +92,18 @@ class LoadState:
         return kept
 
     def add_once(
-        self, table_id: str, routes: list[T], new: list[T], key: Callable[[T], object]
+        self, list_id: str, items: list[T], new: list[T], key: Callable[[T], object]
     ) -> None:
-        """Append the ``new`` routes not yet in ``routes`` (the route list of ``table_id``)."""
-        seen = self.route_keys.get(table_id)
+        """Append to ``items`` (the list known as ``list_id``) the ``new`` ones not in it."""
+        seen = self.seen_keys.get(list_id)
         if seen is None:
-            seen = {key(r) for r in routes}
-            self.route_keys[table_id] = seen
-        for route in new:
-            k = key(route)
+            seen = {key(item) for item in items}
+            self.seen_keys[list_id] = seen
+        for item in new:
+            k = key(item)
             if k not in seen:
                 seen.add(k)
-                routes.append(route)
+                items.append(item)
 
     def parse_each(
         self,

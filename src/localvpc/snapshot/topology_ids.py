@@ -36,6 +36,8 @@ ID_PREFIX: dict[str, str] = {
     "coip-pool": "ipv4pool-coip",
     "vpc-endpoint": "vpce",
     "outpost": "op",
+    "elastic-ip": "eipalloc",
+    "local-gateway-vif-group": "lgw-vif-grp",
 }
 
 # Kinds whose id is an ARN rather than a prefixed id.
@@ -59,6 +61,41 @@ def id_shape_ok(kind: str, resource_id: str) -> bool:
         return resource_id.startswith("arn:aws")
     prefix = ID_PREFIX[kind]
     return re.fullmatch(rf"{re.escape(prefix)}-[0-9a-z]+", resource_id) is not None
+
+
+def elb_arn(account: str, region: str, resource: str, *parts: str) -> str:
+    """An Elastic Load Balancing ARN: ``arn:aws:elasticloadbalancing:<region>:<account>:...``."""
+    return f"arn:aws:elasticloadbalancing:{region}:{account}:{resource}/{'/'.join(parts)}"
+
+
+def load_balancer_arn(account: str, region: str, lb_type: str, name: str) -> tuple[str, str]:
+    """The ARN of a load balancer and its short form ``app/<name>/<16 hex>`` (``net/`` for NLBs),
+    which is also how AWS describes the load balancer's network interfaces."""
+    short = "app" if lb_type == "application" else "net" if lb_type == "network" else "gwy"
+    suffix = f"{short}/{name}/{digest('load-balancer', account, region, name, length=16)}"
+    return elb_arn(account, region, "loadbalancer", suffix), suffix
+
+
+def target_group_arn(account: str, region: str, name: str) -> str:
+    return elb_arn(account, region, "targetgroup", name,
+                   digest("target-group", account, region, name, length=16))
+
+
+def listener_arn(lb_arn: str, port: int) -> str:
+    """``...:listener/app/<name>/<lb hex>/<listener hex>`` from the load balancer's ARN."""
+    head, _, tail = lb_arn.partition(":loadbalancer/")
+    return f"{head}:listener/{tail}/{digest('listener', lb_arn, str(port), length=16)}"
+
+
+def load_balancer_dns_name(name: str, region: str, scheme: str, account: str) -> str:
+    """``<name>-<16 hex>.elb.<region>.amazonaws.com``; internal ones start with ``internal-``."""
+    prefix = "internal-" if scheme == "internal" else ""
+    return f"{prefix}{name}-{digest('dns', account, region, name, length=16)}" \
+        f".elb.{region}.amazonaws.com"
+
+
+def outpost_arn(account: str, region: str, outpost_id: str) -> str:
+    return f"arn:aws:outposts:{region}:{account}:outpost/{outpost_id}"
 
 
 _DIRECTIONS = {

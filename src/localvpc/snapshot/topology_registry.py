@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from localvpc.snapshot.topology_ids import ID_PREFIX, id_shape_ok, make_id
+from localvpc.snapshot.topology_ids import ARN_KINDS, ID_PREFIX, id_shape_ok, make_id
 from localvpc.snapshot.topology_schema import Obj, Problems, YNode
 
 # How messages name each kind.
@@ -100,10 +100,13 @@ class Registry:
         """
         name = obj.req_str("name") if name_required else obj.opt_str("name")
         given = obj.opt_str("id")
-        if given is not None and kind in ID_PREFIX and not id_shape_ok(kind, given):
+        if given is not None and kind in ARN_KINDS and not id_shape_ok(kind, given):
+            obj.err("id", f"'{given}' is not {article(word(kind))} ARN (arn:aws:...)")
+            given = None
+        elif given is not None and kind in ID_PREFIX and not id_shape_ok(kind, given):
             prefix = ID_PREFIX[kind]
             obj.err("id", f"'{given}' is not {article(word(kind))} id (expected {prefix}- "
-                          "followed by letters and digits)")
+                          "followed by lowercase letters and digits)")
             given = None
         key = name if name is not None else obj.path
         if given is not None:

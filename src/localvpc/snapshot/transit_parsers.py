@@ -89,8 +89,10 @@ def record_associations(st: LoadState) -> None:
                 f"transit gateway attachment {attachment_id} on {tgw_id} is associated with "
                 f"route table {table_id} of another transit gateway; ignored"
             )
-        elif attachment_id not in table.associated_attachment_ids:
-            table.associated_attachment_ids.append(attachment_id)
+        else:
+            st.add_once(
+                f"associations:{table.id}", table.associated_attachment_ids, [attachment_id], str
+            )
 
 
 def parse_transit_gateway_attachment(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
@@ -245,8 +247,4 @@ def parse_transit_gateway_propagations(rec: JsonDict, ctx: SourceContext, st: Lo
         if (attachment_id := opt_str(entry, "TransitGatewayAttachmentId"))
         and state_of(entry, "State", "enabled") == "enabled"
     ]
-    present = set(table.propagating_attachment_ids)
-    for attachment_id in enabled:
-        if attachment_id not in present:
-            present.add(attachment_id)
-            table.propagating_attachment_ids.append(attachment_id)
+    st.add_once(f"propagations:{table.id}", table.propagating_attachment_ids, enabled, str)
