@@ -110,7 +110,7 @@ def test_e4_nacl_first_matching_rule_wins(lab: Lab) -> None:
 
 
 def test_e5_nacl_is_stateless_so_the_reply_needs_ephemeral_ports(lab: Lab) -> None:
-    vpc, a, b, client, _server = pair(lab, ingress=[("tcp", 443, 443, "0.0.0.0/0")])
+    vpc, _a, b, client, _server = pair(lab, ingress=[("tcp", 443, 443, "0.0.0.0/0")])
     lab.nacl(vpc, [b], [(100, "6", "allow", False, "0.0.0.0/0", 443, 443),
                         (100, "6", "allow", True, "0.0.0.0/0", 32768, 61000)])
     ok = lab.trace(client, "10.0.2.20", port=443, src_port=51000, both=True)
