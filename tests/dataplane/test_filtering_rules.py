@@ -139,3 +139,22 @@ def test_e7_amazon_dns_and_metadata_are_not_filtered(lab: Lab) -> None:
         assert t.disposition == Disposition.ACCEPTED and words in t.reason, dst
     t = lab.trace(client, "8.8.8.8", protocol="udp", port=53)
     assert t.disposition == Disposition.DENIED_OUT
+
+
+def test_sg10_group_reference_does_not_match_across_a_middlebox(lab: Lab) -> None:
+    from localvpc.model.vpc import TargetType
+
+    vpc = lab.vpc("10.0.0.0/16")
+    a, fw_net, b = (lab.subnet(vpc, c) for c in ("10.0.1.0/24", "10.0.3.0/24", "10.0.2.0/24"))
+    sg_app = lab.sg(vpc)
+    client = lab.instance(a, "10.0.1.10", sgs=[sg_app])
+    lab.instance(b, "10.0.2.20", sgs=[lab.sg(vpc, ingress=[("tcp", 80, 80, sg_app.id)])])
+    assert lab.trace(client, "10.0.2.20").disposition == Disposition.ACCEPTED
+    fw = lab.instance(fw_net, "10.0.3.5", sdc=False,
+                      sgs=[lab.sg(vpc, ingress=[("-1", None, None, "10.0.0.0/16")])])
+    rt_a = lab.route_table(vpc, [a])
+    fw_eni = lab.eni_of(fw).id
+    lab.route(rt_a, "10.0.2.0/24", TargetType.NETWORK_INTERFACE, fw_eni, eni=fw_eni)
+    t = lab.trace(client, "10.0.2.20")
+    assert fw.id in lab.nodes(t)
+    assert t.disposition == Disposition.DENIED_IN and "no inbound rule" in t.reason

@@ -1337,3 +1337,35 @@ def test_loading_is_roughly_linear(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert len(network.route_tables) == count and network.warnings == []
     assert elapsed < 10.0
+
+
+def test_tgw_peering_attachment_listed_by_both_sides(tmp_path: Path) -> None:
+    def side(tgw: str, peer: str, table: str) -> dict[str, Any]:
+        return {
+            "TransitGateways": [{"TransitGatewayId": tgw}],
+            "TransitGatewayRouteTables": [
+                {"TransitGatewayRouteTableId": table, "TransitGatewayId": tgw}
+            ],
+            "TransitGatewayAttachments": [
+                {
+                    "TransitGatewayAttachmentId": "tgw-attach-p",
+                    "TransitGatewayId": tgw,
+                    "ResourceType": "peering",
+                    "ResourceId": peer,
+                    "Association": {"State": "associated", "TransitGatewayRouteTableId": table},
+                }
+            ],
+        }
+
+    _write(tmp_path, "accounts/1/us-east-1/t.json", side("tgw-a", "tgw-b", "tgw-rtb-a"))
+    _write(tmp_path, "accounts/2/us-west-1/t.json", side("tgw-b", "tgw-a", "tgw-rtb-b"))
+    network = load_snapshot(tmp_path)
+    [attachment] = network.transit_gateway_attachments.values()
+    assert (attachment.transit_gateway_id, attachment.peer_transit_gateway_id) == (
+        "tgw-a",
+        "tgw-b",
+    )
+    tables = network.transit_gateway_route_tables
+    assert tables["tgw-rtb-a"].associated_attachment_ids == ["tgw-attach-p"]
+    assert tables["tgw-rtb-b"].associated_attachment_ids == ["tgw-attach-p"]
+    assert network.warnings == []

@@ -96,6 +96,7 @@ class Walk:
         self.steer: IPAddress | None = None
         self.seen: set[tuple[str, FlowKey, IPAddress | None]] = set()
         self.paths = 1  # equal-cost paths the packet could take (e.g. VPN tunnels)
+        self.via_middlebox = False  # forwarded by an appliance: SG references stop matching
 
     # ------------------------------------------------------------------ plumbing
     def hop(self, node: str, type_: str, action: str, detail: str = "", phase: str = "") -> None:
@@ -136,12 +137,17 @@ class Walk:
         if self.tracked(device):
             self.note("security group: reply of a tracked connection")
             return
-        ok, why = sg_allows(device.groups, self.flow, egress, self.fp.is_member)
+        ok, why = sg_allows(device.groups, self.flow, egress, self._is_member)
         if not ok:
             raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
                            "denied", why)
         self.note(why)
         self.track(device)
+
+    def _is_member(self, group_id: str, address: IPAddress) -> bool:
+        """SG-9, SG-10: a group reference matches members' private IPs, but not across a
+        middlebox that forwarded the packet."""
+        return not self.via_middlebox and self.fp.is_member(group_id, address)
 
     def check_nacl(self, subnet_id: str, egress: bool) -> None:
         acl = self.fp.nacls.get(subnet_id)
@@ -254,6 +260,7 @@ class Walk:
                            f"received by {device.eni.id}, the target of the ingress route; "
                            f"destination {self.flow.dst_ip} kept (LG-5)")
         self.note("source/destination check disabled: forwarding")
+        self.via_middlebox = True
         if device.masquerade:
             primary = device.eni.primary_ip
             if primary is not None and primary.version == self.flow.src_ip.version:
@@ -529,7 +536,9 @@ class Walk:
                         continue
                     zone = self.fp.subnets[dev.subnet_id].availability_zone \
                         if dev.subnet_id in self.fp.subnets else None
-                    candidates.append((ip, port, True, f"instance {t.id}", zone, t.health))
+                    # NLBs keep the client address for instance targets; ALBs always proxy.
+                    keep = node.lb.lb_type == "network"
+                    candidates.append((ip, port, keep, f"instance {t.id}", zone, t.health))
                 elif tg.target_type == "ip":
                     try:
                         ip = ipaddress.ip_address(t.id)

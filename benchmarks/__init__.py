@@ -1,0 +1,1 @@
+"""Benchmarks of the trace engine on generated networks (not part of the test suite)."""
