@@ -61,8 +61,10 @@ class Sessions:
     # NAT (gateway or masquerading instance): reply key as seen at the translator -> original
     # (source address, source port) to restore as the reply's destination.
     nat: dict[tuple[str, FlowKey], tuple[IPAddress, int | None]] = field(default_factory=dict)
-    # NLB: reply key as sent by the target -> (LB ENI id, LB address, listener port).
-    lb: dict[FlowKey, tuple[str, IPAddress, int | None]] = field(default_factory=dict)
+    # Load balancer: reply key as sent by the target -> the LB node's view of the client
+    # connection: (LB address, listener port, client address, client port).
+    lb: dict[FlowKey, tuple[IPAddress, int | None, IPAddress, int | None]] = field(
+        default_factory=dict)
 
 
 class Stop(Exception):
@@ -195,9 +197,9 @@ class Walk:
                            f"{self.flow.dst_ip} is in a reserved range that is never routed")
         if self.replay is not None and self.steer is None:
             steer = self.replay.lb.get(flow_key(self.flow))
-            if steer is not None:
-                self.steer = steer[1]
-                self.note(f"reply steered back to load balancer address {steer[1]}")
+            if steer is not None and steer[0] != self.flow.dst_ip:
+                self.steer = steer[0]
+                self.note(f"reply steered back to load balancer address {steer[0]}")
         dst = self.dst
         if dst in device.eni.addresses() and self.steer is None:
             raise self.end(Disposition.ACCEPTED, "accepted", "destination is this interface")
@@ -472,9 +474,11 @@ class Walk:
         if self.replay is not None:
             back = self.replay.lb.get(flow_key(self.flow))
             if back is not None:
-                self.flow = replace(self.flow, src_ip=back[1], src_port=back[2])
+                self.flow = replace(self.flow, src_ip=back[0], src_port=back[1],
+                                    dst_ip=back[2], dst_port=back[3])
                 self.hops[-1].action = "translated"
-                self.note(f"reply leaves from the load balancer address {back[1]}")
+                self.note(f"reply to client {back[2]} leaves from the load balancer address "
+                          f"{back[0]}")
                 self.leave_subnet(device.subnet_id)
                 return
         if device.groups:
@@ -495,10 +499,13 @@ class Walk:
         new_src = flow.src_ip if preserve else lb_ip
         self.flow = replace(flow, src_ip=new_src, dst_ip=t_ip, dst_port=t_port)
         if self.record is not None:
-            self.record.lb[reply_key(self.flow)] = (device.eni.id, flow.dst_ip, flow.dst_port)
+            self.record.lb[reply_key(self.flow)] = (flow.dst_ip, flow.dst_port, flow.src_ip,
+                                                    flow.src_port)
         self.hops[-1].action = "translated"
         self.note(f"listener {listener.protocol}:{listener.port} forwards to {label} "
                   f"{t_ip}:{t_port}" + ("" if preserve else f", source becomes {lb_ip}"))
+        if device.groups:
+            self.check_sg(device, egress=True)
         subnet = self.fp.subnets.get(device.subnet_id)
         if subnet is not None and any(t_ip in c for c in subnet.all_cidrs
                                       if c.version == t_ip.version):
@@ -577,7 +584,7 @@ class Walk:
     def backbone(self) -> None:
         """AWS's network between internet gateways, AWS services and the internet."""
         dst = self.flow.dst_ip
-        self.hop(BACKBONE, "aws-backbone", "forwarded")
+        self.hop(BACKBONE, "aws-backbone", "forwarded", "AWS network (AS 16509)")
         vgw = self.fp.vgw_outside_ips.get(dst)
         if vgw is not None:
             self.hop(vgw, "vpn-gateway", "accepted", f"{dst} is a VPN tunnel outside address")
@@ -617,7 +624,7 @@ class Walk:
                            f"{dst} is AWS address space that nothing in the network owns")
         if self.hops[0].node == INTERNET:
             raise self.end(Disposition.NULL_ROUTED, "dropped", f"no owner for {dst}")
-        self.hop(INTERNET, "internet", "exited")
+        self.hop(INTERNET, "internet", "exited", f"{dst} is on the internet")
         raise Stop(Disposition.EXITS_NETWORK)
 
     def _vpc_with_v6(self, dst: IPAddress) -> str | None:

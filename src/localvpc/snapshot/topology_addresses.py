@@ -119,6 +119,10 @@ class AddressBook:
         self._public[ip] = (owner, node.line)
         return True
 
+    def reserve_public(self, ip: IPAddress, owner: str, line: int) -> None:
+        """Keep ``ip`` out of allocation without checking it (a customer gateway's address)."""
+        self._public.setdefault(ip, (owner, line))
+
     def later_public(self, owner: str, assign: Assign) -> None:
         self._public_pending.append((owner, assign))
 

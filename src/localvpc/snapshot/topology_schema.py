@@ -273,10 +273,11 @@ class Obj:
     def err_at(self, node: YNode, message: str) -> None:
         self.p.add(node.line, node.path, message)
 
-    def _missing(self, key: str) -> None:
+    def missing(self, key: str) -> None:
+        """Report that the required field ``key`` is absent."""
         self.p.add(self.line, join(self.path, key), f"required field '{key}' is missing")
 
-    def _present(self, key: str) -> YNode | None:
+    def present(self, key: str) -> YNode | None:
         """The node of ``key`` unless absent or null."""
         node = self.child(key)
         if node is None or node.value is None:
@@ -285,14 +286,14 @@ class Obj:
 
     # -------------------------------------------------------------- scalars
     def opt_str(self, key: str, choices: Sequence[str] | None = None) -> str | None:
-        node = self._present(key)
+        node = self.present(key)
         if node is None:
             return None
         return self._str_of(node, choices)
 
     def req_str(self, key: str, choices: Sequence[str] | None = None) -> str | None:
-        if self._present(key) is None:
-            self._missing(key)
+        if self.present(key) is None:
+            self.missing(key)
             return None
         return self.opt_str(key, choices)
 
@@ -311,7 +312,7 @@ class Obj:
         return value
 
     def opt_bool(self, key: str) -> bool | None:
-        node = self._present(key)
+        node = self.present(key)
         if node is None:
             return None
         if not isinstance(node.value, bool):
@@ -324,7 +325,7 @@ class Obj:
         return default if value is None else value
 
     def opt_int(self, key: str, low: int | None = None, high: int | None = None) -> int | None:
-        node = self._present(key)
+        node = self.present(key)
         if node is None:
             return None
         value = node.value
@@ -339,14 +340,14 @@ class Obj:
         return value
 
     def req_int(self, key: str, low: int | None = None, high: int | None = None) -> int | None:
-        if self._present(key) is None:
-            self._missing(key)
+        if self.present(key) is None:
+            self.missing(key)
             return None
         return self.opt_int(key, low, high)
 
     def opt_account(self, key: str) -> str | None:
         """A 12-digit account id; unquoted numbers are zero-padded."""
-        node = self._present(key)
+        node = self.present(key)
         if node is None:
             return None
         value = node.value
@@ -359,12 +360,12 @@ class Obj:
 
     # -------------------------------------------------------------- addresses
     def opt_cidr(self, key: str) -> IPNetwork | None:
-        node = self._present(key)
+        node = self.present(key)
         return None if node is None else self.cidr_of(node)
 
     def req_cidr(self, key: str) -> IPNetwork | None:
-        if self._present(key) is None:
-            self._missing(key)
+        if self.present(key) is None:
+            self.missing(key)
             return None
         return self.opt_cidr(key)
 
@@ -380,7 +381,7 @@ class Obj:
             return None
 
     def opt_ip(self, key: str) -> IPAddress | None:
-        node = self._present(key)
+        node = self.present(key)
         return None if node is None else self.ip_of(node)
 
     def ip_of(self, node: YNode) -> IPAddress | None:
@@ -397,7 +398,7 @@ class Obj:
     # -------------------------------------------------------------- collections
     def items(self, key: str, *, single_ok: bool = False) -> list[YNode]:
         """The items of a list field (a lone value counts as a one-item list if ``single_ok``)."""
-        node = self._present(key)
+        node = self.present(key)
         if node is None:
             return []
         if isinstance(node.value, list):
@@ -443,7 +444,7 @@ class Obj:
         return out
 
     def sub(self, key: str, allowed: Iterable[str], what: str) -> Obj | None:
-        node = self._present(key)
+        node = self.present(key)
         return None if node is None else self.obj_of(node, allowed, what)
 
     def obj_of(self, node: YNode, allowed: Iterable[str], what: str) -> Obj | None:
@@ -453,11 +454,12 @@ class Obj:
         return Obj(self.p, node, allowed, what)
 
     def tags(self, key: str = "tags") -> dict[str, str]:
-        node = self._present(key)
+        node = self.present(key)
         if node is None:
             return {}
         if not isinstance(node.value, dict):
-            self.err_at(node, f"expected a mapping of tag names to values, got {type_name(node.value)}")
+            self.err_at(node, "expected a mapping of tag names to values, got "
+                              f"{type_name(node.value)}")
             return {}
         out: dict[str, str] = {}
         for tag, value_node in node.value.items():
@@ -470,7 +472,7 @@ class Obj:
 
     def exactly_one(self, keys: Sequence[str], *, required: bool = True) -> str | None:
         """Which one of ``keys`` is given; an error if several (or none when ``required``)."""
-        given = [k for k in keys if self._present(k) is not None]
+        given = [k for k in keys if self.present(k) is not None]
         if len(given) > 1:
             self.err(given[1], f"give only one of {', '.join(keys)} (found {', '.join(given)})")
             return None
