@@ -38,7 +38,9 @@ def test_generator_builds_the_requested_counts() -> None:
     assert all(20 <= len(g.ingress) + len(g.egress) <= 60 for g in net.security_groups.values())
     sg_rules, nacl_entries = rule_counts(net)
     assert sg_rules >= 18 * 20
-    assert nacl_entries == 3 * (4 + 24)  # a default and a restricted NACL per VPC
+    # A default NACL (4 entries) per VPC, and a restricted one (24) on subnet 3, except in
+    # VPC 0, where subnet 3 is the public subnet of the egress VPC.
+    assert nacl_entries == 3 * 4 + 2 * 24
 
 
 def test_generator_rejects_sizes_it_cannot_lay_out() -> None:
