@@ -146,13 +146,14 @@ class _Query:
         self.net = evaluator.network
         self.p = packet
         self.owners_memo: dict[IPAddress, list[NetworkInterface]] = {}
-        # Loop detection as in the engine: a packet that comes back to the same step of the
-        # same node with the same header is looping.
+        # Loop detection as in the engine: a packet that comes back to the same node, in the
+        # same phase (e.g. leaving a subnet, or routed by one table), with the same header
+        # is looping.
         self.seen: set[tuple[object, ...]] = set()
         self.hops = 0
 
-    def hop(self, node: str, kind: str, action: str) -> None:
-        key = (node, kind, action, *self.p.key())
+    def hop(self, node: str, kind: str, phase: str = "") -> None:
+        key = (node, kind, phase, *self.p.key())
         if key in self.seen or self.hops >= _MAX_HOPS:
             raise _Verdict(LOOP)
         self.seen.add(key)
@@ -320,7 +321,7 @@ class _Query:
                     best, best_key = route, (n.prefixlen, -rank)
         return best
 
-    def follow(self, route: Route, vpc_id: str, zone: str, vpc_hop: bool,
+    def follow(self, route: Route, table: RouteTable, vpc_id: str, zone: str, vpc_hop: bool,
                prev_subnet: str | None) -> None:
         """Take the chosen route of a subnet (or an attachment subnet) of ``vpc_id``."""
         if route.is_blackhole:
@@ -336,7 +337,7 @@ class _Query:
             if zone not in zones:
                 raise _Verdict(NULL_ROUTED)
         if vpc_hop:
-            self.hop(vpc_id, "vpc", "forwarded")
+            self.hop(vpc_id, "vpc", f"route {table.id}")
         if kind == TargetType.LOCAL:
             self.in_vpc(vpc_id)
         elif att is not None:
@@ -352,20 +353,20 @@ class _Query:
         subnet = self.net.subnets.get(subnet_id)
         if subnet is None:
             raise _Verdict(NO_ROUTE)
-        self.hop(subnet_id, "subnet", "forwarded")
+        self.hop(subnet_id, "subnet", "out")
         self.check_nacl(subnet_id, egress=True)
         table = self.route_table(subnet)
         route = self.longest_route(table) if table is not None else None
-        if route is None:
+        if table is None or route is None:
             raise _Verdict(NO_ROUTE)
-        self.follow(route, subnet.vpc_id, subnet.availability_zone, True, subnet.id)
+        self.follow(route, table, subnet.vpc_id, subnet.availability_zone, True, subnet.id)
 
     def in_vpc(self, vpc_id: str) -> None:
         """The VPC router delivers to the subnet holding the destination."""
         subnet = self.subnet_holding(vpc_id, self.p.dst)
         if subnet is None:
             raise _Verdict(NULL_ROUTED)
-        self.hop(subnet.id, "subnet", "forwarded")
+        self.hop(subnet.id, "subnet", "in")
         self.check_nacl(subnet.id, egress=False)
         target = self.owner(vpc_id, self.p.dst)
         if target is None:
@@ -386,7 +387,7 @@ class _Query:
         for e in mine:
             if self.p.src in _addresses(e):
                 eni = e
-        self.hop(instance_id, "instance", "originated")
+        self.hop(instance_id, "instance")
         if self.p.src not in _addresses(eni) and eni.source_dest_check:
             raise _Verdict(DENIED_OUT)
         self.send_from(eni)
@@ -417,10 +418,10 @@ class _Query:
             nat = target if isinstance(target, NatGateway) else self.nat_of(target)
             if nat is None:
                 raise Unsupported(f"{target.id} is not an instance or a NAT gateway")
-            self.hop(nat.id, "nat-gateway", "received")
+            self.hop(nat.id, "nat-gateway")
             raise _Verdict(DENIED_IN)  # NAT gateways accept no inbound-initiated packet
         assert isinstance(target, NetworkInterface)
-        self.hop(instance.id, "instance", "received")
+        self.hop(instance.id, "instance")
         if instance.state not in ("running", "pending"):
             raise _Verdict(NEIGHBOR_UNREACHABLE)
         self.check_sg(target, egress=False)
@@ -438,7 +439,7 @@ class _Query:
         if holder is None or nat_ip is None:
             raise _Verdict(NULL_ROUTED)
         owner_nat = holder if isinstance(holder, NatGateway) else self.nat_of(holder)
-        self.hop(owner_nat.id if owner_nat is not None else holder.id, "nat-gateway", "received")
+        self.hop(owner_nat.id if owner_nat is not None else holder.id, "nat-gateway")
         if owner_nat is None:
             raise _Verdict(DENIED_IN)
         self.check_nacl(holder.subnet_id, egress=False)
@@ -458,7 +459,7 @@ class _Query:
 
     def igw_out(self, igw_id: str, vpc_id: str) -> None:
         """1:1 NAT to the source's public address, or dropped without one."""
-        self.hop(igw_id, "internet-gateway", "forwarded")
+        self.hop(igw_id, "internet-gateway")
         src = self.p.src
         if src.version != 4:
             raise Unsupported("IPv6 through an internet gateway")
@@ -480,7 +481,7 @@ class _Query:
 
     def backbone(self) -> None:
         """Between the internet gateways, AWS's public services and the internet."""
-        self.hop("aws-backbone", "aws-backbone", "forwarded")
+        self.hop("aws-backbone", "aws-backbone")
         dst = self.p.dst
         for vpn in self.net.vpn_connections.values():
             if any(t.outside_ip == dst for t in vpn.tunnels):
@@ -512,7 +513,7 @@ class _Query:
     def enter_tgw(self, tgw_id: str, att: TransitGatewayAttachment, zone: str,
                   prev_subnet: str | None) -> None:
         """Into the gateway through the attachment's subnet in the sender's zone."""
-        self.hop(tgw_id, "transit-gateway", "forwarded")
+        self.hop(tgw_id, "transit-gateway")
         sub = next((s for s in att.subnet_ids if s in self.net.subnets
                     and self.net.subnets[s].availability_zone == zone), None)
         if sub is not None and sub != prev_subnet:
@@ -569,7 +570,7 @@ class _Query:
         vpc_id = att.resource_id
         if vpc_id not in self.net.vpcs:
             raise _Verdict(EXITS_NETWORK)
-        self.hop(vpc_id, "vpc", "forwarded")
+        self.hop(vpc_id, "vpc", f"tgw {att.id}")
         dst_subnet = self.subnet_holding(vpc_id, self.p.dst)
         dst_zone = dst_subnet.availability_zone if dst_subnet is not None else None
         subs = [self.net.subnets[s] for s in att.subnet_ids if s in self.net.subnets]
@@ -582,9 +583,9 @@ class _Query:
             self.check_nacl(sub.id, egress=True)
         table = self.route_table(sub)
         route = self.longest_route(table) if table is not None else None
-        if route is None:
+        if table is None or route is None:
             raise _Verdict(NO_ROUTE)
         if route.target_type == TargetType.LOCAL:
             self.in_vpc(vpc_id)
             return
-        self.follow(route, vpc_id, sub.availability_zone, False, None)
+        self.follow(route, table, vpc_id, sub.availability_zone, False, None)

@@ -314,3 +314,10 @@ def test_propagated_vgw_route_origin_is_reported(lab: Lab) -> None:
     assert len(traces) == 2  # one path per tunnel (ECMP)
     assert all(t.disposition == Disposition.EXITS_NETWORK for t in traces)
     assert "propagated" in traces[0].hops[1].detail
+
+
+def test_flow_started_at_the_vpc_router_uses_the_main_table_to_the_tgw(lab: Lab) -> None:
+    tgw, _t0, a, b, _sa, sb, _att_a, _att_b, _x, _x2, y = tgw_lab(lab)
+    t = lab.trace(a.id, "10.1.1.10")
+    assert lab.nodes(t) == [a.id, tgw.id, b.id, sb.id, y.id]
+    assert t.disposition == Disposition.ACCEPTED

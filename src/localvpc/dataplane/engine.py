@@ -306,7 +306,8 @@ class Walk:
             if att is None:
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"{vpc_id} has no attachment to {route.target_id}")
-            if zone not in self.fp.attachment_zones.get(att.id, set()):
+            # A flow started at the VPC router itself has no zone (zone == "").
+            if zone and zone not in self.fp.attachment_zones.get(att.id, set()):
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"attachment {att.id} has no subnet in zone {zone}, so "
                                "traffic from this zone cannot reach the transit gateway")
@@ -330,7 +331,7 @@ class Walk:
             self.peering(route.target_id, vpc_id)
         elif kind == TargetType.TRANSIT_GATEWAY:
             att = self.fp.tgw_vpc_attachment[(route.target_id, vpc_id)]
-            self.enter_tgw(route.target_id, att, from_zone=zone)
+            self.enter_tgw(route.target_id, att, from_zone=zone or None)
         elif kind == TargetType.VPN_GATEWAY:
             self.vgw_out(route.target_id)
         elif kind == TargetType.GATEWAY_ENDPOINT:

@@ -667,6 +667,10 @@ class _Builder:
             description = o.str_or("description", d.name or "")
             tags = tags_of(o, d)
             if vpc is None:
+                # Still check the rules; a group outside any VPC is not added.
+                unplaced = SecurityGroup(id=d.id)
+                self.sg_rules(unplaced, o, "ingress")
+                self.sg_rules(unplaced, o, "egress")
                 continue
             sg = net.add(SecurityGroup(id=d.id, account=vpc.account, region=vpc.region,
                                        tags=tags, vpc_id=vpc.id, group_name=d.name or d.id,
@@ -709,7 +713,7 @@ class _Builder:
                 group_node = r.child("group")
                 if decl is not None and peer_sg is not None and group_node is not None:
                     pcx = None
-                    if peer_sg.vpc_id != sg.vpc_id:
+                    if sg.vpc_id and peer_sg.vpc_id != sg.vpc_id:
                         pcx = services.peering_between(self.net, sg.vpc_id, peer_sg.vpc_id)
                         if pcx is None:
                             r.err_at(group_node,
@@ -749,6 +753,7 @@ class _Builder:
             tags = tags_of(o, d)
             coip = o.opt_ip("customer_owned_ip")
             if subnet is None:
+                ctx.check_interface_fields(o)
                 continue
             groups = ctx.security_groups(o, "security_groups", subnet.vpc_id)
             eni_id = make_id("network-interface", d.id, "eth0")
@@ -781,6 +786,7 @@ class _Builder:
             instance = net.instances.get(owner.id) if owner is not None else None
             index = o.opt_int("device_index", 1, 31)
             if subnet is None:
+                ctx.check_interface_fields(o)
                 continue
             groups = ctx.security_groups(o, "security_groups", subnet.vpc_id)
             if instance is not None:
@@ -820,6 +826,8 @@ class _Builder:
             if kind == "private" and o.present("public_ip") is not None:
                 o.err("public_ip", "a private NAT gateway has no public IP (NG-1)")
             if subnet is None:
+                o.opt_ip("private_ip")
+                o.opt_ip("public_ip")
                 continue
             if kind == "public" and net.internet_gateway_of(subnet.vpc_id) is None:
                 o.err("connectivity_type", f"a public NAT gateway needs an internet gateway "
@@ -853,6 +861,7 @@ class _Builder:
             main = o.bool_or("main", False)
             tags = tags_of(o, d)
             if vpc is None:
+                self.check_routes_only(o)
                 continue
             table = RouteTable(id=d.id, account=vpc.account, region=vpc.region, tags=tags,
                                vpc_id=vpc.id, routes=local_routes(vpc), main=main)
@@ -898,6 +907,22 @@ class _Builder:
                 net.add(RouteTable(id=rid, account=vpc.account, region=vpc.region,
                                    vpc_id=vpc.id, routes=local_routes(vpc), main=True))
                 ctx.reg.implied("route-table", rid)
+
+    def check_routes_only(self, o: Obj) -> None:
+        """Check the references and routes of a table whose VPC is unknown."""
+        ctx = self.ctx
+        ctx.refs(o, "subnets", ("subnet",), "subnet")
+        ctx.refs(o, "gateway", ("internet-gateway", "vpn-gateway"),
+                 "internet gateway or VPN gateway")
+        ctx.refs(o, "propagating_vgws", ("vpn-gateway",), "VPN gateway")
+        for r in o.objs("routes", ROUTE_FIELDS, "a route"):
+            r.exactly_one(("destination", "prefix_list"))
+            r.opt_cidr("destination")
+            ctx.ref(r, "prefix_list", ("prefix-list",), "prefix list")
+            r.opt_bool("blackhole")
+            text, node = r.opt_str("target"), r.child("target")
+            if text is not None and text != "local" and node is not None:
+                ctx.reg.resolve(tuple(ROUTE_TARGETS), text, node, _TARGET_WHAT)
 
     def gateway_in_vpc(self, decl: Declared, node: YNode, vpc_id: str) -> bool:
         igw = self.net.internet_gateways.get(decl.id)

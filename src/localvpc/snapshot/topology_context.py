@@ -195,6 +195,15 @@ class Ctx:
         self.public_address(primary, obj.opt_ip("public_ip"), obj.child("public_ip"), owner,
                             allocate=auto_public)
 
+    def check_interface_fields(self, obj: Obj) -> None:
+        """Check the address and group fields of an interface whose subnet is unknown (its
+        subnet reference is already reported), so those mistakes are reported too."""
+        obj.opt_ip("private_ip")
+        obj.opt_ip("public_ip")
+        obj.ip_items("secondary_ips")
+        obj.ip_items("ipv6_addresses")
+        self.refs(obj, "security_groups", ("security-group",), "security group")
+
 
 def describe(kind: str, decl: Declared | None, rid: str) -> str:
     """A label for an owner of addresses: ``instance 'web'`` or ``NAT gateway nat-...``."""

@@ -708,6 +708,7 @@ class Services:
             o.missing("subnets")
         picked = self.lb_subnets(o)
         if not picked:
+            o.objs("listeners", LISTENER_FIELDS, "a listener")  # still check their fields
             return
         vpc_id = picked[0][0].vpc_id
         vpc = net.vpcs[vpc_id]
