@@ -321,3 +321,35 @@ def test_flow_started_at_the_vpc_router_uses_the_main_table_to_the_tgw(lab: Lab)
     t = lab.trace(a.id, "10.1.1.10")
     assert lab.nodes(t) == [a.id, tgw.id, b.id, sb.id, y.id]
     assert t.disposition == Disposition.ACCEPTED
+
+
+def test_gw6_appliance_must_run_and_have_a_public_address(lab: Lab) -> None:
+    *_, fw, _web, _fs, _ws = ingress_lab(lab, appliance_sdc=False)
+    fw.state = "stopped"
+    t = lab.trace("internet", "203.0.113.10", port=443, src="198.51.100.77")
+    assert t.disposition == Disposition.NEIGHBOR_UNREACHABLE and lab.nodes(t)[-1] == fw.id
+    fw.state = "running"
+    lab.eni_of(fw).private_ips[0].public_ip = None
+    t = lab.trace("internet", "203.0.113.10", port=443, src="198.51.100.77")
+    assert t.disposition == Disposition.NULL_ROUTED and "GW-6" in t.reason
+
+
+def test_gw5_vgw_route_table_to_a_gwlb_endpoint_drops(lab: Lab) -> None:
+    vpc = lab.vpc("10.0.0.0/16")
+    sub = lab.subnet(vpc, "10.0.1.0/24")
+    lab.instance(sub, "10.0.1.10")
+    vgw = lab.vgw(vpc, routes=["192.168.0.0/16"])
+    edge = lab.route_table(vpc, gateway=vgw.id)
+    lab.route(edge, "10.0.1.0/24", TargetType.GWLB_ENDPOINT, "vpce-gwlb")
+    t = lab.trace(vgw.id, "10.0.1.10", src="192.168.1.1")
+    assert t.disposition == Disposition.NULL_ROUTED and "GW-5" in t.reason
+
+
+def test_tg6_static_route_hides_an_identical_propagated_one(lab: Lab) -> None:
+    tgw, t0, a, _b, _sa, _sb, att_a, _att_b, x, _x2, _y = tgw_lab(lab)
+    # A static route for B's CIDR back to A's own attachment wins over B's propagation.
+    t0.routes.append(TransitGatewayRoute(parse_cidr("10.1.0.0/16"), "static", "active",
+                                         att_a.id))
+    t = lab.trace(x, "10.1.1.10")
+    assert "(static)" in t.hops[3].detail and lab.nodes(t)[4] == a.id
+    assert tgw.id in lab.nodes(t)

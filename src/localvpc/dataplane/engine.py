@@ -670,8 +670,14 @@ class Walk:
             if choice is not None and choice.route.target_type in (
                     TargetType.NETWORK_INTERFACE, TargetType.INSTANCE):
                 self.note(f"ingress routing: {choice.describe()}")
-                self.to_appliance(choice.route.network_interface_id or choice.route.target_id,
-                                  vpc_id)
+                eni_id = choice.route.network_interface_id or choice.route.target_id
+                appliance = self.fp.devices.get(eni_id)
+                if (gateway_id.startswith("igw-") and appliance is not None
+                        and not any(p.public_ip for p in appliance.eni.private_ips)):
+                    raise self.end(Disposition.NULL_ROUTED, "dropped",
+                                   f"appliance {eni_id} has no public IPv4 address or Elastic "
+                                   "IP, which internet gateway ingress routing needs (GW-6)")
+                self.to_appliance(eni_id, vpc_id)
                 return
             if choice is not None and choice.route.target_type == TargetType.GWLB_ENDPOINT:
                 if gateway_id.startswith("vgw-"):
