@@ -24,6 +24,7 @@ from localvpc.dataplane.compiled import (
     RESERVED_V6,
     Device,
     ForwardingPlane,
+    LbNode,
 )
 from localvpc.dataplane.filters import nacl_allows, sg_allows
 from localvpc.dataplane.flow import Disposition, Flow, Hop, Trace
@@ -520,13 +521,10 @@ class Walk:
             return
         self.leave_subnet(device.subnet_id)
 
-    def _pick_target(self, node: object, tg_arns: list[str]
+    def _pick_target(self, node: LbNode, tg_arns: list[str]
                      ) -> tuple[IPAddress, int | None, bool, str] | None:
         """First healthy target in listed order (all registered if none is healthy), limited
         to the node's zone unless cross-zone load balancing is on."""
-        from localvpc.dataplane.compiled import LbNode
-
-        assert isinstance(node, LbNode)
         candidates: list[tuple[IPAddress, int | None, bool, str, str | None, str]] = []
         for arn in tg_arns:
             tg = self.fp.network.target_groups.get(arn)

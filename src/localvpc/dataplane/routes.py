@@ -13,7 +13,7 @@ from localvpc.dataplane.lpm import PrefixTable
 from localvpc.model.base import IPAddress, IPNetwork
 from localvpc.model.gateways import LocalGatewayRoute, LocalGatewayRouteTable
 from localvpc.model.transit import TransitGatewayRoute
-from localvpc.model.vpc import Route, RouteOrigin, RouteTable, TargetType
+from localvpc.model.vpc import Route, RouteOrigin, RouteTable
 
 # RS-3: static CIDR route > prefix-list route > propagated route.
 _RANK_STATIC, _RANK_PREFIX_LIST, _RANK_PROPAGATED = 0, 1, 2
@@ -145,8 +145,3 @@ class CompiledLgwRouteTable:
     def lookup(self, address: IPAddress) -> tuple[str, LocalGatewayRoute] | None:
         return self._table.lookup(address)
 
-
-def local_route_targets(table: RouteTable) -> dict[str, TargetType]:
-    """Destinations of a table's local routes (used to spot replaced local targets)."""
-    return {str(r.destination): r.target_type for r in table.routes
-            if r.destination is not None and r.origin == RouteOrigin.CREATE_ROUTE_TABLE}
