@@ -21,3 +21,25 @@ class TopologyError(LocalVpcError):
 
 class TraceInputError(LocalVpcError):
     """A trace request is malformed: unknown start node, bad address, bad protocol."""
+
+
+class StoreError(LocalVpcError):
+    """The persistent store cannot be opened, read or written (bad path, corrupt file, driver)."""
+
+
+class CatalogError(LocalVpcError):
+    """A zone-catalogue request is invalid; ``code`` is the AWS error code to answer with."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class PricingError(LocalVpcError):
+    """A Price List request or offer file is invalid; ``code`` is the AWS error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message

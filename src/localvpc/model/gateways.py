@@ -20,6 +20,18 @@ class EgressOnlyInternetGateway(Resource):
 
 
 @dataclass(slots=True)
+class ElasticIp(Resource):
+    """An Elastic IP allocation (``id`` is ``eipalloc-...``) and what it is associated with."""
+
+    public_ip: IPAddress | None = None
+    network_border_group: str = ""
+    network_interface_id: str | None = None
+    private_ip: IPAddress | None = None
+    association_id: str | None = None
+    domain: str = "vpc"
+
+
+@dataclass(slots=True)
 class NatAddress:
     private_ip: IPAddress
     public_ip: IPAddress | None = None

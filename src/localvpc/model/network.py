@@ -18,6 +18,7 @@ from localvpc.model.gateways import (
     CoipPool,
     CustomerGateway,
     EgressOnlyInternetGateway,
+    ElasticIp,
     InternetGateway,
     LocalGateway,
     LocalGatewayRouteTable,
@@ -43,6 +44,7 @@ _TABLE_OF: dict[type, str] = {
     InternetGateway: "internet_gateways",
     EgressOnlyInternetGateway: "egress_only_internet_gateways",
     NatGateway: "nat_gateways",
+    ElasticIp: "elastic_ips",
     NetworkInterface: "network_interfaces",
     Instance: "instances",
     SecurityGroup: "security_groups",
@@ -67,6 +69,28 @@ _TABLE_OF: dict[type, str] = {
 }
 
 
+def table_of(resource: object) -> str:
+    """The ``Network`` table that holds ``resource`` (``ModelError`` if it is not a resource)."""
+    table = _TABLE_OF.get(type(resource))
+    if table is None:
+        raise ModelError(f"not a model resource: {type(resource).__name__}")
+    return table
+
+
+def key_of(resource: Any) -> str:
+    """The key of ``resource`` in its table: a zone's name, every other resource's id."""
+    table_of(resource)
+    return resource.name if isinstance(resource, Zone) else str(resource.id)
+
+
+def class_of_table(table: str) -> type | None:
+    """The resource class a ``Network`` table holds, or None for an unknown table name."""
+    return _CLASS_OF.get(table)
+
+
+_CLASS_OF: dict[str, type] = {table: cls for cls, table in _TABLE_OF.items()}
+
+
 @dataclass
 class Network:
     """All resources of one or more accounts and regions, plus load warnings."""
@@ -79,6 +103,7 @@ class Network:
         default_factory=dict
     )
     nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
+    elastic_ips: dict[str, ElasticIp] = field(default_factory=dict)
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
     instances: dict[str, Instance] = field(default_factory=dict)
     security_groups: dict[str, SecurityGroup] = field(default_factory=dict)
@@ -107,11 +132,7 @@ class Network:
     # ------------------------------------------------------------------ building
     def add(self, resource: Any) -> Any:
         """Put a resource in its table (zones by name, everything else by id); returns it."""
-        table = _TABLE_OF.get(type(resource))
-        if table is None:
-            raise ModelError(f"not a model resource: {type(resource).__name__}")
-        key = resource.name if isinstance(resource, Zone) else resource.id
-        getattr(self, table)[key] = resource
+        getattr(self, table_of(resource))[key_of(resource)] = resource
         return resource
 
     def warn(self, message: str) -> None:

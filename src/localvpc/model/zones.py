@@ -26,6 +26,7 @@ class Zone:
     parent_zone_id: str | None = None
     opt_in_status: str = "opt-in-not-required"
     state: str = "available"
+    group_long_name: str | None = None
 
 
 @dataclass(slots=True)

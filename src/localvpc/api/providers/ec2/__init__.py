@@ -1,0 +1,16 @@
+"""The EC2 provider: VPC networking operations, one module per resource family."""
+
+from __future__ import annotations
+
+from localvpc.api.providers.ec2.filtering import FilteringOperations
+from localvpc.api.providers.ec2.gateways import GatewayOperations
+from localvpc.api.providers.ec2.instances import InstanceOperations
+from localvpc.api.providers.ec2.routing import RoutingOperations
+from localvpc.api.providers.ec2.tags import TagOperations
+from localvpc.api.providers.ec2.vpcs import VpcOperations
+from localvpc.api.registry import Provider
+
+
+class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
+                  InstanceOperations, GatewayOperations, TagOperations):
+    service = "ec2"

@@ -1,0 +1,133 @@
+"""Shared EC2 plumbing: ids, AWS filters with wildcards, tags, pagination, errors."""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from localvpc.api.protocols.request import ServiceError
+from localvpc.model.base import IPNetwork, Resource, parse_cidr
+
+T = TypeVar("T")
+FilterFields = dict[str, Callable[[Any], Iterable[Any]]]
+
+
+def new_id(prefix: str) -> str:
+    """``vpc-`` + 17 hex digits, as AWS makes them."""
+    return f"{prefix}-{secrets.token_hex(9)[:17]}"
+
+
+def error(code: str, message: str, status: int = 400) -> ServiceError:
+    return ServiceError(code, message, status=status)
+
+
+def not_found(kind: str, code: str, ids: Sequence[str]) -> ServiceError:
+    quoted = ", ".join(f"'{i}'" for i in ids)
+    return error(code, f"The {kind} ID {quoted} does not exist")
+
+
+def cidr_param(text: str, what: str = "CIDR block") -> IPNetwork:
+    try:
+        return parse_cidr(text)
+    except ValueError:
+        raise error("InvalidParameterValue",
+                    f"Value ({text}) for parameter cidrBlock is invalid. This is not a valid "
+                    f"{what}.") from None
+
+
+# ------------------------------------------------------------------ tags
+def tags_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def apply_tag_specs(resource: Resource, params: dict[str, Any], resource_type: str) -> None:
+    for spec in params.get("TagSpecifications") or []:
+        if spec.get("ResourceType") in (None, resource_type):
+            for tag in spec.get("Tags") or []:
+                resource.tags[tag["Key"]] = tag.get("Value", "")
+
+
+# ------------------------------------------------------------------ filters
+_WILD = re.compile(r"[*?]")
+
+
+def _matches(pattern: str, value: Any) -> bool:
+    text = "true" if value is True else "false" if value is False else str(value)
+    if _WILD.search(pattern):
+        return fnmatch.fnmatchcase(text, pattern)
+    return text == pattern
+
+
+def apply_filters(items: Iterable[T], filters: Sequence[dict[str, Any]] | None,
+                  fields: FilterFields) -> list[T]:
+    """AWS semantics: values of one filter are OR-ed, filters are AND-ed; ``*`` and ``?`` are
+    wildcards; ``tag:Key``, ``tag-key`` and ``tag-value`` work on every taggable resource."""
+    result = list(items)
+    for f in filters or []:
+        name = f.get("Name", "")
+        values = [str(v) for v in f.get("Values") or []]
+        getter = _getter(name, fields)
+        result = [item for item in result
+                  if any(_matches(p, v) for v in getter(item) for p in values)]
+    return result
+
+
+def _getter(name: str, fields: FilterFields) -> Callable[[Any], Iterable[Any]]:
+    if name in fields:
+        return fields[name]
+    if name.startswith("tag:"):
+        key = name[4:]
+        return lambda r: [r.tags[key]] if key in r.tags else []
+    if name == "tag-key":
+        return lambda r: list(r.tags)
+    if name == "tag-value":
+        return lambda r: list(r.tags.values())
+    raise error("InvalidParameterValue", f"The filter '{name}' is invalid")
+
+
+def select_ids(items: dict[str, T], ids: Sequence[str] | None, kind: str, code: str
+               ) -> list[T]:
+    """Explicit ids must all exist (``Invalid...ID.NotFound`` names the missing ones)."""
+    if not ids:
+        return list(items.values())
+    missing = [i for i in ids if i not in items]
+    if missing:
+        raise not_found(kind, code, missing)
+    return [items[i] for i in dict.fromkeys(ids)]
+
+
+def paginate(items: list[T], params: dict[str, Any], key: Callable[[T], str],
+             minimum: int = 5, maximum: int = 1000) -> tuple[list[T], str | None]:
+    """``MaxResults``/``NextToken`` over a stable order (by id)."""
+    items = sorted(items, key=key)
+    token = params.get("NextToken")
+    start = 0
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise error("InvalidNextToken", "The token provided is invalid") from None
+        start = next((i for i, it in enumerate(items) if key(it) > after), len(items))
+    limit = params.get("MaxResults")
+    if limit is None:
+        return items[start:], None
+    if not minimum <= limit <= maximum:
+        raise error("InvalidParameterValue",
+                    f"Value ( {limit} ) for parameter maxResults is invalid. Expecting a value "
+                    f"between {minimum} and {maximum}.")
+    page = items[start:start + limit]
+    more = start + limit < len(items)
+    next_token = (base64.urlsafe_b64encode(key(page[-1]).encode()).decode()
+                  if more and page else None)
+    return page, next_token
+
+
+def scoped(resources: dict[str, T], account: str, region: str) -> dict[str, T]:
+    """Only what the caller's account sees in its region."""
+    return {k: r for k, r in resources.items()
+            if getattr(r, "account", account) == account
+            and getattr(r, "region", region) == region}

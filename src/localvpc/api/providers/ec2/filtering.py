@@ -1,0 +1,503 @@
+"""Security groups and network ACLs, with the rules and error codes of vpc-filtering.md."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from typing import Any
+
+from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.common import (
+    apply_filters,
+    apply_tag_specs,
+    error,
+    new_id,
+    paginate,
+    scoped,
+    select_ids,
+    tags_list,
+)
+from localvpc.model.filters import NaclEntry, NetworkAcl, SecurityGroup, SgRule
+
+ALL_V4 = ipaddress.ip_network("0.0.0.0/0")
+ALL_V6 = ipaddress.ip_network("::/0")
+SG_TEXT = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}$")
+PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+
+
+def rule_id(group_id: str, egress: bool, rule: SgRule) -> str:
+    """``sgr-`` + 17 hex, stable for the same rule so it needs no storage (SG-7)."""
+    text = f"{group_id}/{egress}/{rule.protocol}/{rule.from_port}/{rule.to_port}/{rule.cidr}/" \
+           f"{rule.prefix_list_id}/{rule.group_id}"
+    return "sgr-" + hashlib.sha256(text.encode()).hexdigest()[:17]
+
+
+def _ports(rule: SgRule) -> tuple[int | None, int | None]:
+    if rule.protocol in ("-1",):
+        return None, None
+    lo = -1 if rule.from_port is None and rule.protocol in ("icmp", "icmpv6") else rule.from_port
+    hi = -1 if rule.to_port is None and rule.protocol in ("icmp", "icmpv6") else rule.to_port
+    return lo, hi
+
+
+def permissions_view(rules: list[SgRule]) -> list[dict[str, Any]]:
+    """Group rules back into AWS's IpPermissions (one entry per protocol/port range)."""
+    grouped: dict[tuple[str, int | None, int | None], dict[str, Any]] = {}
+    for r in rules:
+        lo, hi = _ports(r)
+        perm = grouped.setdefault((r.protocol, lo, hi), {
+            "IpProtocol": r.protocol, "FromPort": lo, "ToPort": hi, "IpRanges": [],
+            "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []})
+        desc = {"Description": r.description} if r.description else {}
+        if r.cidr is not None and r.cidr.version == 4:
+            perm["IpRanges"].append({"CidrIp": str(r.cidr), **desc})
+        elif r.cidr is not None:
+            perm["Ipv6Ranges"].append({"CidrIpv6": str(r.cidr), **desc})
+        elif r.prefix_list_id:
+            perm["PrefixListIds"].append({"PrefixListId": r.prefix_list_id, **desc})
+        elif r.group_id:
+            perm["UserIdGroupPairs"].append({"GroupId": r.group_id, **desc})
+    return list(grouped.values())
+
+
+def sg_view(g: SecurityGroup) -> dict[str, Any]:
+    return {"GroupId": g.id, "GroupName": g.group_name, "Description": g.description,
+            "VpcId": g.vpc_id, "OwnerId": g.account, "Tags": tags_list(g.tags),
+            "IpPermissions": permissions_view(g.ingress),
+            "IpPermissionsEgress": permissions_view(g.egress),
+            "SecurityGroupArn": f"arn:aws:ec2:{g.region}:{g.account}:security-group/{g.id}"}
+
+
+def rule_view(g: SecurityGroup, egress: bool, r: SgRule) -> dict[str, Any]:
+    lo, hi = _ports(r)
+    out: dict[str, Any] = {"SecurityGroupRuleId": rule_id(g.id, egress, r), "GroupId": g.id,
+                           "GroupOwnerId": g.account, "IsEgress": egress,
+                           "IpProtocol": r.protocol, "FromPort": lo, "ToPort": hi,
+                           "Description": r.description or None}
+    if r.cidr is not None:
+        out["CidrIpv4" if r.cidr.version == 4 else "CidrIpv6"] = str(r.cidr)
+    if r.prefix_list_id:
+        out["PrefixListId"] = r.prefix_list_id
+    if r.group_id:
+        out["ReferencedGroupInfo"] = {"GroupId": r.group_id, "UserId": g.account}
+    return out
+
+
+SG_FILTERS = {
+    "group-id": lambda g: [g.id],
+    "group-name": lambda g: [g.group_name],
+    "vpc-id": lambda g: [g.vpc_id],
+    "description": lambda g: [g.description],
+    "owner-id": lambda g: [g.account],
+    "ip-permission.protocol": lambda g: [r.protocol for r in g.ingress],
+    "ip-permission.from-port": lambda g: [r.from_port for r in g.ingress],
+    "ip-permission.to-port": lambda g: [r.to_port for r in g.ingress],
+    "ip-permission.cidr": lambda g: [str(r.cidr) for r in g.ingress if r.cidr],
+    "ip-permission.group-id": lambda g: [r.group_id for r in g.ingress if r.group_id],
+    "egress.ip-permission.cidr": lambda g: [str(r.cidr) for r in g.egress if r.cidr],
+}
+
+
+def nacl_view(a: NetworkAcl) -> dict[str, Any]:
+    entries = []
+    for e in sorted(a.entries, key=lambda e: (e.egress, e.rule_number)):
+        entry: dict[str, Any] = {"RuleNumber": e.rule_number, "Protocol": _proto_number(
+            e.protocol), "RuleAction": e.action, "Egress": e.egress}
+        entry["CidrBlock" if e.cidr.version == 4 else "Ipv6CidrBlock"] = str(e.cidr)
+        if e.from_port is not None:
+            entry["PortRange"] = {"From": e.from_port, "To": e.to_port}
+        if e.icmp_type is not None:
+            entry["IcmpTypeCode"] = {"Type": e.icmp_type, "Code": e.icmp_code}
+        entries.append(entry)
+    return {"NetworkAclId": a.id, "VpcId": a.vpc_id, "IsDefault": a.is_default,
+            "OwnerId": a.account, "Entries": entries, "Tags": tags_list(a.tags),
+            "Associations": [{"NetworkAclAssociationId": nacl_assoc_id(a.id, s),
+                              "NetworkAclId": a.id, "SubnetId": s} for s in a.subnet_ids]}
+
+
+def nacl_assoc_id(acl_id: str, subnet_id: str) -> str:
+    return "aclassoc-" + hashlib.sha256(f"{acl_id}/{subnet_id}".encode()).hexdigest()[:17]
+
+
+def _proto_number(protocol: str) -> str:
+    reverse = {v: k for k, v in PROTOCOL_NAMES.items()}
+    return reverse.get(protocol, protocol)
+
+
+NACL_FILTERS = {
+    "network-acl-id": lambda a: [a.id],
+    "vpc-id": lambda a: [a.vpc_id],
+    "default": lambda a: [a.is_default],
+    "association.subnet-id": lambda a: list(a.subnet_ids),
+    "association.network-acl-id": lambda a: [a.id],
+    "owner-id": lambda a: [a.account],
+    "entry.rule-number": lambda a: [e.rule_number for e in a.entries],
+    "entry.rule-action": lambda a: [e.action for e in a.entries],
+    "entry.cidr": lambda a: [str(e.cidr) for e in a.entries],
+    "entry.egress": lambda a: [e.egress for e in a.entries],
+}
+
+
+def normalise_protocol(text: str) -> str:
+    """AWS accepts names or numbers; stored as the name for tcp/udp/icmp/icmpv6 (SG-5)."""
+    t = str(text).strip().lower()
+    if t in ("-1", "all"):
+        return "-1"
+    if t in ("tcp", "udp", "icmp", "icmpv6"):
+        return t
+    if t.isdigit() and 0 <= int(t) <= 255:
+        return PROTOCOL_NAMES.get(t, t)
+    raise error("InvalidParameterValue", f"Invalid value '{text}' for IP protocol. Unknown "
+                "protocol.")
+
+
+def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]]) -> list[SgRule]:
+    """IpPermissions -> one SgRule per peer (SG-5, SG-6), validated (SG-8)."""
+    out: list[SgRule] = []
+    net = ctx.state.network
+    for p in perms:
+        proto = normalise_protocol(p.get("IpProtocol", ""))
+        lo, hi = p.get("FromPort"), p.get("ToPort")
+        if proto in ("tcp", "udp"):
+            if lo is None or hi is None or not 0 <= lo <= hi <= 65535:
+                raise error("InvalidParameterValue", f"Invalid port range ({lo}, {hi}) for "
+                            f"protocol {proto}")
+        elif proto in ("icmp", "icmpv6"):
+            lo = None if lo in (None, -1) else lo
+            hi = None if hi in (None, -1) else hi
+        else:
+            lo = hi = None
+        peers: list[dict[str, Any]] = []
+        for r in p.get("IpRanges") or []:
+            peers.append({"cidr": _cidr(r.get("CidrIp", ""), 4), "d": r.get("Description")})
+        for r in p.get("Ipv6Ranges") or []:
+            peers.append({"cidr": _cidr(r.get("CidrIpv6", ""), 6), "d": r.get("Description")})
+        for r in p.get("PrefixListIds") or []:
+            peers.append({"pl": r["PrefixListId"], "d": r.get("Description")})
+        for r in p.get("UserIdGroupPairs") or []:
+            gid = r.get("GroupId")
+            if gid is None and r.get("GroupName"):
+                gid = next((g.id for g in net.security_groups.values()
+                            if g.group_name == r["GroupName"] and g.account == ctx.account),
+                           None)
+            if gid is None or gid not in net.security_groups:
+                raise error("InvalidGroup.NotFound", f"The security group '{gid or r}' does "
+                            "not exist")
+            peers.append({"group": gid, "d": r.get("Description")})
+        if not peers:
+            raise error("InvalidParameterValue", "The request must contain at least one of "
+                        "IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs")
+        for peer in peers:
+            out.append(SgRule(proto, lo, hi, cidr=peer.get("cidr"),
+                              prefix_list_id=peer.get("pl"), group_id=peer.get("group"),
+                              description=peer.get("d") or ""))
+    return out
+
+
+def _cidr(text: str, version: int) -> Any:
+    try:
+        cidr = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise error("InvalidParameterValue", f"CIDR block {text} is malformed") from None
+    if cidr.version != version:
+        raise error("InvalidParameterValue", f"CIDR block {text} is malformed")
+    return cidr
+
+
+def _same(a: SgRule, b: SgRule) -> bool:
+    return (a.protocol, a.from_port, a.to_port, a.cidr, a.prefix_list_id, a.group_id) == \
+        (b.protocol, b.from_port, b.to_port, b.cidr, b.prefix_list_id, b.group_id)
+
+
+class FilteringOperations:
+    # ------------------------------------------------------------------ security groups
+    def _group(self, ctx: RequestContext, group_id: str | None, name: str | None = None
+               ) -> SecurityGroup:
+        groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
+        if group_id:
+            if not group_id.startswith("sg-"):
+                raise error("InvalidGroupId.Malformed", f"Invalid id: \"{group_id}\" (expecting "
+                            "\"sg-...\")")
+            g = groups.get(group_id)
+        else:
+            g = next((x for x in groups.values() if x.group_name == name), None)
+        if g is None:
+            raise error("InvalidGroup.NotFound", f"The security group '{group_id or name}' "
+                        "does not exist")
+        return g
+
+    def CreateSecurityGroup(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        net = ctx.state.network
+        name, desc = params["GroupName"], params["Description"]
+        for what, value in (("GroupName", name), ("GroupDescription", desc)):
+            if not SG_TEXT.match(value):  # SG-1
+                raise error("InvalidParameterValue", f"Value ({value}) for parameter {what} "
+                            "is invalid. Character sets beyond ASCII are not supported.")
+        if name.startswith("sg-"):
+            raise error("InvalidParameterValue", "Group names may not be in the format sg-*.")
+        if name == "default":
+            raise error("InvalidGroup.Reserved", "The security group 'default' is reserved")
+        vpc_id = params.get("VpcId")
+        if vpc_id is None:
+            default = next((v for v in scoped(net.vpcs, ctx.account, ctx.region).values()
+                            if v.is_default), None)
+            if default is None:
+                raise error("VPCIdNotSpecified", "No default VPC for this user")
+            vpc_id = default.id
+        if vpc_id not in scoped(net.vpcs, ctx.account, ctx.region):
+            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        if any(g.vpc_id == vpc_id and g.group_name == name for g in
+               net.security_groups.values()):
+            raise error("InvalidGroup.Duplicate", f"The security group '{name}' already "
+                        f"exists for VPC '{vpc_id}'")
+        sg = SecurityGroup(new_id("sg"), ctx.account, ctx.region, vpc_id=vpc_id,
+                           group_name=name, description=desc,
+                           egress=[SgRule("-1", cidr=ALL_V4)])  # SG-3
+        apply_tag_specs(sg, params, "security-group")
+        with ctx.state.write() as w:
+            net.add(sg)
+            w.save(sg)
+        return {"GroupId": sg.id, "Tags": tags_list(sg.tags),
+                "SecurityGroupArn": sg_view(sg)["SecurityGroupArn"]}
+
+    def DescribeSecurityGroups(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
+        found = select_ids(groups, params.get("GroupIds"), "security group",
+                           "InvalidGroup.NotFound")
+        names = params.get("GroupNames")
+        if names:
+            found = [g for g in found if g.group_name in names]
+            missing = set(names) - {g.group_name for g in found}
+            if missing:
+                raise error("InvalidGroup.NotFound", f"The security group "
+                            f"'{sorted(missing)[0]}' does not exist")
+        found = apply_filters(found, params.get("Filters"), SG_FILTERS)
+        page, token = paginate(found, params, lambda g: g.id)
+        return {"SecurityGroups": [sg_view(g) for g in page], "NextToken": token}
+
+    def DeleteSecurityGroup(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        net = ctx.state.network
+        sg = self._group(ctx, params.get("GroupId"), params.get("GroupName"))
+        if sg.group_name == "default":  # SG-2
+            raise error("CannotDelete", "the specified group: \"" + sg.id + "\" name: "
+                        "\"default\" cannot be deleted by a user")
+        in_use = any(sg.id in e.security_group_ids for e in net.network_interfaces.values())
+        referenced = any(r.group_id == sg.id for g in net.security_groups.values()
+                         if g.id != sg.id for r in (*g.ingress, *g.egress))
+        if in_use or referenced:  # SG-8
+            raise error("DependencyViolation", f"resource {sg.id} has a dependent object")
+        with ctx.state.write() as w:
+            del net.security_groups[sg.id]
+            w.deleted.append(("security_groups", sg.id))
+        return {"Return": True, "GroupId": sg.id}
+
+    def _authorize(self, ctx: RequestContext, params: dict[str, Any], egress: bool
+                   ) -> dict[str, Any]:
+        sg = self._group(ctx, params.get("GroupId"), params.get("GroupName"))
+        perms = params.get("IpPermissions") or []
+        if not perms and params.get("IpProtocol"):
+            perms = [{"IpProtocol": params["IpProtocol"], "FromPort": params.get("FromPort"),
+                      "ToPort": params.get("ToPort"),
+                      "IpRanges": [{"CidrIp": params["CidrIp"]}] if params.get("CidrIp")
+                      else []}]
+        new = rules_from_permissions(ctx, perms)
+        current = sg.egress if egress else sg.ingress
+        for r in new:
+            if any(_same(r, c) for c in current):
+                raise error("InvalidPermission.Duplicate", "the specified rule "
+                            f"\"peer: {r.cidr or r.group_id or r.prefix_list_id}, "
+                            f"{r.protocol.upper()}, from port: {r.from_port}, to port: "
+                            f"{r.to_port}, ALLOW\" already exists")
+        with ctx.state.write() as w:
+            current.extend(new)
+            w.save(sg)
+        return {"Return": True,
+                "SecurityGroupRules": [rule_view(sg, egress, r) for r in new]}
+
+    def _revoke(self, ctx: RequestContext, params: dict[str, Any], egress: bool
+                ) -> dict[str, Any]:
+        sg = self._group(ctx, params.get("GroupId"), params.get("GroupName"))
+        current = sg.egress if egress else sg.ingress
+        if params.get("SecurityGroupRuleIds"):
+            targets = [r for r in current
+                       if rule_id(sg.id, egress, r) in params["SecurityGroupRuleIds"]]
+            if len(targets) != len(set(params["SecurityGroupRuleIds"])):
+                raise error("InvalidSecurityGroupRuleId.NotFound", "The security group rule "
+                            "ID does not exist")
+        else:
+            wanted = rules_from_permissions(ctx, params.get("IpPermissions") or [])
+            targets = []
+            for r in wanted:
+                match = next((c for c in current if _same(r, c)), None)
+                if match is None:
+                    raise error("InvalidPermission.NotFound", "The specified rule does not "
+                                "exist in this security group.")
+                targets.append(match)
+        with ctx.state.write() as w:
+            for r in targets:
+                current.remove(r)
+            w.save(sg)
+        return {"Return": True}
+
+    def AuthorizeSecurityGroupIngress(self, ctx: RequestContext, params: dict[str, Any]
+                                      ) -> dict[str, Any]:
+        return self._authorize(ctx, params, egress=False)
+
+    def AuthorizeSecurityGroupEgress(self, ctx: RequestContext, params: dict[str, Any]
+                                     ) -> dict[str, Any]:
+        return self._authorize(ctx, params, egress=True)
+
+    def RevokeSecurityGroupIngress(self, ctx: RequestContext, params: dict[str, Any]
+                                   ) -> dict[str, Any]:
+        return self._revoke(ctx, params, egress=False)
+
+    def RevokeSecurityGroupEgress(self, ctx: RequestContext, params: dict[str, Any]
+                                  ) -> dict[str, Any]:
+        return self._revoke(ctx, params, egress=True)
+
+    def DescribeSecurityGroupRules(self, ctx: RequestContext, params: dict[str, Any]
+                                   ) -> dict[str, Any]:
+        groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
+        rows = [rule_view(g, e, r) for g in groups.values()
+                for e, rules in ((False, g.ingress), (True, g.egress)) for r in rules]
+        if params.get("SecurityGroupRuleIds"):
+            rows = [r for r in rows if r["SecurityGroupRuleId"] in
+                    params["SecurityGroupRuleIds"]]
+        fields = {"group-id": lambda r: [r["GroupId"]],
+                  "security-group-rule-id": lambda r: [r["SecurityGroupRuleId"]]}
+        rows = apply_filters(rows, params.get("Filters"), fields)
+        page, token = paginate(rows, params, lambda r: r["SecurityGroupRuleId"])
+        return {"SecurityGroupRules": page, "NextToken": token}
+
+    # ------------------------------------------------------------------ network ACLs
+    def _acl(self, ctx: RequestContext, acl_id: str) -> NetworkAcl:
+        acl = scoped(ctx.state.network.network_acls, ctx.account, ctx.region).get(acl_id)
+        if acl is None:
+            raise error("InvalidNetworkAclID.NotFound",
+                        f"The network ACL '{acl_id}' does not exist")
+        return acl
+
+    def CreateNetworkAcl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        vpc = scoped(net.vpcs, ctx.account, ctx.region).get(params["VpcId"])
+        if vpc is None:
+            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not exist")
+        entries = [NaclEntry(32767, "-1", "deny", e, ALL_V4) for e in (False, True)]  # NA-2
+        if vpc.ipv6_cidrs:
+            entries += [NaclEntry(32768, "-1", "deny", e, ALL_V6) for e in (False, True)]
+        acl = NetworkAcl(new_id("acl"), ctx.account, ctx.region, vpc_id=vpc.id,
+                         entries=entries)
+        apply_tag_specs(acl, params, "network-acl")
+        with ctx.state.write() as w:
+            net.add(acl)
+            w.save(acl)
+        return {"NetworkAcl": nacl_view(acl)}
+
+    def DescribeNetworkAcls(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        acls = scoped(ctx.state.network.network_acls, ctx.account, ctx.region)
+        found = select_ids(acls, params.get("NetworkAclIds"), "network ACL",
+                           "InvalidNetworkAclID.NotFound")
+        found = apply_filters(found, params.get("Filters"), NACL_FILTERS)
+        page, token = paginate(found, params, lambda a: a.id)
+        return {"NetworkAcls": [nacl_view(a) for a in page], "NextToken": token}
+
+    def DeleteNetworkAcl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        acl = self._acl(ctx, params["NetworkAclId"])
+        if acl.is_default or acl.subnet_ids:  # NA-3
+            raise error("DependencyViolation", f"The network ACL '{acl.id}' has dependencies "
+                        "and cannot be deleted.")
+        with ctx.state.write() as w:
+            del ctx.state.network.network_acls[acl.id]
+            w.deleted.append(("network_acls", acl.id))
+        return {}
+
+    def _entry(self, params: dict[str, Any]) -> NaclEntry:
+        number = params["RuleNumber"]
+        if not 1 <= number <= 32766:
+            raise error("InvalidParameterValue", f"Value ({number}) for parameter ruleNumber "
+                        "is invalid. Rule numbers must be between 1 and 32766.")
+        proto = normalise_protocol(params["Protocol"])
+        text = params.get("CidrBlock") or params.get("Ipv6CidrBlock")
+        if not text or (params.get("CidrBlock") and params.get("Ipv6CidrBlock")):
+            raise error("InvalidParameterCombination", "Exactly one of cidrBlock or "
+                        "ipv6CidrBlock must be given")
+        cidr = _cidr(text, 4 if params.get("CidrBlock") else 6)
+        lo = hi = t = c = None
+        if proto in ("tcp", "udp"):
+            pr = params.get("PortRange")
+            if not pr or pr.get("From") is None or pr.get("To") is None:
+                raise error("InvalidParameterValue", "TCP and UDP entries need a PortRange")
+            lo, hi = pr["From"], pr["To"]
+        if proto in ("icmp", "icmpv6"):
+            itc = params.get("IcmpTypeCode")
+            if not itc:
+                raise error("InvalidParameterValue", "ICMP entries need an IcmpTypeCode")
+            t = None if itc.get("Type", -1) == -1 else itc["Type"]
+            c = None if itc.get("Code", -1) == -1 else itc["Code"]
+        return NaclEntry(number, proto, params["RuleAction"], bool(params["Egress"]), cidr,
+                         lo, hi, t, c)
+
+    def CreateNetworkAclEntry(self, ctx: RequestContext, params: dict[str, Any]
+                              ) -> dict[str, Any]:
+        acl = self._acl(ctx, params["NetworkAclId"])
+        entry = self._entry(params)
+        if any(e.rule_number == entry.rule_number and e.egress == entry.egress
+               for e in acl.entries):  # NA-5
+            raise error("NetworkAclEntryAlreadyExists", f"The network acl entry identified "
+                        f"by {entry.rule_number} already exists.")
+        with ctx.state.write() as w:
+            acl.entries.append(entry)
+            w.save(acl)
+        return {}
+
+    def ReplaceNetworkAclEntry(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        acl = self._acl(ctx, params["NetworkAclId"])
+        entry = self._entry(params)
+        index = next((i for i, e in enumerate(acl.entries) if e.rule_number ==
+                      entry.rule_number and e.egress == entry.egress), None)
+        if index is None:
+            raise error("InvalidNetworkAclEntry.NotFound", f"The network acl entry "
+                        f"identified by {entry.rule_number} does not exist.")
+        with ctx.state.write() as w:
+            acl.entries[index] = entry
+            w.save(acl)
+        return {}
+
+    def DeleteNetworkAclEntry(self, ctx: RequestContext, params: dict[str, Any]
+                              ) -> dict[str, Any]:
+        acl = self._acl(ctx, params["NetworkAclId"])
+        number, egress = params["RuleNumber"], bool(params["Egress"])
+        if number > 32766:
+            raise error("InvalidParameterValue", "The default rule cannot be deleted")
+        index = next((i for i, e in enumerate(acl.entries)
+                      if e.rule_number == number and e.egress == egress), None)
+        if index is None:
+            raise error("InvalidNetworkAclEntry.NotFound", f"The network acl entry "
+                        f"identified by {number} does not exist.")
+        with ctx.state.write() as w:
+            del acl.entries[index]
+            w.save(acl)
+        return {}
+
+    def ReplaceNetworkAclAssociation(self, ctx: RequestContext, params: dict[str, Any]
+                                     ) -> dict[str, Any]:
+        net = ctx.state.network
+        new = self._acl(ctx, params["NetworkAclId"])
+        assoc = params["AssociationId"]
+        for acl in scoped(net.network_acls, ctx.account, ctx.region).values():
+            for sid in acl.subnet_ids:
+                if nacl_assoc_id(acl.id, sid) == assoc:
+                    with ctx.state.write() as w:
+                        acl.subnet_ids.remove(sid)
+                        new.subnet_ids.append(sid)
+                        w.save(acl)
+                        w.save(new)
+                    return {"NewAssociationId": nacl_assoc_id(new.id, sid)}
+        raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' does not "
+                    "exist")

@@ -1,0 +1,175 @@
+"""NAT gateways and egress-only internet gateways."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.common import (
+    apply_filters,
+    apply_tag_specs,
+    error,
+    new_id,
+    paginate,
+    scoped,
+    select_ids,
+    tags_list,
+)
+from localvpc.api.providers.ec2.instances import free_address
+from localvpc.model.gateways import EgressOnlyInternetGateway, NatAddress, NatGateway
+from localvpc.model.interfaces import NetworkInterface, PrivateIp
+from localvpc.model.vpc import TargetType
+
+
+def nat_view(n: NatGateway) -> dict[str, Any]:
+    return {"NatGatewayId": n.id, "SubnetId": n.subnet_id, "VpcId": n.vpc_id,
+            "State": n.state, "ConnectivityType": n.connectivity_type,
+            "NatGatewayAddresses": [{
+                "AllocationId": a.allocation_id, "NetworkInterfaceId": a.network_interface_id,
+                "PrivateIp": str(a.private_ip),
+                "PublicIp": str(a.public_ip) if a.public_ip else None,
+                "IsPrimary": a.primary, "Status": "succeeded"} for a in n.addresses],
+            "Tags": tags_list(n.tags)}
+
+
+NAT_FILTERS = {
+    "nat-gateway-id": lambda n: [n.id],
+    "subnet-id": lambda n: [n.subnet_id],
+    "vpc-id": lambda n: [n.vpc_id],
+    "state": lambda n: [n.state],
+}
+
+
+class GatewayOperations:
+    def CreateNatGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        subnet = scoped(net.subnets, ctx.account, ctx.region).get(params["SubnetId"])
+        if subnet is None:
+            raise error("InvalidSubnetID.NotFound",
+                        f"The subnet ID '{params['SubnetId']}' does not exist")
+        kind = params.get("ConnectivityType") or "public"
+        allocation = params.get("AllocationId")
+        eip = None
+        if kind == "public":  # NG-1
+            if not allocation:
+                raise error("MissingParameter", "The request must contain the parameter "
+                            "AllocationId")
+            eip = scoped(net.elastic_ips, ctx.account, ctx.region).get(allocation)
+            if eip is None:
+                raise error("InvalidAllocationID.NotFound",
+                            f"The allocation ID '{allocation}' does not exist")
+            if eip.network_interface_id:
+                raise error("Resource.AlreadyAssociated", f"Elastic IP address "
+                            f"[{allocation}] is already associated")
+        elif allocation:
+            raise error("InvalidParameterCombination", "A private NAT gateway cannot have an "
+                        "Elastic IP address")
+        ip = (ipaddress.ip_address(params["PrivateIpAddress"])
+              if params.get("PrivateIpAddress") else free_address(net, subnet))
+        eni = NetworkInterface(new_id("eni"), ctx.account, ctx.region, subnet_id=subnet.id,
+                               vpc_id=subnet.vpc_id, availability_zone=subnet.availability_zone,
+                               private_ips=[PrivateIp(ip, True, eip.public_ip if eip else None,
+                                                      eip.id if eip else None)],
+                               source_dest_check=False, interface_type="nat_gateway",
+                               requester_id="AWS", attached=True, status="in-use")
+        nat = NatGateway(new_id("nat"), ctx.account, ctx.region, vpc_id=subnet.vpc_id,
+                         subnet_id=subnet.id, connectivity_type=kind, state="available",
+                         addresses=[NatAddress(ip, eip.public_ip if eip else None,
+                                               eip.id if eip else None, eni.id)])
+        eni.description = f"Interface for NAT Gateway {nat.id}"
+        apply_tag_specs(nat, params, "natgateway")
+        with ctx.state.write() as w:
+            for r in (eni, nat):
+                net.add(r)
+                w.save(r)
+            if eip is not None:
+                eip.network_interface_id, eip.private_ip = eni.id, ip
+                eip.association_id = "eipassoc-" + eip.id[9:]
+                w.save(eip)
+        return {"NatGateway": nat_view(nat), "ClientToken": params.get("ClientToken")}
+
+    def DescribeNatGateways(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        items = scoped(ctx.state.network.nat_gateways, ctx.account, ctx.region)
+        found = select_ids(items, params.get("NatGatewayIds"), "NAT gateway",
+                           "NatGatewayNotFound")
+        found = apply_filters(found, params.get("Filter"), NAT_FILTERS)
+        page, token = paginate(found, params, lambda n: n.id)
+        return {"NatGateways": [nat_view(n) for n in page], "NextToken": token}
+
+    def DeleteNatGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        nat = scoped(net.nat_gateways, ctx.account, ctx.region).get(params["NatGatewayId"])
+        if nat is None:
+            raise error("NatGatewayNotFound", f"The Nat Gateway {params['NatGatewayId']} was "
+                        "not found")
+        with ctx.state.write() as w:
+            nat.state = "deleted"  # NG-11: kept visible; routes to it become blackholes
+            w.save(nat)
+            for a in nat.addresses:
+                if a.network_interface_id in net.network_interfaces:
+                    del net.network_interfaces[a.network_interface_id]
+                    w.deleted.append(("network_interfaces", a.network_interface_id))
+                eip = net.elastic_ips.get(a.allocation_id or "")
+                if eip is not None:
+                    eip.network_interface_id = eip.private_ip = eip.association_id = None
+                    w.save(eip)
+            for rt in net.route_tables.values():
+                hit = [r for r in rt.routes if r.target_type == TargetType.NAT_GATEWAY
+                       and r.target_id == nat.id]
+                for r in hit:
+                    r.state = "blackhole"
+                if hit:
+                    w.save(rt)
+        return {"NatGatewayId": nat.id}
+
+    # ------------------------------------------------------------------ egress-only IGW
+    def CreateEgressOnlyInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
+                                        ) -> dict[str, Any]:
+        net = ctx.state.network
+        if params["VpcId"] not in scoped(net.vpcs, ctx.account, ctx.region):
+            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not exist")
+        gw = EgressOnlyInternetGateway(new_id("eigw"), ctx.account, ctx.region,
+                                       vpc_id=params["VpcId"])
+        apply_tag_specs(gw, params, "egress-only-internet-gateway")
+        with ctx.state.write() as w:
+            net.add(gw)
+            w.save(gw)
+        return {"EgressOnlyInternetGateway": self._eigw_view(gw)}
+
+    @staticmethod
+    def _eigw_view(gw: EgressOnlyInternetGateway) -> dict[str, Any]:
+        return {"EgressOnlyInternetGatewayId": gw.id, "Tags": tags_list(gw.tags),
+                "Attachments": [{"VpcId": gw.vpc_id, "State": "attached"}] if gw.vpc_id
+                else []}
+
+    def DescribeEgressOnlyInternetGateways(self, ctx: RequestContext, params: dict[str, Any]
+                                           ) -> dict[str, Any]:
+        items = scoped(ctx.state.network.egress_only_internet_gateways, ctx.account,
+                       ctx.region)
+        found = select_ids(items, params.get("EgressOnlyInternetGatewayIds"),
+                           "egress-only internet gateway",
+                           "InvalidEgressOnlyInternetGatewayId.NotFound")
+        found = apply_filters(found, params.get("Filters"), {})
+        page, token = paginate(found, params, lambda g: g.id)
+        return {"EgressOnlyInternetGateways": [self._eigw_view(g) for g in page],
+                "NextToken": token}
+
+    def DeleteEgressOnlyInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
+                                        ) -> dict[str, Any]:
+        net = ctx.state.network
+        gid = params["EgressOnlyInternetGatewayId"]
+        if gid not in scoped(net.egress_only_internet_gateways, ctx.account, ctx.region):
+            raise error("InvalidEgressOnlyInternetGatewayId.NotFound",
+                        f"The egress-only internet gateway '{gid}' does not exist")
+        with ctx.state.write() as w:
+            del net.egress_only_internet_gateways[gid]
+            w.deleted.append(("egress_only_internet_gateways", gid))
+            for rt in net.route_tables.values():
+                hit = [r for r in rt.routes if r.target_id == gid]
+                for r in hit:
+                    r.state = "blackhole"
+                if hit:
+                    w.save(rt)
+        return {"ReturnCode": True}

@@ -1,0 +1,500 @@
+"""Instances (their networking side), network interfaces and Elastic IPs."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from typing import Any
+
+from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.common import (
+    apply_filters,
+    apply_tag_specs,
+    error,
+    new_id,
+    paginate,
+    scoped,
+    select_ids,
+    tags_list,
+)
+from localvpc.model.base import IPAddress
+from localvpc.model.gateways import ElasticIp
+from localvpc.model.interfaces import Instance, NetworkInterface, PrivateIp
+from localvpc.model.network import Network
+from localvpc.model.vpc import Subnet
+
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
+               "stopping": 64, "stopped": 80}
+
+
+def _sg_pairs(network: Network, ids: list[str]) -> list[dict[str, str]]:
+    return [{"GroupId": g, "GroupName": network.security_groups[g].group_name
+             if g in network.security_groups else ""} for g in ids]
+
+
+def eni_view(e: NetworkInterface, network: Network) -> dict[str, Any]:
+    def association(p: PrivateIp) -> dict[str, Any] | None:
+        if p.public_ip is None:
+            return None
+        return {"PublicIp": str(p.public_ip), "AllocationId": p.allocation_id,
+                "IpOwnerId": "amazon" if p.allocation_id is None else e.account}
+
+    primary = next((p for p in e.private_ips if p.primary), e.private_ips[0]
+                   if e.private_ips else None)
+    out: dict[str, Any] = {
+        "NetworkInterfaceId": e.id, "SubnetId": e.subnet_id, "VpcId": e.vpc_id,
+        "AvailabilityZone": e.availability_zone, "OwnerId": e.account,
+        "Description": e.description, "InterfaceType": e.interface_type,
+        "Status": e.status, "SourceDestCheck": e.source_dest_check,
+        "RequesterManaged": e.requester_id is not None,
+        "PrivateIpAddress": str(primary.address) if primary else None,
+        "PrivateIpAddresses": [{"PrivateIpAddress": str(p.address), "Primary": p.primary,
+                                "Association": association(p)} for p in e.private_ips],
+        "Ipv6Addresses": [{"Ipv6Address": str(a)} for a in e.ipv6_addresses],
+        "Groups": _sg_pairs(network, e.security_group_ids),
+        "TagSet": tags_list(e.tags),
+        "Association": association(primary) if primary else None,
+    }
+    if e.instance_id:
+        out["Attachment"] = {"AttachmentId": f"eni-attach-{e.id[4:]}",
+                             "InstanceId": e.instance_id, "DeviceIndex": e.device_index or 0,
+                             "Status": "attached", "InstanceOwnerId": e.account,
+                             "DeleteOnTermination": e.device_index in (None, 0)}
+    return out
+
+
+def instance_view(i: Instance, network: Network) -> dict[str, Any]:
+    enis = [network.network_interfaces[e] for e in i.network_interface_ids
+            if e in network.network_interfaces]
+    primary = enis[0] if enis else None
+    pip = primary.private_ips[0] if primary and primary.private_ips else None
+    nics = []
+    for e in enis:
+        view = eni_view(e, network)
+        nics.append({k: view[k] for k in ("NetworkInterfaceId", "SubnetId", "VpcId",
+                                          "OwnerId", "Description", "Status",
+                                          "SourceDestCheck", "PrivateIpAddress",
+                                          "PrivateIpAddresses", "Ipv6Addresses", "Groups",
+                                          "Association", "InterfaceType")}
+                    | {"Attachment": {"AttachmentId": f"eni-attach-{e.id[4:]}",
+                                      "DeviceIndex": e.device_index or 0,
+                                      "Status": "attached",
+                                      "DeleteOnTermination": e.device_index in (None, 0)}})
+    return {
+        "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
+        "State": {"Code": STATE_CODES.get(i.state, 16), "Name": i.state},
+        "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
+        "Placement": {"AvailabilityZone": i.availability_zone, "Tenancy": "default"},
+        "PrivateIpAddress": str(pip.address) if pip else None,
+        "PublicIpAddress": str(pip.public_ip) if pip and pip.public_ip else None,
+        "SourceDestCheck": i.source_dest_check,
+        "SecurityGroups": _sg_pairs(network, i.security_group_ids),
+        "NetworkInterfaces": nics, "Tags": tags_list(i.tags),
+        "Architecture": "x86_64", "RootDeviceType": "ebs", "Hypervisor": "xen",
+        "VirtualizationType": "hvm", "AmiLaunchIndex": 0,
+    }
+
+
+ENI_FILTERS = {
+    "network-interface-id": lambda e: [e.id],
+    "subnet-id": lambda e: [e.subnet_id],
+    "vpc-id": lambda e: [e.vpc_id],
+    "availability-zone": lambda e: [e.availability_zone],
+    "private-ip-address": lambda e: [str(p.address) for p in e.private_ips],
+    "addresses.private-ip-address": lambda e: [str(p.address) for p in e.private_ips],
+    "association.public-ip": lambda e: [str(p.public_ip) for p in e.private_ips
+                                        if p.public_ip],
+    "group-id": lambda e: list(e.security_group_ids),
+    "attachment.instance-id": lambda e: [e.instance_id] if e.instance_id else [],
+    "interface-type": lambda e: [e.interface_type],
+    "status": lambda e: [e.status],
+    "source-dest-check": lambda e: [e.source_dest_check],
+    "owner-id": lambda e: [e.account],
+    "description": lambda e: [e.description],
+}
+
+INSTANCE_FILTERS = {
+    "instance-id": lambda i: [i.id],
+    "instance-type": lambda i: [i.instance_type],
+    "instance-state-name": lambda i: [i.state],
+    "subnet-id": lambda i: [i.subnet_id],
+    "vpc-id": lambda i: [i.vpc_id],
+    "availability-zone": lambda i: [i.availability_zone],
+    "image-id": lambda i: [i.image_id or ""],
+    "instance.group-id": lambda i: list(i.security_group_ids),
+    "network-interface.network-interface-id": lambda i: list(i.network_interface_ids),
+}
+
+
+def free_address(network: Network, subnet: Subnet) -> IPAddress:
+    """The first unused host from base + 4 (AWS reserves the first four and the last)."""
+    assert subnet.cidr is not None
+    used = {p.address for e in network.network_interfaces.values()
+            if e.subnet_id == subnet.id for p in e.private_ips}
+    base = int(subnet.cidr.network_address)
+    for offset in range(4, subnet.cidr.num_addresses - 1):
+        candidate = ipaddress.ip_address(base + offset)
+        if candidate not in used:
+            return candidate
+    raise error("InsufficientFreeAddressesInSubnet", f"There are not enough free addresses "
+                f"in subnet '{subnet.id}' to satisfy the requested number of instances.")
+
+
+def public_address(network: Network) -> IPAddress:
+    """A public IPv4 from the documentation ranges, never a real AWS address."""
+    taken = {p.public_ip for e in network.network_interfaces.values() for p in e.private_ips}
+    taken |= {a.public_ip for a in network.elastic_ips.values()}
+    for base in ("203.0.113.0", "198.51.100.0", "192.0.2.0"):
+        start = int(ipaddress.ip_address(base))
+        for n in range(1, 255):
+            candidate = ipaddress.ip_address(start + n)
+            if candidate not in taken:
+                return candidate
+    raise error("AddressLimitExceeded", "localvpc has no more documentation-range addresses")
+
+
+class InstanceOperations:
+    def _subnet(self, ctx: RequestContext, subnet_id: str) -> Subnet:
+        subnet = scoped(ctx.state.network.subnets, ctx.account, ctx.region).get(subnet_id)
+        if subnet is None:
+            raise error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not "
+                        "exist")
+        return subnet
+
+    def _groups(self, ctx: RequestContext, ids: list[str] | None, vpc_id: str) -> list[str]:
+        net = ctx.state.network
+        if not ids:  # SG-2: the VPC's default group
+            default = next((g.id for g in net.security_groups.values()
+                            if g.vpc_id == vpc_id and g.group_name == "default"), None)
+            return [default] if default else []
+        for gid in ids:
+            g = net.security_groups.get(gid)
+            if g is None:
+                raise error("InvalidGroup.NotFound", f"The security group '{gid}' does not "
+                            "exist")
+            if g.vpc_id != vpc_id:
+                raise error("InvalidParameter", f"Security group {gid} and subnet belong to "
+                            "different networks.")
+        return list(ids)
+
+    def _new_eni(self, ctx: RequestContext, subnet: Subnet, groups: list[str],
+                 private_ip: str | None, public: bool, pending: list[NetworkInterface]
+                 ) -> NetworkInterface:
+        net = ctx.state.network
+        if private_ip:
+            ip = ipaddress.ip_address(private_ip)
+            assert subnet.cidr is not None
+            if ip not in subnet.cidr:
+                raise error("InvalidParameterValue", f"Address {private_ip} does not fall "
+                            f"within the subnet's address range")
+            taken = {p.address for e in (*net.network_interfaces.values(), *pending)
+                     for p in e.private_ips}
+            if ip in taken:
+                raise error("InvalidIPAddress.InUse", f"Address {private_ip} is in use.")
+        else:
+            ip = free_address(net, subnet)
+            while any(ip == p.address for e in pending for p in e.private_ips):
+                ip = ipaddress.ip_address(int(ip) + 1)
+        pip = PrivateIp(ip, primary=True)
+        if public:
+            pip.public_ip = public_address(net)
+        return NetworkInterface(new_id("eni"), ctx.account, ctx.region, subnet_id=subnet.id,
+                                vpc_id=subnet.vpc_id,
+                                availability_zone=subnet.availability_zone,
+                                private_ips=[pip], security_group_ids=groups)
+
+    def RunInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        count = params.get("MinCount", 1)
+        if count < 1 or params.get("MaxCount", count) < count:
+            raise error("InvalidParameterValue", "MinCount and MaxCount must be at least 1 and "
+                        "MaxCount at least MinCount")
+        specs = params.get("NetworkInterfaces") or []
+        primary_spec = next((s for s in specs if s.get("DeviceIndex", 0) == 0), {})
+        subnet_id = primary_spec.get("SubnetId") or params.get("SubnetId")
+        if not subnet_id:
+            default_subnets = [s for s in scoped(net.subnets, ctx.account, ctx.region).values()
+                               if net.vpcs.get(s.vpc_id) and net.vpcs[s.vpc_id].is_default]
+            if not default_subnets:
+                raise error("VPCIdNotSpecified", "No default VPC for this user. GroupName is "
+                            "only supported for EC2-Classic and default VPC.")
+            subnet_id = sorted(default_subnets, key=lambda s: s.availability_zone)[0].id
+        subnet = self._subnet(ctx, subnet_id)
+        groups = self._groups(ctx, primary_spec.get("Groups") or params.get("SecurityGroupIds"),
+                              subnet.vpc_id)
+        public = primary_spec.get("AssociatePublicIpAddress", subnet.map_public_ip_on_launch)
+        private_ip = primary_spec.get("PrivateIpAddress") or params.get("PrivateIpAddress")
+        if private_ip and count > 1:
+            raise error("InvalidParameterCombination", "Cannot specify a private IP address "
+                        "when launching more than one instance")
+        created: list[Instance] = []
+        enis: list[NetworkInterface] = []
+        for _ in range(count):
+            eni = self._new_eni(ctx, subnet, groups, private_ip, bool(public), enis)
+            inst = Instance(new_id("i"), ctx.account, ctx.region, subnet_id=subnet.id,
+                            vpc_id=subnet.vpc_id, availability_zone=subnet.availability_zone,
+                            instance_type=params.get("InstanceType") or "m1.small",
+                            image_id=params.get("ImageId"), state="running",
+                            network_interface_ids=[eni.id], security_group_ids=groups)
+            eni.instance_id, eni.device_index, eni.status = inst.id, 0, "in-use"
+            apply_tag_specs(inst, params, "instance")
+            apply_tag_specs(eni, params, "network-interface")
+            enis.append(eni)
+            created.append(inst)
+        with ctx.state.write() as w:
+            for r in (*enis, *created):
+                net.add(r)
+                w.save(r)
+        reservation = "r-" + secrets.token_hex(9)[:17]
+        return {"ReservationId": reservation, "OwnerId": ctx.account,
+                "Groups": [], "Instances": [instance_view(i, net) for i in created]}
+
+    def DescribeInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        items = scoped(net.instances, ctx.account, ctx.region)
+        found = select_ids(items, params.get("InstanceIds"), "instance",
+                           "InvalidInstanceID.NotFound")
+        found = apply_filters(found, params.get("Filters"), INSTANCE_FILTERS)
+        page, token = paginate(found, params, lambda i: i.id)
+        return {"Reservations": [{"ReservationId": "r-" + i.id[2:], "OwnerId": i.account,
+                                  "Groups": [], "Instances": [instance_view(i, net)]}
+                                 for i in page], "NextToken": token}
+
+    def TerminateInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        items = select_ids(scoped(net.instances, ctx.account, ctx.region),
+                           params.get("InstanceIds"), "instance", "InvalidInstanceID.NotFound")
+        changes = []
+        with ctx.state.write() as w:
+            for inst in items:
+                before = inst.state
+                inst.state = "terminated"
+                w.save(inst)
+                for eni_id in inst.network_interface_ids:
+                    eni = net.network_interfaces.get(eni_id)
+                    if eni is None:
+                        continue
+                    if eni.device_index in (None, 0):  # deleted with the instance
+                        del net.network_interfaces[eni_id]
+                        w.deleted.append(("network_interfaces", eni_id))
+                    else:
+                        eni.instance_id, eni.attached, eni.status = None, False, "available"
+                        w.save(eni)
+                changes.append({"InstanceId": inst.id,
+                                "PreviousState": {"Code": STATE_CODES[before], "Name": before},
+                                "CurrentState": {"Code": 48, "Name": "terminated"}})
+        return {"TerminatingInstances": changes}
+
+    def ModifyInstanceAttribute(self, ctx: RequestContext, params: dict[str, Any]
+                                ) -> dict[str, Any]:
+        net = ctx.state.network
+        inst = scoped(net.instances, ctx.account, ctx.region).get(params["InstanceId"])
+        if inst is None:
+            raise error("InvalidInstanceID.NotFound",
+                        f"The instance ID '{params['InstanceId']}' does not exist")
+        with ctx.state.write() as w:
+            if params.get("SourceDestCheck") is not None:
+                value = bool(params["SourceDestCheck"]["Value"])
+                inst.source_dest_check = value
+                for eni_id in inst.network_interface_ids[:1]:
+                    net.network_interfaces[eni_id].source_dest_check = value
+                    w.save(net.network_interfaces[eni_id])
+            if params.get("Groups"):
+                groups = self._groups(ctx, params["Groups"], inst.vpc_id)
+                inst.security_group_ids = groups
+                for eni_id in inst.network_interface_ids[:1]:
+                    net.network_interfaces[eni_id].security_group_ids = list(groups)
+                    w.save(net.network_interfaces[eni_id])
+            w.save(inst)
+        return {}
+
+    # ------------------------------------------------------------------ ENIs
+    def _eni(self, ctx: RequestContext, eni_id: str) -> NetworkInterface:
+        eni = scoped(ctx.state.network.network_interfaces, ctx.account, ctx.region).get(eni_id)
+        if eni is None:
+            raise error("InvalidNetworkInterfaceID.NotFound",
+                        f"The networkInterface ID '{eni_id}' does not exist")
+        return eni
+
+    def CreateNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        subnet = self._subnet(ctx, params["SubnetId"])
+        groups = self._groups(ctx, params.get("Groups"), subnet.vpc_id)
+        eni = self._new_eni(ctx, subnet, groups, params.get("PrivateIpAddress"), False, [])
+        eni.description = params.get("Description") or ""
+        eni.status, eni.attached = "available", False
+        apply_tag_specs(eni, params, "network-interface")
+        with ctx.state.write() as w:
+            ctx.state.network.add(eni)
+            w.save(eni)
+        return {"NetworkInterface": eni_view(eni, ctx.state.network)}
+
+    def DescribeNetworkInterfaces(self, ctx: RequestContext, params: dict[str, Any]
+                                  ) -> dict[str, Any]:
+        net = ctx.state.network
+        items = scoped(net.network_interfaces, ctx.account, ctx.region)
+        found = select_ids(items, params.get("NetworkInterfaceIds"), "networkInterface",
+                           "InvalidNetworkInterfaceID.NotFound")
+        found = apply_filters(found, params.get("Filters"), ENI_FILTERS)
+        page, token = paginate(found, params, lambda e: e.id)
+        return {"NetworkInterfaces": [eni_view(e, net) for e in page], "NextToken": token}
+
+    def DeleteNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        eni = self._eni(ctx, params["NetworkInterfaceId"])
+        if eni.instance_id:
+            raise error("InvalidNetworkInterface.InUse", f"Interface: [{eni.id}] in use.")
+        with ctx.state.write() as w:
+            del ctx.state.network.network_interfaces[eni.id]
+            w.deleted.append(("network_interfaces", eni.id))
+        return {}
+
+    def AttachNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        net = ctx.state.network
+        eni = self._eni(ctx, params["NetworkInterfaceId"])
+        inst = scoped(net.instances, ctx.account, ctx.region).get(params["InstanceId"])
+        if inst is None:
+            raise error("InvalidInstanceID.NotFound",
+                        f"The instance ID '{params['InstanceId']}' does not exist")
+        if eni.instance_id:
+            raise error("InvalidNetworkInterface.InUse", f"Interface: [{eni.id}] in use.")
+        with ctx.state.write() as w:
+            eni.instance_id, eni.attached, eni.status = inst.id, True, "in-use"
+            eni.device_index = params["DeviceIndex"]
+            inst.network_interface_ids.append(eni.id)
+            w.save(eni)
+            w.save(inst)
+        return {"AttachmentId": f"eni-attach-{eni.id[4:]}"}
+
+    def DetachNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        net = ctx.state.network
+        attachment = params["AttachmentId"]
+        eni = next((e for e in scoped(net.network_interfaces, ctx.account, ctx.region).values()
+                    if f"eni-attach-{e.id[4:]}" == attachment and e.instance_id), None)
+        if eni is None:
+            raise error("InvalidAttachmentID.NotFound", f"Interface attachment {attachment} "
+                        "does not exist")
+        if eni.device_index in (None, 0):
+            raise error("OperationNotPermitted", "The network interface at device index 0 "
+                        "cannot be detached.")
+        with ctx.state.write() as w:
+            inst = net.instances.get(eni.instance_id or "")
+            if inst is not None and eni.id in inst.network_interface_ids:
+                inst.network_interface_ids.remove(eni.id)
+                w.save(inst)
+            eni.instance_id, eni.attached, eni.status, eni.device_index = (
+                None, False, "available", None)
+            w.save(eni)
+        return {}
+
+    def ModifyNetworkInterfaceAttribute(self, ctx: RequestContext, params: dict[str, Any]
+                                        ) -> dict[str, Any]:
+        eni = self._eni(ctx, params["NetworkInterfaceId"])
+        with ctx.state.write() as w:
+            if params.get("SourceDestCheck") is not None:
+                eni.source_dest_check = bool(params["SourceDestCheck"]["Value"])
+            if params.get("Groups"):
+                eni.security_group_ids = self._groups(ctx, params["Groups"], eni.vpc_id)
+            if params.get("Description") is not None:
+                eni.description = params["Description"].get("Value") or ""
+            w.save(eni)
+        return {}
+
+    # ------------------------------------------------------------------ Elastic IPs
+    def AllocateAddress(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        eip = ElasticIp(new_id("eipalloc"), ctx.account, ctx.region,
+                        public_ip=public_address(net),
+                        network_border_group=params.get("NetworkBorderGroup") or ctx.region)
+        apply_tag_specs(eip, params, "elastic-ip")
+        with ctx.state.write() as w:
+            net.add(eip)
+            w.save(eip)
+        return {"AllocationId": eip.id, "PublicIp": str(eip.public_ip), "Domain": "vpc",
+                "NetworkBorderGroup": eip.network_border_group,
+                "PublicIpv4Pool": "amazon"}
+
+    def _eip(self, ctx: RequestContext, allocation_id: str) -> ElasticIp:
+        eip = scoped(ctx.state.network.elastic_ips, ctx.account, ctx.region).get(allocation_id)
+        if eip is None:
+            raise error("InvalidAllocationID.NotFound",
+                        f"The allocation ID '{allocation_id}' does not exist")
+        return eip
+
+    def AssociateAddress(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        eip = self._eip(ctx, params.get("AllocationId") or "")
+        eni_id = params.get("NetworkInterfaceId")
+        if not eni_id and params.get("InstanceId"):
+            inst = net.instances.get(params["InstanceId"])
+            if inst is None or not inst.network_interface_ids:
+                raise error("InvalidInstanceID.NotFound",
+                            f"The instance ID '{params['InstanceId']}' does not exist")
+            eni_id = inst.network_interface_ids[0]
+        eni = self._eni(ctx, eni_id or "")
+        wanted = params.get("PrivateIpAddress")
+        target = next((p for p in eni.private_ips if wanted is None and p.primary or
+                       wanted is not None and str(p.address) == wanted), None)
+        if target is None:
+            raise error("InvalidParameterValue", f"Private IP {wanted} is not on {eni.id}")
+        if eip.network_interface_id and not params.get("AllowReassociation"):
+            raise error("Resource.AlreadyAssociated", f"resource {eip.id} is already "
+                        "associated")
+        with ctx.state.write() as w:
+            self._release_association(ctx, eip, w)
+            target.public_ip, target.allocation_id = eip.public_ip, eip.id
+            eip.network_interface_id, eip.private_ip = eni.id, target.address
+            eip.association_id = "eipassoc-" + eip.id[9:]
+            w.save(eni)
+            w.save(eip)
+        return {"AssociationId": eip.association_id}
+
+    def _release_association(self, ctx: RequestContext, eip: ElasticIp, w: Any) -> None:
+        eni = ctx.state.network.network_interfaces.get(eip.network_interface_id or "")
+        if eni is not None:
+            for p in eni.private_ips:
+                if p.allocation_id == eip.id:
+                    p.public_ip, p.allocation_id = None, None
+            w.save(eni)
+        eip.network_interface_id = eip.private_ip = eip.association_id = None
+
+    def DisassociateAddress(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        assoc = params.get("AssociationId")
+        eip = next((e for e in scoped(ctx.state.network.elastic_ips, ctx.account,
+                                      ctx.region).values() if e.association_id == assoc), None)
+        if eip is None:
+            raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' does "
+                        "not exist")
+        with ctx.state.write() as w:
+            self._release_association(ctx, eip, w)
+            w.save(eip)
+        return {}
+
+    def ReleaseAddress(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        eip = self._eip(ctx, params.get("AllocationId") or "")
+        if eip.network_interface_id:
+            raise error("InvalidIPAddress.InUse", f"Address {eip.public_ip} is in use.")
+        with ctx.state.write() as w:
+            del ctx.state.network.elastic_ips[eip.id]
+            w.deleted.append(("elastic_ips", eip.id))
+        return {}
+
+    def DescribeAddresses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        eips = scoped(ctx.state.network.elastic_ips, ctx.account, ctx.region)
+        found = select_ids(eips, params.get("AllocationIds"), "allocation",
+                           "InvalidAllocationID.NotFound")
+        fields = {"allocation-id": lambda a: [a.id],
+                  "public-ip": lambda a: [str(a.public_ip)],
+                  "network-interface-id": lambda a: [a.network_interface_id or ""],
+                  "association-id": lambda a: [a.association_id or ""],
+                  "domain": lambda a: ["vpc"]}
+        found = apply_filters(found, params.get("Filters"), fields)
+        return {"Addresses": [{
+            "AllocationId": a.id, "PublicIp": str(a.public_ip), "Domain": "vpc",
+            "NetworkInterfaceId": a.network_interface_id,
+            "PrivateIpAddress": str(a.private_ip) if a.private_ip else None,
+            "AssociationId": a.association_id, "NetworkBorderGroup": a.network_border_group,
+            "Tags": tags_list(a.tags)} for a in found]}

@@ -1,0 +1,495 @@
+"""Route tables, routes and internet gateways, with the validation rules of vpc-routing.md."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.common import (
+    apply_filters,
+    apply_tag_specs,
+    cidr_param,
+    error,
+    new_id,
+    paginate,
+    scoped,
+    select_ids,
+    tags_list,
+)
+from localvpc.model.base import IPNetwork
+from localvpc.model.gateways import InternetGateway
+from localvpc.model.network import Network
+from localvpc.model.vpc import Route, RouteOrigin, RouteTable, TargetType
+
+RESERVED = (ipaddress.ip_network("169.254.168.0/22"), ipaddress.ip_network("fd00:ec2::/32"))
+
+# Request parameter -> (target kind, table the target lives in, error code when missing).
+TARGET_PARAMS: dict[str, tuple[TargetType, str, str]] = {
+    "NatGatewayId": (TargetType.NAT_GATEWAY, "nat_gateways", "InvalidNatGatewayID.NotFound"),
+    "InstanceId": (TargetType.INSTANCE, "instances", "InvalidInstanceID.NotFound"),
+    "NetworkInterfaceId": (TargetType.NETWORK_INTERFACE, "network_interfaces",
+                           "InvalidNetworkInterfaceID.NotFound"),
+    "VpcPeeringConnectionId": (TargetType.VPC_PEERING, "peering_connections",
+                               "InvalidVpcPeeringConnectionID.NotFound"),
+    "TransitGatewayId": (TargetType.TRANSIT_GATEWAY, "transit_gateways",
+                         "InvalidTransitGatewayID.NotFound"),
+    "EgressOnlyInternetGatewayId": (TargetType.EGRESS_ONLY_INTERNET_GATEWAY,
+                                    "egress_only_internet_gateways",
+                                    "InvalidEgressOnlyInternetGatewayId.NotFound"),
+    "LocalGatewayId": (TargetType.LOCAL_GATEWAY, "local_gateways",
+                       "InvalidLocalGatewayID.NotFound"),
+    "CarrierGatewayId": (TargetType.CARRIER_GATEWAY, "carrier_gateways",
+                         "InvalidCarrierGatewayID.NotFound"),
+    "VpcEndpointId": (TargetType.GWLB_ENDPOINT, "vpc_endpoints", "InvalidVpcEndpointId.NotFound"),
+    "CoreNetworkArn": (TargetType.CORE_NETWORK, "", ""),
+}
+
+
+def route_view(r: Route, network: Network) -> dict[str, Any]:
+    out: dict[str, Any] = {"Origin": r.origin.value, "State": r.state}
+    if r.prefix_list_id:
+        out["DestinationPrefixListId"] = r.prefix_list_id
+    elif r.destination is not None and r.destination.version == 6:
+        out["DestinationIpv6CidrBlock"] = str(r.destination)
+    elif r.destination is not None:
+        out["DestinationCidrBlock"] = str(r.destination)
+    kind = r.target_type
+    if kind in (TargetType.LOCAL, TargetType.INTERNET_GATEWAY, TargetType.VPN_GATEWAY,
+                TargetType.GATEWAY_ENDPOINT):
+        out["GatewayId"] = r.target_id
+    elif kind == TargetType.INSTANCE:
+        inst = network.instances.get(r.target_id)
+        out["InstanceId"] = r.target_id
+        out["InstanceOwnerId"] = inst.account if inst else None
+        out["NetworkInterfaceId"] = r.network_interface_id
+    else:
+        param = next((p for p, (k, _, _) in TARGET_PARAMS.items() if k == kind), None)
+        if param is not None:
+            out[param] = r.target_id
+    return out
+
+
+def route_table_view(rt: RouteTable, network: Network) -> dict[str, Any]:
+    assoc = [{"RouteTableAssociationId": f"rtbassoc-{rt.id[4:]}m", "RouteTableId": rt.id,
+              "Main": True, "AssociationState": {"State": "associated"}}] if rt.main else []
+    assoc += [{"RouteTableAssociationId": association_id(rt.id, s), "RouteTableId": rt.id,
+               "SubnetId": s, "Main": False, "AssociationState": {"State": "associated"}}
+              for s in rt.subnet_ids]
+    assoc += [{"RouteTableAssociationId": association_id(rt.id, g), "RouteTableId": rt.id,
+               "GatewayId": g, "Main": False, "AssociationState": {"State": "associated"}}
+              for g in rt.gateway_ids]
+    return {"RouteTableId": rt.id, "VpcId": rt.vpc_id, "OwnerId": rt.account,
+            "Routes": [route_view(r, network) for r in rt.routes], "Associations": assoc,
+            "PropagatingVgws": [{"GatewayId": g} for g in rt.propagating_vgws],
+            "Tags": tags_list(rt.tags)}
+
+
+def association_id(table_id: str, target_id: str) -> str:
+    """Deterministic, so it needs no storage: one table-target pair, one association id."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{table_id}/{target_id}".encode()).hexdigest()[:17]
+    return f"rtbassoc-{digest}"
+
+
+RT_FILTERS = {
+    "route-table-id": lambda t: [t.id],
+    "vpc-id": lambda t: [t.vpc_id],
+    "association.main": lambda t: [t.main],
+    "association.subnet-id": lambda t: list(t.subnet_ids),
+    "association.gateway-id": lambda t: list(t.gateway_ids),
+    "association.route-table-id": lambda t: [t.id],
+    "owner-id": lambda t: [t.account],
+    "route.destination-cidr-block": lambda t: [str(r.destination) for r in t.routes
+                                               if r.destination is not None],
+    "route.gateway-id": lambda t: [r.target_id for r in t.routes],
+    "route.nat-gateway-id": lambda t: [r.target_id for r in t.routes
+                                       if r.target_type == TargetType.NAT_GATEWAY],
+    "route.transit-gateway-id": lambda t: [r.target_id for r in t.routes
+                                           if r.target_type == TargetType.TRANSIT_GATEWAY],
+    "route.vpc-peering-connection-id": lambda t: [
+        r.target_id for r in t.routes if r.target_type == TargetType.VPC_PEERING],
+    "route.state": lambda t: [r.state for r in t.routes],
+    "route.origin": lambda t: [r.origin.value for r in t.routes],
+}
+
+IGW_FILTERS = {
+    "internet-gateway-id": lambda g: [g.id],
+    "attachment.vpc-id": lambda g: [g.vpc_id] if g.vpc_id else [],
+    "attachment.state": lambda g: ["available"] if g.vpc_id else [],
+    "owner-id": lambda g: [g.account],
+}
+
+
+def igw_view(g: InternetGateway) -> dict[str, Any]:
+    return {"InternetGatewayId": g.id, "OwnerId": g.account, "Tags": tags_list(g.tags),
+            "Attachments": [{"VpcId": g.vpc_id, "State": "available"}] if g.vpc_id else []}
+
+
+class RoutingOperations:
+    # ------------------------------------------------------------------ route tables
+    def _table(self, ctx: RequestContext, table_id: str) -> RouteTable:
+        rt = scoped(ctx.state.network.route_tables, ctx.account, ctx.region).get(table_id)
+        if rt is None:
+            raise error("InvalidRouteTableID.NotFound",
+                        f"The routeTable ID '{table_id}' does not exist")
+        return rt
+
+    def CreateRouteTable(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        vpc = scoped(net.vpcs, ctx.account, ctx.region).get(params["VpcId"])
+        if vpc is None:
+            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not exist")
+        local = [Route(c, TargetType.LOCAL, "local", origin=RouteOrigin.CREATE_ROUTE_TABLE)
+                 for c in vpc.all_cidrs]
+        rt = RouteTable(new_id("rtb"), ctx.account, ctx.region, vpc_id=vpc.id, routes=local)
+        apply_tag_specs(rt, params, "route-table")
+        with ctx.state.write() as w:
+            net.add(rt)
+            w.save(rt)
+        return {"RouteTable": route_table_view(rt, net)}
+
+    def DescribeRouteTables(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        net = ctx.state.network
+        tables = scoped(net.route_tables, ctx.account, ctx.region)
+        found = select_ids(tables, params.get("RouteTableIds"), "routeTable",
+                           "InvalidRouteTableID.NotFound")
+        found = apply_filters(found, params.get("Filters"), RT_FILTERS)
+        page, token = paginate(found, params, lambda t: t.id)
+        return {"RouteTables": [route_table_view(t, net) for t in page], "NextToken": token}
+
+    def DeleteRouteTable(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        rt = self._table(ctx, params["RouteTableId"])
+        if rt.main or rt.subnet_ids or rt.gateway_ids:  # RT-1, RT-4
+            raise error("DependencyViolation", f"The routeTable '{rt.id}' has dependencies "
+                        "and cannot be deleted.")
+        with ctx.state.write() as w:
+            del ctx.state.network.route_tables[rt.id]
+            w.deleted.append(("route_tables", rt.id))
+        return {}
+
+    def AssociateRouteTable(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        net = ctx.state.network
+        rt = self._table(ctx, params["RouteTableId"])
+        subnet_id, gateway_id = params.get("SubnetId"), params.get("GatewayId")
+        if bool(subnet_id) == bool(gateway_id):
+            raise error("InvalidParameterCombination",
+                        "Exactly one of SubnetId or GatewayId must be specified.")
+        with ctx.state.write() as w:
+            if subnet_id:
+                subnet = scoped(net.subnets, ctx.account, ctx.region).get(subnet_id)
+                if subnet is None:
+                    raise error("InvalidSubnetID.NotFound",
+                                f"The subnet ID '{subnet_id}' does not exist")
+                if subnet.vpc_id != rt.vpc_id:
+                    raise error("InvalidParameterValue", f"routeTable {rt.id} and subnet "
+                                f"{subnet_id} belong to different networks")
+                if any(subnet_id in t.subnet_ids for t in net.route_tables.values()):  # RT-3
+                    raise error("Resource.AlreadyAssociated",
+                                f"the specified association for route table {rt.id} conflicts "
+                                "with an existing association")
+                rt.subnet_ids.append(subnet_id)
+                target = subnet_id
+            else:
+                assert gateway_id is not None
+                self._check_gateway_table(ctx, rt, gateway_id)
+                rt.gateway_ids.append(gateway_id)
+                target = gateway_id
+            w.save(rt)
+        return {"AssociationId": association_id(rt.id, target),
+                "AssociationState": {"State": "associated"}}
+
+    def _check_gateway_table(self, ctx: RequestContext, rt: RouteTable, gateway_id: str) -> None:
+        """GW-1..GW-4: a gateway table holds only local, ENI (and GWLB endpoint) routes to the
+        VPC or its subnets, and a gateway has at most one."""
+        net = ctx.state.network
+        gw = net.internet_gateways.get(gateway_id) or net.vpn_gateways.get(gateway_id)
+        if gw is None:
+            raise error("InvalidGatewayID.NotFound",
+                        f"The gateway ID '{gateway_id}' does not exist")
+        if rt.main:
+            raise error("InvalidParameterValue", "The main route table cannot be associated "
+                        "with a gateway.")
+        if any(gateway_id in t.gateway_ids for t in net.route_tables.values()):
+            raise error("Resource.AlreadyAssociated",
+                        f"the gateway {gateway_id} already has a route table association")
+        allowed = {TargetType.LOCAL, TargetType.NETWORK_INTERFACE, TargetType.GWLB_ENDPOINT}
+        if any(r.target_type not in allowed for r in rt.routes) or rt.propagating_vgws:
+            raise error("InvalidParameterValue", f"Route table {rt.id} contains routes or "
+                        "propagation that a gateway route table cannot have.")
+
+    def DisassociateRouteTable(self, ctx: RequestContext, params: dict[str, Any]
+                               ) -> dict[str, Any]:
+        net = ctx.state.network
+        assoc = params["AssociationId"]
+        for rt in scoped(net.route_tables, ctx.account, ctx.region).values():
+            for target in (*rt.subnet_ids, *rt.gateway_ids):
+                if association_id(rt.id, target) == assoc:
+                    with ctx.state.write() as w:
+                        if target in rt.subnet_ids:
+                            rt.subnet_ids.remove(target)
+                        else:
+                            rt.gateway_ids.remove(target)
+                        w.save(rt)
+                    return {}
+        raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' does not "
+                    "exist")
+
+    def ReplaceRouteTableAssociation(self, ctx: RequestContext, params: dict[str, Any]
+                                     ) -> dict[str, Any]:
+        net = ctx.state.network
+        new = self._table(ctx, params["RouteTableId"])
+        assoc = params["AssociationId"]
+        for rt in scoped(net.route_tables, ctx.account, ctx.region).values():
+            if rt.main and assoc == f"rtbassoc-{rt.id[4:]}m":  # RT-1: move "main"
+                with ctx.state.write() as w:
+                    rt.main, new.main = False, True
+                    w.save(rt)
+                    w.save(new)
+                return {"NewAssociationId": f"rtbassoc-{new.id[4:]}m",
+                        "AssociationState": {"State": "associated"}}
+            for sid in rt.subnet_ids:
+                if association_id(rt.id, sid) == assoc:
+                    with ctx.state.write() as w:
+                        rt.subnet_ids.remove(sid)
+                        new.subnet_ids.append(sid)
+                        w.save(rt)
+                        w.save(new)
+                    return {"NewAssociationId": association_id(new.id, sid),
+                            "AssociationState": {"State": "associated"}}
+        raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' does not "
+                    "exist")
+
+    # ------------------------------------------------------------------ routes
+    def _destination(self, params: dict[str, Any]) -> tuple[IPNetwork | None, str | None]:
+        given = [k for k in ("DestinationCidrBlock", "DestinationIpv6CidrBlock",
+                             "DestinationPrefixListId") if params.get(k)]
+        if not given:
+            raise error("MissingParameter", "The request must contain the parameter "
+                        "destinationCidrBlock or destinationIpv6CidrBlock or "
+                        "destinationPrefixListId")
+        if len(given) > 1:  # RT-7
+            raise error("InvalidParameterCombination", "Only one of destinationCidrBlock, "
+                        "destinationIpv6CidrBlock or destinationPrefixListId may be given")
+        if given[0] == "DestinationPrefixListId":
+            return None, params["DestinationPrefixListId"]
+        text = params[given[0]]
+        try:
+            cidr = ipaddress.ip_network(text, strict=False)  # RT-8: canonical form
+        except ValueError:
+            raise error("InvalidParameterValue", f"Value ({text}) for parameter "
+                        "destinationCidrBlock is invalid. This is not a valid CIDR block."
+                        ) from None
+        if any(cidr.version == r.version and cidr.subnet_of(r)  # type: ignore[arg-type]
+               for r in RESERVED):  # RT-11
+            raise error("InvalidParameterValue", f"The destination CIDR block {text} is "
+                        "equal to or more specific than one of this VPC's reserved ranges.")
+        return cidr, None
+
+    def _target(self, ctx: RequestContext, rt: RouteTable, params: dict[str, Any]
+                ) -> tuple[TargetType, str, str | None]:
+        net = ctx.state.network
+        given = [k for k in ("GatewayId", *TARGET_PARAMS) if params.get(k)]
+        if not given:
+            raise error("MissingParameter", "The request must contain exactly one target "
+                        "(gatewayId, natGatewayId, instanceId, networkInterfaceId, ...)")
+        if len(given) > 1:
+            raise error("InvalidParameterCombination", "More than one target specified")
+        key, value = given[0], params[given[0]]
+        if key == "GatewayId":
+            if value.startswith("igw-"):
+                igw = net.internet_gateways.get(value)
+                if igw is None:
+                    raise error("InvalidGatewayID.NotFound",
+                                f"The gateway ID '{value}' does not exist")
+                if igw.vpc_id != rt.vpc_id:
+                    raise error("Gateway.NotAttached", f"Gateway {value} is not attached to "
+                                f"{rt.vpc_id}")
+                return TargetType.INTERNET_GATEWAY, value, None
+            if value.startswith("vgw-"):
+                vgw = net.vpn_gateways.get(value)
+                if vgw is None:
+                    raise error("InvalidGatewayID.NotFound",
+                                f"The gateway ID '{value}' does not exist")
+                if rt.vpc_id not in vgw.vpc_ids:
+                    raise error("Gateway.NotAttached", f"Gateway {value} is not attached to "
+                                f"{rt.vpc_id}")
+                return TargetType.VPN_GATEWAY, value, None
+            raise error("InvalidGatewayID.NotFound", f"The gateway ID '{value}' does not exist")
+        kind, table, code = TARGET_PARAMS[key]
+        if table and value not in getattr(net, table):
+            raise error(code, f"The ID '{value}' does not exist")
+        eni = None
+        if kind == TargetType.INSTANCE:
+            inst = net.instances[value]
+            if len(inst.network_interface_ids) != 1:
+                raise error("InvalidInstanceID", f"There are multiple interfaces attached to "
+                            f"instance '{value}'. Please specify an interface ID for the "
+                            "operation instead.")
+            eni = inst.network_interface_ids[0]
+        if kind == TargetType.NETWORK_INTERFACE:
+            eni = value
+        return kind, value, eni
+
+    def _check_route(self, ctx: RequestContext, rt: RouteTable, dst: IPNetwork | None,
+                     kind: TargetType) -> None:
+        net = ctx.state.network
+        vpc = net.vpcs[rt.vpc_id]
+        if kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY and dst is not None \
+                and dst.version == 4:
+            raise error("InvalidParameterValue", "Egress-only internet gateways carry IPv6 "
+                        "only.")
+        if dst is None:
+            return
+        inside = [c for c in vpc.all_cidrs if c.version == dst.version
+                  and dst.subnet_of(c) and dst != c]  # type: ignore[arg-type]
+        if inside:  # RT-13: more specific than local, only a whole subnet to an ENI/NAT/GWLBe
+            whole_subnet = any(dst in s.all_cidrs for s in net.subnets.values()
+                               if s.vpc_id == vpc.id)
+            ok_kind = kind in (TargetType.NETWORK_INTERFACE, TargetType.NAT_GATEWAY,
+                               TargetType.GWLB_ENDPOINT, TargetType.INSTANCE)
+            if not (whole_subnet and ok_kind):
+                raise error("InvalidParameterValue", f"The destination CIDR block {dst} is "
+                            f"equal to or more specific than one of this VPC's CIDR blocks. "
+                            "This route can target only an interface, an instance, a NAT "
+                            "gateway or a Gateway Load Balancer endpoint, for the whole CIDR "
+                            "of a subnet.")
+
+    def CreateRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        rt = self._table(ctx, params["RouteTableId"])
+        dst, pl = self._destination(params)
+        kind, target, eni = self._target(ctx, rt, params)
+        self._check_route(ctx, rt, dst, kind)
+        for r in rt.routes:  # RT-9, ST-3
+            if r.origin != RouteOrigin.PROPAGATED and r.destination == dst \
+                    and r.prefix_list_id == pl:
+                raise error("RouteAlreadyExists", f"The route identified by "
+                            f"{dst or pl} already exists.")
+        with ctx.state.write() as w:
+            rt.routes.append(Route(dst, kind, target, prefix_list_id=pl,
+                                   network_interface_id=eni))
+            w.save(rt)
+        return {"Return": True}
+
+    def _find_route(self, rt: RouteTable, dst: IPNetwork | None, pl: str | None) -> Route:
+        for r in rt.routes:
+            if r.origin != RouteOrigin.PROPAGATED and r.destination == dst \
+                    and r.prefix_list_id == pl:
+                return r
+        raise error("InvalidRoute.NotFound", f"no route with destination-cidr-block "
+                    f"{dst or pl} in route table {rt.id}")
+
+    def ReplaceRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        rt = self._table(ctx, params["RouteTableId"])
+        dst, pl = self._destination(params)
+        route = self._find_route(rt, dst, pl)
+        if params.get("LocalTarget"):
+            kind, target, eni = TargetType.LOCAL, "local", None
+        else:
+            kind, target, eni = self._target(ctx, rt, params)
+            self._check_route(ctx, rt, dst, kind)
+        with ctx.state.write() as w:
+            route.target_type, route.target_id = kind, target
+            route.network_interface_id, route.state = eni, "active"
+            w.save(rt)
+        return {}
+
+    def DeleteRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        rt = self._table(ctx, params["RouteTableId"])
+        dst, pl = self._destination(params)
+        route = self._find_route(rt, dst, pl)
+        if route.target_type == TargetType.LOCAL and route.origin == \
+                RouteOrigin.CREATE_ROUTE_TABLE:  # RT-12
+            raise error("InvalidParameterValue", "cannot remove local route "
+                        f"{dst} in route table {rt.id}")
+        with ctx.state.write() as w:
+            rt.routes.remove(route)
+            w.save(rt)
+        return {}
+
+    # ------------------------------------------------------------------ internet gateways
+    def _igw(self, ctx: RequestContext, igw_id: str) -> InternetGateway:
+        igw = scoped(ctx.state.network.internet_gateways, ctx.account, ctx.region).get(igw_id)
+        if igw is None:
+            raise error("InvalidInternetGatewayID.NotFound",
+                        f"The internetGateway ID '{igw_id}' does not exist")
+        return igw
+
+    def CreateInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
+                              ) -> dict[str, Any]:
+        igw = InternetGateway(new_id("igw"), ctx.account, ctx.region)
+        apply_tag_specs(igw, params, "internet-gateway")
+        with ctx.state.write() as w:
+            ctx.state.network.add(igw)
+            w.save(igw)
+        return {"InternetGateway": igw_view(igw)}
+
+    def DescribeInternetGateways(self, ctx: RequestContext, params: dict[str, Any]
+                                 ) -> dict[str, Any]:
+        gws = scoped(ctx.state.network.internet_gateways, ctx.account, ctx.region)
+        found = select_ids(gws, params.get("InternetGatewayIds"), "internetGateway",
+                           "InvalidInternetGatewayID.NotFound")
+        found = apply_filters(found, params.get("Filters"), IGW_FILTERS)
+        page, token = paginate(found, params, lambda g: g.id)
+        return {"InternetGateways": [igw_view(g) for g in page], "NextToken": token}
+
+    def AttachInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
+                              ) -> dict[str, Any]:
+        net = ctx.state.network
+        igw = self._igw(ctx, params["InternetGatewayId"])
+        vpc_id = params["VpcId"]
+        if vpc_id not in scoped(net.vpcs, ctx.account, ctx.region):
+            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        if igw.vpc_id is not None:  # IG-1
+            raise error("Resource.AlreadyAssociated", f"resource {igw.id} is already "
+                        f"attached to network {igw.vpc_id}")
+        if net.internet_gateway_of(vpc_id) is not None:
+            raise error("Resource.AlreadyAssociated", f"network {vpc_id} already has an "
+                        "internet gateway attached")
+        with ctx.state.write() as w:
+            igw.vpc_id = vpc_id
+            w.save(igw)
+            self._set_route_states(ctx, w)
+        return {}
+
+    def DetachInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
+                              ) -> dict[str, Any]:
+        igw = self._igw(ctx, params["InternetGatewayId"])
+        if igw.vpc_id != params["VpcId"]:
+            raise error("Gateway.NotAttached", f"resource {igw.id} is not attached to network "
+                        f"{params['VpcId']}")
+        with ctx.state.write() as w:
+            igw.vpc_id = None
+            w.save(igw)
+            self._set_route_states(ctx, w)
+        return {}
+
+    def DeleteInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
+                              ) -> dict[str, Any]:
+        igw = self._igw(ctx, params["InternetGatewayId"])
+        if igw.vpc_id is not None:
+            raise error("DependencyViolation", f"The internetGateway '{igw.id}' has "
+                        "dependencies and cannot be deleted.")
+        with ctx.state.write() as w:
+            del ctx.state.network.internet_gateways[igw.id]
+            w.deleted.append(("internet_gateways", igw.id))
+            self._set_route_states(ctx, w)
+        return {}
+
+    def _set_route_states(self, ctx: RequestContext, w: Any) -> None:
+        """ST-2: routes to detached or deleted gateways are blackholes; re-attach restores."""
+        net = ctx.state.network
+        for rt in net.route_tables.values():
+            changed = False
+            for r in rt.routes:
+                if r.target_type != TargetType.INTERNET_GATEWAY:
+                    continue
+                igw = net.internet_gateways.get(r.target_id)
+                state = "active" if igw is not None and igw.vpc_id == rt.vpc_id else "blackhole"
+                if r.state != state:
+                    r.state, changed = state, True
+            if changed:
+                w.save(rt)

@@ -1,0 +1,38 @@
+"""Providers: one object per AWS service whose methods are named after the operations.
+
+A handler is ``def CreateVpc(self, ctx: RequestContext, params: dict) -> dict``: it receives
+the parameters parsed from botocore's input shape and returns a dict in the output shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from localvpc.api.context import RequestContext
+
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+
+
+class Provider:
+    """Base class; subclasses set ``service`` (botocore's service name)."""
+
+    service: str = ""
+
+    def handler(self, operation: str) -> Handler | None:
+        fn = getattr(self, operation, None)
+        return fn if callable(fn) and operation[:1].isupper() else None
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._providers: dict[str, Provider] = {}
+
+    def add(self, provider: Provider) -> None:
+        self._providers[provider.service] = provider
+
+    def get(self, service: str) -> Provider | None:
+        return self._providers.get(service)
+
+    def services(self) -> list[str]:
+        return sorted(self._providers)

@@ -1,0 +1,83 @@
+"""The server's state: the model in memory, persisted through the store on every write.
+
+Reads use the in-memory ``Network``; a write runs under one lock, changes the model and
+commits the changed resources to the store before the API call is acknowledged. The compiled
+forwarding plane is cached and rebuilt only after a write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from localvpc.dataplane import ForwardingPlane, compile_network
+from localvpc.model.network import Network
+from localvpc.store import Store
+
+
+class Changes:
+    """What one write changed: resources to upsert and (table, id) pairs to delete."""
+
+    def __init__(self) -> None:
+        self.put: dict[int, Any] = {}
+        self.deleted: list[tuple[str, str]] = []
+        self.meta: dict[str, Any] = {}
+
+    def save(self, resource: Any) -> Any:
+        self.put[id(resource)] = resource
+        return resource
+
+
+class ServerState:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.network: Network = store.load_network()
+        self.lock = threading.RLock()
+        self.generation = 0
+        self._plane: tuple[int, ForwardingPlane] | None = None
+
+    @contextmanager
+    def write(self) -> Iterator[Changes]:
+        """Change the model; on success the changes are committed before returning."""
+        with self.lock:
+            changes = Changes()
+            try:
+                yield changes
+            except BaseException:
+                if changes.put or changes.deleted:
+                    # The handler changed the model and then failed: the store still holds
+                    # the last acknowledged state, so take the model from there again.
+                    self.network = self.store.load_network()
+                raise
+            with self.store.transaction() as tx:
+                for resource in changes.put.values():
+                    tx.put(resource)
+                for table, rid in changes.deleted:
+                    tx.delete(table, rid)
+                for key, value in changes.meta.items():
+                    if value is None:
+                        tx.delete_meta(key)
+                    else:
+                        tx.put_meta(key, value)
+            self.generation += 1
+
+    def plane(self) -> ForwardingPlane:
+        """The compiled network for traces, rebuilt after writes."""
+        with self.lock:
+            if self._plane is None or self._plane[0] != self.generation:
+                self._plane = (self.generation, compile_network(self.network))
+            return self._plane[1]
+
+    def reset(self, network: Network | None = None) -> None:
+        with self.lock:
+            self.store.reset()
+            self.network = Network()
+            if network is not None:
+                with self.store.transaction() as tx:
+                    for table in network.tables().values():
+                        for resource in table.values():
+                            tx.put(resource)
+                self.network = self.store.load_network()
+            self.generation += 1

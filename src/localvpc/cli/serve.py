@@ -1,0 +1,37 @@
+"""``localvpc serve``: every AWS service localvpc emulates, on one port, state in SQLite."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_STATE = "localvpc-state.db"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpress.yaml"
+
+
+def serve_command(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 4566,
+    state: Annotated[str, typer.Option("--state", help="SQLite file or database URL "
+                                                       "(postgresql://...)")] = DEFAULT_STATE,
+    demo: Annotated[bool, typer.Option("--demo", help="start with the seed's Local Zone "
+                                                      "network")] = False,
+) -> None:
+    """Serve the AWS-compatible API (point boto3 or the AWS CLI at --endpoint-url)."""
+    import uvicorn
+
+    from localvpc.api.server import create_app, default_registry
+    from localvpc.api.state import ServerState
+    from localvpc.model.network import Network
+    from localvpc.store import Store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    server_state = ServerState(Store.open(state))
+    if demo:
+        server_state.reset(Network.from_topology(EXAMPLE))
+    app = create_app(server_state, default_registry())
+    print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

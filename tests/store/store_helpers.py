@@ -1,0 +1,378 @@
+"""Shared by the store tests: a hand-built network with every kind, and hypothesis strategies
+built from the model's type hints (so a new field or kind is covered without editing tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import types
+import typing
+from typing import Any, get_args, get_origin, get_type_hints
+
+from hypothesis import strategies as st
+
+from localvpc.model import (
+    elb,
+    endpoints,
+    filters,
+    gateways,
+    interfaces,
+    peering,
+    transit,
+    vpc,
+    zones,
+)
+from localvpc.model.network import _TABLE_OF, Network
+
+RESOURCE_CLASSES: list[type] = list(_TABLE_OF)
+
+
+def ip(text: str) -> Any:
+    return ipaddress.ip_address(text)
+
+
+def net(text: str) -> Any:
+    return ipaddress.ip_network(text)
+
+
+def sample_network() -> Network:
+    """One or more resources of every kind, with non-default values in most fields."""
+    n = Network()
+    acct, other = "111111111111", "222222222222"
+    n.add(
+        vpc.Vpc(
+            id="vpc-1",
+            account=acct,
+            region="eu-west-1",
+            tags={"Name": "main", "env": "prod"},
+            cidrs=[net("10.0.0.0/16"), net("100.64.0.0/20")],
+            ipv6_cidrs=[net("2600:1f18:aaaa::/56")],
+            enable_dns_hostnames=True,
+        )
+    )
+    n.add(vpc.Vpc(id="vpc-2", account=other, cidrs=[net("10.1.0.0/16")], is_default=True))
+    n.add(
+        vpc.Subnet(
+            id="subnet-1",
+            account=acct,
+            region="eu-west-1",
+            vpc_id="vpc-1",
+            cidr=net("10.0.1.0/24"),
+            ipv6_cidrs=[net("2600:1f18:aaaa:1::/64")],
+            availability_zone="eu-west-1a",
+            availability_zone_id="euw1-az1",
+            map_public_ip_on_launch=True,
+        )
+    )
+    n.add(vpc.Subnet(id="subnet-v6", vpc_id="vpc-1", cidr=None, ipv6_native=True))
+    n.add(
+        vpc.RouteTable(
+            id="rtb-1",
+            vpc_id="vpc-1",
+            main=True,
+            subnet_ids=["subnet-1"],
+            gateway_ids=["igw-1"],
+            propagating_vgws=["vgw-1"],
+            routes=[
+                vpc.Route(net("10.0.0.0/16"), vpc.TargetType.LOCAL, "local"),
+                vpc.Route(
+                    net("0.0.0.0/0"),
+                    vpc.TargetType.INTERNET_GATEWAY,
+                    "igw-1",
+                    origin=vpc.RouteOrigin.CREATE_ROUTE_TABLE,
+                ),
+                vpc.Route(net("::/0"), vpc.TargetType.EGRESS_ONLY_INTERNET_GATEWAY, "eigw-1"),
+                vpc.Route(
+                    None,
+                    vpc.TargetType.GATEWAY_ENDPOINT,
+                    "vpce-1",
+                    prefix_list_id="pl-s3",
+                    state="blackhole",
+                    origin=vpc.RouteOrigin.PROPAGATED,
+                ),
+                vpc.Route(
+                    net("192.168.0.0/24"),
+                    vpc.TargetType.INSTANCE,
+                    "i-1",
+                    network_interface_id="eni-1",
+                ),
+            ],
+        )
+    )
+    n.add(gateways.InternetGateway(id="igw-1", vpc_id="vpc-1"))
+    n.add(gateways.InternetGateway(id="igw-detached"))
+    n.add(gateways.EgressOnlyInternetGateway(id="eigw-1", vpc_id="vpc-1"))
+    n.add(
+        gateways.NatGateway(
+            id="nat-1",
+            vpc_id="vpc-1",
+            subnet_id="subnet-1",
+            connectivity_type="private",
+            addresses=[
+                gateways.NatAddress(ip("10.0.1.9"), ip("54.1.2.3"), "eipalloc-1", "eni-nat"),
+                gateways.NatAddress(ip("10.0.1.10"), primary=False),
+            ],
+        )
+    )
+    n.add(
+        gateways.ElasticIp(
+            id="eipalloc-1",
+            public_ip=ip("54.1.2.3"),
+            network_border_group="eu-west-1",
+            network_interface_id="eni-nat",
+            private_ip=ip("10.0.1.9"),
+            association_id="eipassoc-1",
+        )
+    )
+    n.add(
+        interfaces.NetworkInterface(
+            id="eni-1",
+            subnet_id="subnet-1",
+            vpc_id="vpc-1",
+            availability_zone="eu-west-1a",
+            private_ips=[
+                interfaces.PrivateIp(ip("10.0.1.5"), primary=True, public_ip=ip("3.3.3.3")),
+                interfaces.PrivateIp(ip("10.0.1.6"), customer_owned_ip=ip("192.0.2.7")),
+            ],
+            ipv6_addresses=[ip("2600:1f18:aaaa:1::5")],
+            security_group_ids=["sg-1"],
+            source_dest_check=False,
+            instance_id="i-1",
+            device_index=0,
+            description="primary — ünïcode",
+        )
+    )
+    n.add(
+        interfaces.Instance(
+            id="i-1",
+            subnet_id="subnet-1",
+            vpc_id="vpc-1",
+            instance_type="t3.micro",
+            network_interface_ids=["eni-1"],
+            security_group_ids=["sg-1"],
+            image_id="ami-1",
+            masquerade=True,
+        )
+    )
+    n.add(
+        filters.SecurityGroup(
+            id="sg-1",
+            vpc_id="vpc-1",
+            group_name="web",
+            ingress=[
+                filters.SgRule("tcp", 443, 443, cidr=net("0.0.0.0/0"), rule_id="sgr-1"),
+                filters.SgRule("-1", group_id="sg-1", description="self"),
+                filters.SgRule("icmpv6", -1, -1, cidr=net("::/0")),
+            ],
+            egress=[filters.SgRule("-1", prefix_list_id="pl-s3")],
+        )
+    )
+    n.add(
+        filters.NetworkAcl(
+            id="acl-1",
+            vpc_id="vpc-1",
+            is_default=True,
+            subnet_ids=["subnet-1"],
+            entries=[
+                filters.NaclEntry(100, "6", "allow", False, net("0.0.0.0/0"), 80, 80),
+                filters.NaclEntry(32767, "-1", "deny", True, net("::/0")),
+                filters.NaclEntry(
+                    110, "1", "allow", False, net("10.0.0.0/8"), icmp_type=8, icmp_code=0
+                ),
+            ],
+        )
+    )
+    n.add(
+        filters.PrefixList(
+            id="pl-s3",
+            prefix_list_name="com.amazonaws.eu-west-1.s3",
+            cidrs=[net("52.218.0.0/17"), net("3.5.64.0/21")],
+            max_entries=10,
+        )
+    )
+    n.add(
+        peering.VpcPeeringConnection(
+            id="pcx-1",
+            requester_vpc_id="vpc-1",
+            accepter_vpc_id="vpc-2",
+            requester_account=acct,
+            accepter_account=other,
+            accepter_region="us-east-1",
+            status="pending-acceptance",
+        )
+    )
+    n.add(
+        transit.TransitGateway(
+            id="tgw-1",
+            amazon_side_asn=64600,
+            default_association_route_table_id="tgw-rtb-1",
+            owner_id=acct,
+        )
+    )
+    n.add(
+        transit.TransitGatewayAttachment(
+            id="tgw-attach-1",
+            transit_gateway_id="tgw-1",
+            resource_id="vpc-1",
+            subnet_ids=["subnet-1"],
+            appliance_mode=True,
+            association_route_table_id="tgw-rtb-1",
+        )
+    )
+    n.add(
+        transit.TransitGatewayRouteTable(
+            id="tgw-rtb-1",
+            transit_gateway_id="tgw-1",
+            routes=[
+                transit.TransitGatewayRoute(net("10.0.0.0/16"), "propagated", "active", "tgw-a"),
+                transit.TransitGatewayRoute(net("10.9.0.0/16"), state="blackhole"),
+            ],
+            propagating_attachment_ids=["tgw-attach-1"],
+            associated_attachment_ids=["tgw-attach-1"],
+            default_association=True,
+        )
+    )
+    n.add(gateways.VpnGateway(id="vgw-1", vpc_ids=["vpc-1"], amazon_side_asn=65000))
+    n.add(
+        gateways.VpnConnection(
+            id="vpn-1",
+            customer_gateway_id="cgw-1",
+            vpn_gateway_id="vgw-1",
+            static_routes_only=True,
+            routes=[net("172.16.0.0/12")],
+            tunnels=[gateways.VpnTunnel(ip("34.1.1.1")), gateways.VpnTunnel(None, "DOWN")],
+        )
+    )
+    n.add(gateways.CustomerGateway(id="cgw-1", ip_address=ip("198.51.100.1"), bgp_asn=65001))
+    n.add(gateways.CarrierGateway(id="cagw-1", vpc_id="vpc-1"))
+    n.add(gateways.LocalGateway(id="lgw-1", outpost_arn="arn:aws:outposts:op-1"))
+    n.add(
+        gateways.LocalGatewayRouteTable(
+            id="lgw-rtb-1",
+            local_gateway_id="lgw-1",
+            mode="coip",
+            vpc_ids=["vpc-1"],
+            routes=[
+                gateways.LocalGatewayRoute(
+                    net("0.0.0.0/0"), vif_group_id="lgw-vif-grp-1", coip_pool_id="ipv4pool-coip-1"
+                )
+            ],
+        )
+    )
+    n.add(
+        gateways.CoipPool(
+            id="ipv4pool-coip-1",
+            local_gateway_route_table_id="lgw-rtb-1",
+            cidrs=[net("192.0.2.0/24")],
+        )
+    )
+    n.add(
+        endpoints.VpcEndpoint(
+            id="vpce-1",
+            vpc_id="vpc-1",
+            service_name="com.amazonaws.eu-west-1.s3",
+            route_table_ids=["rtb-1"],
+        )
+    )
+    n.add(
+        endpoints.VpcEndpoint(
+            id="vpce-2",
+            vpc_id="vpc-1",
+            endpoint_type="Interface",
+            subnet_ids=["subnet-1"],
+            network_interface_ids=["eni-1"],
+            private_dns_enabled=True,
+        )
+    )
+    n.add(
+        elb.LoadBalancer(
+            id="arn:aws:elasticloadbalancing:lb/net/nlb/1",
+            lb_name="nlb",
+            vpc_id="vpc-1",
+            zones=[elb.LoadBalancerZone("eu-west-1a", "subnet-1", [ip("10.0.1.20")])],
+            listeners=[elb.Listener(443, "TLS", ["arn:tg/1"], "arn:listener/1")],
+            cross_zone=True,
+        )
+    )
+    n.add(
+        elb.TargetGroup(
+            id="arn:tg/1",
+            name_="tg",
+            port=443,
+            target_type="ip",
+            vpc_id="vpc-1",
+            targets=[elb.Target("10.0.1.5", 443, "unhealthy", "eu-west-1a"), elb.Target("i-1")],
+            load_balancer_arns=["arn:aws:elasticloadbalancing:lb/net/nlb/1"],
+        )
+    )
+    n.add(zones.Zone("eu-west-1a", "euw1-az1", "eu-west-1"))
+    n.add(
+        zones.Zone(
+            "us-west-2-lax-1a",
+            "usw2-lax1-az1",
+            "us-west-2",
+            zones.ZoneType.LOCAL_ZONE,
+            group_name="us-west-2-lax-1",
+            parent_zone_name="us-west-2a",
+            opt_in_status="opted-in",
+        )
+    )
+    n.add(zones.Outpost("op-1", "arn:aws:outposts:op-1", "eu-west-1a", "euw1-az1", acct))
+    return n
+
+
+# ---------------------------------------------------------------------------- strategies
+def _network(version: int) -> st.SearchStrategy[Any]:
+    bits = 32 if version == 4 else 128
+    return st.builds(
+        lambda address, prefix: ipaddress.ip_network((address, prefix), strict=False),
+        st.ip_addresses(v=version),
+        st.integers(0, bits),
+    )
+
+
+def strategy_for(hint: Any, text: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Values of a type hint; ``text`` is the strategy for every str in it."""
+    origin = get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return st.one_of([strategy_for(m, text) for m in get_args(hint)])
+    if origin is list:
+        return st.lists(strategy_for(get_args(hint)[0], text), max_size=3)
+    if origin is dict:
+        key, value = get_args(hint)
+        return st.dictionaries(strategy_for(key, text), strategy_for(value, text), max_size=3)
+    if hint is type(None):
+        return st.none()
+    simple: dict[Any, st.SearchStrategy[Any]] = {
+        str: text,
+        int: st.integers(-(2**63), 2**63 - 1),
+        bool: st.booleans(),
+        float: st.floats(allow_nan=False, allow_infinity=False),
+        ipaddress.IPv4Address: st.ip_addresses(v=4),
+        ipaddress.IPv6Address: st.ip_addresses(v=6),
+        ipaddress.IPv4Network: _network(4),
+        ipaddress.IPv6Network: _network(6),
+    }
+    if hint in simple:
+        return simple[hint]
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return st.sampled_from(list(hint))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return instances_of(hint, text)
+    raise TypeError(f"no strategy for {hint!r}")
+
+
+def instances_of(cls: type, text: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Instances of a model dataclass with every init field drawn from its type hint."""
+    hints = get_type_hints(cls)
+    kwargs = {f.name: strategy_for(hints[f.name], text) for f in dataclasses.fields(cls) if f.init}
+    return st.builds(cls, **kwargs)
+
+
+# Any Unicode text (no surrogates: they are not valid in UTF-8 or JSON text).
+ANY_TEXT = st.text(max_size=10)
+# What a SQL text column takes on every backend: no NUL (PostgreSQL text cannot hold one).
+SQL_TEXT = st.text(
+    st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=10
+)
