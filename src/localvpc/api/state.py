@@ -63,6 +63,10 @@ class ServerState:
                         tx.put_meta(key, value)
             self.generation += 1
 
+    def meta(self, key: str) -> Any:
+        """Non-resource state (zone opt-in, idempotency tokens), read from the store."""
+        return self.store.get_meta(key)
+
     def plane(self) -> ForwardingPlane:
         """The compiled network for traces, rebuilt after writes."""
         with self.lock:

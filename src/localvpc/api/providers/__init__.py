@@ -7,5 +7,6 @@ from localvpc.api.registry import Provider
 
 def all_providers() -> list[Provider]:
     from localvpc.api.providers.ec2 import Ec2Provider
+    from localvpc.api.providers.pricing import PricingProvider
 
-    return [Ec2Provider()]
+    return [Ec2Provider(), PricingProvider()]

@@ -8,9 +8,10 @@ from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.tags import TagOperations
 from localvpc.api.providers.ec2.vpcs import VpcOperations
+from localvpc.api.providers.ec2.zones import ZoneOperations
 from localvpc.api.registry import Provider
 
 
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
-                  InstanceOperations, GatewayOperations, TagOperations):
+                  InstanceOperations, GatewayOperations, ZoneOperations, TagOperations):
     service = "ec2"

@@ -265,23 +265,31 @@ class VpcOperations:
 
     def _zone(self, ctx: RequestContext, name: str | None, zone_id: str | None
               ) -> tuple[str, str | None]:
-        """The zone a subnet goes in: given by name or id, else the region's first zone."""
-        zones = [z for z in ctx.state.network.zones.values() if z.region == ctx.region]
-        if name:
-            match = next((z for z in zones if z.name == name), None)
-            if match is None and zones:
-                raise error("InvalidParameterValue", f"Value ({name}) for parameter "
-                            "availabilityZone is invalid. Subnets can currently only be "
-                            f"created in the following availability zones: "
-                            f"{', '.join(z.name for z in zones)}.")
-            return name, match.zone_id if match else None
-        if zone_id:
-            match = next((z for z in zones if z.zone_id == zone_id), None)
-            if match is None:
-                raise error("InvalidParameterValue", f"Value ({zone_id}) for parameter "
-                            "availabilityZoneId is invalid.")
-            return match.name, zone_id
-        return f"{ctx.region}a", None
+        """The zone a subnet goes in (AZ-5, AZ-6): a Region AZ or an opted-in Local or
+        Wavelength Zone, by name or id; without either, the Region's first AZ."""
+        from localvpc.api.providers.ec2.zones import opted_in
+        from localvpc.model import catalog
+        from localvpc.model.zones import ZoneType
+
+        groups = opted_in(ctx)
+        zones = catalog.zones(ctx.region, groups) + [
+            z for z in ctx.state.network.zones.values() if z.region == ctx.region]
+        if not name and not zone_id:
+            azs = [z for z in zones if z.zone_type == ZoneType.AVAILABILITY_ZONE]
+            first = min(azs, key=lambda z: z.name) if azs else None
+            return (first.name, first.zone_id) if first else (f"{ctx.region}a", None)
+        match = next((z for z in zones if (name and z.name == name)
+                      or (zone_id and z.zone_id == zone_id)), None)
+        if match is None:
+            raise error("InvalidParameterValue", f"Value ({name or zone_id}) for parameter "
+                        "availabilityZone is invalid. Subnets can currently only be created "
+                        "in the following availability zones: "
+                        + ", ".join(sorted(z.name for z in zones if z.opt_in_status != \
+                                           "not-opted-in")) + ".")
+        if match.opt_in_status == "not-opted-in":
+            raise error("OptInRequired", f"You must opt in to the zone group "
+                        f"{match.group_name} before creating resources in {match.name}.")
+        return match.name, match.zone_id
 
     def DescribeSubnets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
