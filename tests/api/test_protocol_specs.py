@@ -34,8 +34,7 @@ def test_signed_requests_resolve_to_their_service(
     service: str, operation: str, params: dict[str, object]
 ) -> None:
     request = botocore_request(service, operation, params, region="ap-southeast-2")
-    form = request.form() if request.headers.get("content-type", "").startswith("application/x-www")
-    action = form.get("Action") if form else None
+    action = request.form().get("Action")
     found = resolve_service(request.method, request.path, request.headers, action)
     assert found == ServiceTarget(service, "ap-southeast-2", ACCESS_KEY)
     assert resolve_request(request) == found

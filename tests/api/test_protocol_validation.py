@@ -61,9 +61,7 @@ def test_ec2_enum_violation_is_invalid_parameter_value() -> None:
 
 
 def test_ec2_malformed_integer() -> None:
-    request = HttpRequest.build(
-        "GET", "/?Action=DescribeVpcs&Version=2016-11-15&MaxResults=lots"
-    )
+    request = HttpRequest.build("GET", "/?Action=DescribeVpcs&Version=2016-11-15&MaxResults=lots")
     with pytest.raises(ServiceError) as caught:
         parse_request(load_service_model("ec2"), request)
     assert caught.value.code == "InvalidParameterValue"

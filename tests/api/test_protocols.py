@@ -33,191 +33,271 @@ from localvpc.api.protocols import (
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
-    ("ec2", "CreateVpc", {
-        "CidrBlock": "10.0.0.0/16",
-        "AmazonProvidedIpv6CidrBlock": True,
-        "InstanceTenancy": "default",
-        "TagSpecifications": [
-            {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "prod"}]},
-        ],
-    }),
-    ("ec2", "DescribeSubnets", {
-        "Filters": [
-            {"Name": "vpc-id", "Values": ["vpc-1", "vpc-2"]},
-            {"Name": "tag:Name", "Values": ["a b", "c&d=e"]},
-        ],
-        "SubnetIds": ["subnet-1"],
-        "MaxResults": 25,
-        "DryRun": False,
-    }),
-    ("ec2", "CreateRoute", {
-        "RouteTableId": "rtb-1",
-        "DestinationCidrBlock": "0.0.0.0/0",
-        "GatewayId": "igw-1",
-    }),
-    ("ec2", "AuthorizeSecurityGroupIngress", {
-        "GroupId": "sg-1",
-        "IpPermissions": [
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https"}],
-                "UserIdGroupPairs": [
-                    {"GroupId": "sg-2", "UserId": "123456789012"},
-                    {"GroupId": "sg-3", "Description": "peer"},
-                ],
-            },
-            {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
-        ],
-    }),
-    ("ec2", "RunInstances", {
-        "ImageId": "ami-1",
-        "MinCount": 1,
-        "MaxCount": 2,
-        "InstanceType": "t3.micro",
-        "NetworkInterfaces": [
-            {
-                "DeviceIndex": 0,
-                "SubnetId": "subnet-1",
-                "Groups": ["sg-1", "sg-2"],
-                "AssociatePublicIpAddress": True,
-                "PrivateIpAddresses": [
-                    {"PrivateIpAddress": "10.0.0.5", "Primary": True},
-                    {"PrivateIpAddress": "10.0.0.6", "Primary": False},
-                ],
-            },
-        ],
-        "TagSpecifications": [
-            {"ResourceType": "instance", "Tags": [{"Key": "k", "Value": "v"}]},
-        ],
-    }),
-    ("ec2", "CreateTags", {
-        "Resources": ["vpc-1", "subnet-1"],
-        "Tags": [{"Key": "Name", "Value": ""}, {"Key": "env", "Value": "prod"}],
-    }),
-    ("ec2", "ModifyAvailabilityZoneGroup", {
-        "GroupName": "us-west-2-lax-1",
-        "OptInStatus": "opted-in",
-    }),
-    ("ec2", "DescribeInstanceTypeOfferings", {
-        "LocationType": "availability-zone",
-        "Filters": [{"Name": "instance-type", "Values": ["t3.*"]}],
-        "MaxResults": 5,
-    }),
-    ("ec2", "DescribeSpotPriceHistory", {
-        "StartTime": utc(2024, 1, 2, 3, 4, 5),
-        "InstanceTypes": ["m5.large"],
-    }),
-    ("elbv2", "CreateLoadBalancer", {
-        "Name": "web",
-        "Subnets": ["subnet-1", "subnet-2"],
-        "SecurityGroups": ["sg-1"],
-        "Scheme": "internet-facing",
-        "Type": "application",
-        "Tags": [{"Key": "team", "Value": "net"}],
-    }),
-    ("elbv2", "CreateTargetGroup", {
-        "Name": "tg",
-        "Protocol": "HTTP",
-        "Port": 8080,
-        "VpcId": "vpc-1",
-        "HealthCheckEnabled": True,
-        "HealthCheckIntervalSeconds": 10,
-        "Matcher": {"HttpCode": "200-299"},
-        "TargetType": "ip",
-    }),
-    ("elbv2", "ModifyLoadBalancerAttributes", {
-        "LoadBalancerArn": "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/web/1",
-        "Attributes": [
-            {"Key": "idle_timeout.timeout_seconds", "Value": "120"},
-            {"Key": "deletion_protection.enabled", "Value": "true"},
-        ],
-    }),
-    ("elbv2", "RemoveTags", {"ResourceArns": ["arn:1"], "TagKeys": []}),
-    ("pricing", "GetProducts", {
-        "ServiceCode": "AmazonEC2",
-        "Filters": [
-            {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "t3.micro"},
-            {"Type": "TERM_MATCH", "Field": "location", "Value": "EU (Ireland)"},
-        ],
-        "FormatVersion": "aws_v1",
-        "MaxResults": 10,
-    }),
-    ("vpc-lattice", "CreateService", {
-        "name": "billing",
-        "authType": "AWS_IAM",
-        "tags": {"team": "pay", "env": "prod"},
-        "clientToken": "tok",
-    }),
-    ("vpc-lattice", "CreateListener", {
-        "serviceIdentifier": "svc-0123456789abcdef0",
-        "name": "https",
-        "protocol": "HTTPS",
-        "port": 443,
-        "defaultAction": {
-            "forward": {
-                "targetGroups": [
-                    {"targetGroupIdentifier": "tg-0123456789abcdef0", "weight": 80},
-                    {"targetGroupIdentifier": "tg-0123456789abcdef1", "weight": 20},
-                ]
-            }
-        },
-    }),
-    ("vpc-lattice", "ListServices", {"maxResults": 10, "nextToken": "a/b+c="}),
-    ("vpc-lattice", "UntagResource", {
-        "resourceArn": "arn:aws:vpc-lattice:eu-west-1:1:service/svc-1",
-        "tagKeys": ["a", "b c"],
-    }),
-    ("route53", "ChangeResourceRecordSets", {
-        "HostedZoneId": "Z0123",
-        "ChangeBatch": {
-            "Comment": "a <b> & c",
-            "Changes": [
-                {
-                    "Action": "UPSERT",
-                    "ResourceRecordSet": {
-                        "Name": "www.example.com.",
-                        "Type": "A",
-                        "TTL": 300,
-                        "ResourceRecords": [{"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}],
-                    },
-                },
-                {
-                    "Action": "CREATE",
-                    "ResourceRecordSet": {
-                        "Name": "alias.example.com.",
-                        "Type": "A",
-                        "AliasTarget": {
-                            "HostedZoneId": "Z2",
-                            "DNSName": "lb.example.com.",
-                            "EvaluateTargetHealth": False,
-                        },
-                    },
-                },
+    (
+        "ec2",
+        "CreateVpc",
+        {
+            "CidrBlock": "10.0.0.0/16",
+            "AmazonProvidedIpv6CidrBlock": True,
+            "InstanceTenancy": "default",
+            "TagSpecifications": [
+                {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "prod"}]},
             ],
         },
-    }),
-    ("route53", "CreateHostedZone", {
-        "Name": "example.com",
-        "CallerReference": "ref-1",
-        "VPC": {"VPCRegion": "eu-west-1", "VPCId": "vpc-1"},
-        "HostedZoneConfig": {"Comment": "private", "PrivateZone": True},
-    }),
-    ("route53", "ListResourceRecordSets", {
-        "HostedZoneId": "Z0123",
-        "StartRecordName": "a.example.com.",
-        "StartRecordType": "TXT",
-        "MaxItems": "10",
-    }),
-    ("s3", "PutObject", {
-        "Bucket": "b",
-        "Key": "dir/sub dir/ü%.txt",
-        "Body": b"\x00hello",
-        "Metadata": {"owner": "me"},
-        "ContentType": "text/plain",
-        "Expires": utc(2030, 1, 1),
-    }),
+    ),
+    (
+        "ec2",
+        "DescribeSubnets",
+        {
+            "Filters": [
+                {"Name": "vpc-id", "Values": ["vpc-1", "vpc-2"]},
+                {"Name": "tag:Name", "Values": ["a b", "c&d=e"]},
+            ],
+            "SubnetIds": ["subnet-1"],
+            "MaxResults": 25,
+            "DryRun": False,
+        },
+    ),
+    (
+        "ec2",
+        "CreateRoute",
+        {
+            "RouteTableId": "rtb-1",
+            "DestinationCidrBlock": "0.0.0.0/0",
+            "GatewayId": "igw-1",
+        },
+    ),
+    (
+        "ec2",
+        "AuthorizeSecurityGroupIngress",
+        {
+            "GroupId": "sg-1",
+            "IpPermissions": [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https"}],
+                    "UserIdGroupPairs": [
+                        {"GroupId": "sg-2", "UserId": "123456789012"},
+                        {"GroupId": "sg-3", "Description": "peer"},
+                    ],
+                },
+                {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+            ],
+        },
+    ),
+    (
+        "ec2",
+        "RunInstances",
+        {
+            "ImageId": "ami-1",
+            "MinCount": 1,
+            "MaxCount": 2,
+            "InstanceType": "t3.micro",
+            "NetworkInterfaces": [
+                {
+                    "DeviceIndex": 0,
+                    "SubnetId": "subnet-1",
+                    "Groups": ["sg-1", "sg-2"],
+                    "AssociatePublicIpAddress": True,
+                    "PrivateIpAddresses": [
+                        {"PrivateIpAddress": "10.0.0.5", "Primary": True},
+                        {"PrivateIpAddress": "10.0.0.6", "Primary": False},
+                    ],
+                },
+            ],
+            "TagSpecifications": [
+                {"ResourceType": "instance", "Tags": [{"Key": "k", "Value": "v"}]},
+            ],
+        },
+    ),
+    (
+        "ec2",
+        "CreateTags",
+        {
+            "Resources": ["vpc-1", "subnet-1"],
+            "Tags": [{"Key": "Name", "Value": ""}, {"Key": "env", "Value": "prod"}],
+        },
+    ),
+    (
+        "ec2",
+        "ModifyAvailabilityZoneGroup",
+        {
+            "GroupName": "us-west-2-lax-1",
+            "OptInStatus": "opted-in",
+        },
+    ),
+    (
+        "ec2",
+        "DescribeInstanceTypeOfferings",
+        {
+            "LocationType": "availability-zone",
+            "Filters": [{"Name": "instance-type", "Values": ["t3.*"]}],
+            "MaxResults": 5,
+        },
+    ),
+    (
+        "ec2",
+        "DescribeSpotPriceHistory",
+        {
+            "StartTime": utc(2024, 1, 2, 3, 4, 5),
+            "InstanceTypes": ["m5.large"],
+        },
+    ),
+    (
+        "elbv2",
+        "CreateLoadBalancer",
+        {
+            "Name": "web",
+            "Subnets": ["subnet-1", "subnet-2"],
+            "SecurityGroups": ["sg-1"],
+            "Scheme": "internet-facing",
+            "Type": "application",
+            "Tags": [{"Key": "team", "Value": "net"}],
+        },
+    ),
+    (
+        "elbv2",
+        "CreateTargetGroup",
+        {
+            "Name": "tg",
+            "Protocol": "HTTP",
+            "Port": 8080,
+            "VpcId": "vpc-1",
+            "HealthCheckEnabled": True,
+            "HealthCheckIntervalSeconds": 10,
+            "Matcher": {"HttpCode": "200-299"},
+            "TargetType": "ip",
+        },
+    ),
+    (
+        "elbv2",
+        "ModifyLoadBalancerAttributes",
+        {
+            "LoadBalancerArn": "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/web/1",
+            "Attributes": [
+                {"Key": "idle_timeout.timeout_seconds", "Value": "120"},
+                {"Key": "deletion_protection.enabled", "Value": "true"},
+            ],
+        },
+    ),
+    ("elbv2", "RemoveTags", {"ResourceArns": ["arn:1"], "TagKeys": []}),
+    (
+        "pricing",
+        "GetProducts",
+        {
+            "ServiceCode": "AmazonEC2",
+            "Filters": [
+                {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "t3.micro"},
+                {"Type": "TERM_MATCH", "Field": "location", "Value": "EU (Ireland)"},
+            ],
+            "FormatVersion": "aws_v1",
+            "MaxResults": 10,
+        },
+    ),
+    (
+        "vpc-lattice",
+        "CreateService",
+        {
+            "name": "billing",
+            "authType": "AWS_IAM",
+            "tags": {"team": "pay", "env": "prod"},
+            "clientToken": "tok",
+        },
+    ),
+    (
+        "vpc-lattice",
+        "CreateListener",
+        {
+            "serviceIdentifier": "svc-0123456789abcdef0",
+            "name": "https",
+            "protocol": "HTTPS",
+            "port": 443,
+            "defaultAction": {
+                "forward": {
+                    "targetGroups": [
+                        {"targetGroupIdentifier": "tg-0123456789abcdef0", "weight": 80},
+                        {"targetGroupIdentifier": "tg-0123456789abcdef1", "weight": 20},
+                    ]
+                }
+            },
+        },
+    ),
+    ("vpc-lattice", "ListServices", {"maxResults": 10, "nextToken": "a/b+c="}),
+    (
+        "vpc-lattice",
+        "UntagResource",
+        {
+            "resourceArn": "arn:aws:vpc-lattice:eu-west-1:1:service/svc-1",
+            "tagKeys": ["a", "b c"],
+        },
+    ),
+    (
+        "route53",
+        "ChangeResourceRecordSets",
+        {
+            "HostedZoneId": "Z0123",
+            "ChangeBatch": {
+                "Comment": "a <b> & c",
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": "www.example.com.",
+                            "Type": "A",
+                            "TTL": 300,
+                            "ResourceRecords": [{"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}],
+                        },
+                    },
+                    {
+                        "Action": "CREATE",
+                        "ResourceRecordSet": {
+                            "Name": "alias.example.com.",
+                            "Type": "A",
+                            "AliasTarget": {
+                                "HostedZoneId": "Z2",
+                                "DNSName": "lb.example.com.",
+                                "EvaluateTargetHealth": False,
+                            },
+                        },
+                    },
+                ],
+            },
+        },
+    ),
+    (
+        "route53",
+        "CreateHostedZone",
+        {
+            "Name": "example.com",
+            "CallerReference": "ref-1",
+            "VPC": {"VPCRegion": "eu-west-1", "VPCId": "vpc-1"},
+            "HostedZoneConfig": {"Comment": "private", "PrivateZone": True},
+        },
+    ),
+    (
+        "route53",
+        "ListResourceRecordSets",
+        {
+            "HostedZoneId": "Z0123",
+            "StartRecordName": "a.example.com.",
+            "StartRecordType": "TXT",
+            "MaxItems": "10",
+        },
+    ),
+    (
+        "s3",
+        "PutObject",
+        {
+            "Bucket": "b",
+            "Key": "dir/sub dir/ü%.txt",
+            "Body": b"\x00hello",
+            "Metadata": {"owner": "me"},
+            "ContentType": "text/plain",
+            "Expires": utc(2030, 1, 1),
+        },
+    ),
     ("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "dir/", "MaxKeys": 5}),
     ("s3", "ListObjects", {"Bucket": "b", "Prefix": "dir/"}),
     ("s3", "CopyObject", {"Bucket": "b", "Key": "k", "CopySource": "src/k"}),
@@ -272,105 +352,155 @@ def test_hand_written_get_request_with_lowercase_booleans() -> None:
 # --- responses -----------------------------------------------------------------------------
 
 RESPONSES: list[tuple[str, str, dict[str, Any]]] = [
-    ("ec2", "CreateVpc", {
-        "Vpc": {
-            "VpcId": "vpc-1",
-            "CidrBlock": "10.0.0.0/16",
-            "State": "pending",
-            "IsDefault": False,
-            "CidrBlockAssociationSet": [
-                {
-                    "AssociationId": "vpc-cidr-assoc-1",
-                    "CidrBlock": "10.0.0.0/16",
-                    "CidrBlockState": {"State": "associated"},
-                }
-            ],
-            "Tags": [{"Key": "Name", "Value": "prod & <test>"}],
-        }
-    }),
-    ("ec2", "DescribeSubnets", {
-        "Subnets": [
-            {
-                "SubnetId": "subnet-1",
-                "AvailableIpAddressCount": 251,
-                "MapPublicIpOnLaunch": True,
-                "Tags": [],
-            },
-            {"SubnetId": "subnet-2", "DefaultForAz": False},
-        ],
-        "NextToken": "n",
-    }),
-    ("ec2", "DescribeInstanceTypeOfferings", {
-        "InstanceTypeOfferings": [
-            {"InstanceType": "t3.micro", "LocationType": "availability-zone", "Location": "a"}
-        ]
-    }),
-    ("ec2", "DescribeSpotPriceHistory", {
-        "SpotPriceHistory": [{"SpotPrice": "0.01", "Timestamp": utc(2024, 5, 6, 7, 8, 9, 123000)}]
-    }),
-    ("elbv2", "CreateLoadBalancer", {
-        "LoadBalancers": [
-            {
-                "LoadBalancerArn": "arn:lb",
-                "DNSName": "web-1.eu-west-1.elb.amazonaws.com",
-                "CreatedTime": utc(2024, 1, 1, 12, 0, 0),
-                "State": {"Code": "provisioning"},
-                "AvailabilityZones": [
-                    {"ZoneName": "eu-west-1a", "SubnetId": "subnet-1"},
-                    {"ZoneName": "eu-west-1b", "SubnetId": "subnet-2"},
+    (
+        "ec2",
+        "CreateVpc",
+        {
+            "Vpc": {
+                "VpcId": "vpc-1",
+                "CidrBlock": "10.0.0.0/16",
+                "State": "pending",
+                "IsDefault": False,
+                "CidrBlockAssociationSet": [
+                    {
+                        "AssociationId": "vpc-cidr-assoc-1",
+                        "CidrBlock": "10.0.0.0/16",
+                        "CidrBlockState": {"State": "associated"},
+                    }
                 ],
-                "SecurityGroups": ["sg-1"],
+                "Tags": [{"Key": "Name", "Value": "prod & <test>"}],
             }
-        ]
-    }),
-    ("elbv2", "ModifyLoadBalancerAttributes", {
-        "Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "120"}]
-    }),
-    ("pricing", "GetProducts", {
-        "FormatVersion": "aws_v1",
-        "PriceList": ['{"product": {"sku": "X"}}'],
-        "NextToken": "t",
-    }),
-    ("vpc-lattice", "CreateService", {
-        "id": "svc-0123456789abcdef0",
-        "arn": "arn:aws:vpc-lattice:eu-west-1:1:service/svc-0123456789abcdef0",
-        "name": "billing",
-        "status": "CREATE_IN_PROGRESS",
-        "dnsEntry": {"domainName": "billing.on.aws", "hostedZoneId": "Z1"},
-    }),
-    ("vpc-lattice", "ListServices", {
-        "items": [
-            {"id": "svc-1", "name": "a", "createdAt": utc(2024, 2, 3, 4, 5, 6, 789000)},
-            {"id": "svc-2", "name": "b"},
-        ]
-    }),
-    ("route53", "CreateHostedZone", {
-        "HostedZone": {
-            "Id": "/hostedzone/Z1",
-            "Name": "example.com.",
-            "CallerReference": "ref",
-            "Config": {"PrivateZone": True},
-            "ResourceRecordSetCount": 2,
         },
-        "ChangeInfo": {"Id": "/change/C1", "Status": "PENDING", "SubmittedAt": utc(2024, 1, 1)},
-        "DelegationSet": {"NameServers": ["ns-1.example.", "ns-2.example."]},
-        "Location": "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1",
-    }),
-    ("route53", "ChangeResourceRecordSets", {
-        "ChangeInfo": {"Id": "C2", "Status": "INSYNC", "SubmittedAt": utc(2024, 1, 1, 0, 0, 1)}
-    }),
-    ("s3", "ListObjectsV2", {
-        "Name": "b",
-        "Contents": [{"Key": "a", "Size": 1}, {"Key": "b", "Size": 2}],
-        "CommonPrefixes": [{"Prefix": "dir/"}],
-        "IsTruncated": False,
-    }),
-    ("s3", "HeadObject", {
-        "ContentLength": 12,
-        "LastModified": utc(2024, 1, 2, 3, 4, 5),
-        "Metadata": {"owner": "me"},
-        "ETag": '"abc"',
-    }),
+    ),
+    (
+        "ec2",
+        "DescribeSubnets",
+        {
+            "Subnets": [
+                {
+                    "SubnetId": "subnet-1",
+                    "AvailableIpAddressCount": 251,
+                    "MapPublicIpOnLaunch": True,
+                    "Tags": [],
+                },
+                {"SubnetId": "subnet-2", "DefaultForAz": False},
+            ],
+            "NextToken": "n",
+        },
+    ),
+    (
+        "ec2",
+        "DescribeInstanceTypeOfferings",
+        {
+            "InstanceTypeOfferings": [
+                {"InstanceType": "t3.micro", "LocationType": "availability-zone", "Location": "a"}
+            ]
+        },
+    ),
+    (
+        "ec2",
+        "DescribeSpotPriceHistory",
+        {
+            "SpotPriceHistory": [
+                {"SpotPrice": "0.01", "Timestamp": utc(2024, 5, 6, 7, 8, 9, 123000)}
+            ]
+        },
+    ),
+    (
+        "elbv2",
+        "CreateLoadBalancer",
+        {
+            "LoadBalancers": [
+                {
+                    "LoadBalancerArn": "arn:lb",
+                    "DNSName": "web-1.eu-west-1.elb.amazonaws.com",
+                    "CreatedTime": utc(2024, 1, 1, 12, 0, 0),
+                    "State": {"Code": "provisioning"},
+                    "AvailabilityZones": [
+                        {"ZoneName": "eu-west-1a", "SubnetId": "subnet-1"},
+                        {"ZoneName": "eu-west-1b", "SubnetId": "subnet-2"},
+                    ],
+                    "SecurityGroups": ["sg-1"],
+                }
+            ]
+        },
+    ),
+    (
+        "elbv2",
+        "ModifyLoadBalancerAttributes",
+        {"Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "120"}]},
+    ),
+    (
+        "pricing",
+        "GetProducts",
+        {
+            "FormatVersion": "aws_v1",
+            "PriceList": ['{"product": {"sku": "X"}}'],
+            "NextToken": "t",
+        },
+    ),
+    (
+        "vpc-lattice",
+        "CreateService",
+        {
+            "id": "svc-0123456789abcdef0",
+            "arn": "arn:aws:vpc-lattice:eu-west-1:1:service/svc-0123456789abcdef0",
+            "name": "billing",
+            "status": "CREATE_IN_PROGRESS",
+            "dnsEntry": {"domainName": "billing.on.aws", "hostedZoneId": "Z1"},
+        },
+    ),
+    (
+        "vpc-lattice",
+        "ListServices",
+        {
+            "items": [
+                {"id": "svc-1", "name": "a", "createdAt": utc(2024, 2, 3, 4, 5, 6, 789000)},
+                {"id": "svc-2", "name": "b"},
+            ]
+        },
+    ),
+    (
+        "route53",
+        "CreateHostedZone",
+        {
+            "HostedZone": {
+                "Id": "/hostedzone/Z1",
+                "Name": "example.com.",
+                "CallerReference": "ref",
+                "Config": {"PrivateZone": True},
+                "ResourceRecordSetCount": 2,
+            },
+            "ChangeInfo": {"Id": "/change/C1", "Status": "PENDING", "SubmittedAt": utc(2024, 1, 1)},
+            "DelegationSet": {"NameServers": ["ns-1.example.", "ns-2.example."]},
+            "Location": "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1",
+        },
+    ),
+    (
+        "route53",
+        "ChangeResourceRecordSets",
+        {"ChangeInfo": {"Id": "C2", "Status": "INSYNC", "SubmittedAt": utc(2024, 1, 1, 0, 0, 1)}},
+    ),
+    (
+        "s3",
+        "ListObjectsV2",
+        {
+            "Name": "b",
+            "Contents": [{"Key": "a", "Size": 1}, {"Key": "b", "Size": 2}],
+            "CommonPrefixes": [{"Prefix": "dir/"}],
+            "IsTruncated": False,
+        },
+    ),
+    (
+        "s3",
+        "HeadObject",
+        {
+            "ContentLength": 12,
+            "LastModified": utc(2024, 1, 2, 3, 4, 5),
+            "Metadata": {"owner": "me"},
+            "ETag": '"abc"',
+        },
+    ),
 ]
 
 
@@ -486,11 +616,23 @@ def test_xml_text_is_escaped_including_carriage_returns() -> None:
 # --- errors --------------------------------------------------------------------------------
 
 ERROR_CASES = [
-    ("ec2", "DescribeVpcs", ServiceError("InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist")),
-    ("elbv2", "DescribeLoadBalancers", ServiceError("LoadBalancerNotFound", "One or more not found")),
+    (
+        "ec2",
+        "DescribeVpcs",
+        ServiceError("InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist"),
+    ),
+    (
+        "elbv2",
+        "DescribeLoadBalancers",
+        ServiceError("LoadBalancerNotFound", "One or more not found"),
+    ),
     ("pricing", "GetProducts", ServiceError("InvalidParameterException", "bad filter")),
     ("vpc-lattice", "GetService", ServiceError("ConflictException", "busy", status=409)),
-    ("route53", "GetHostedZone", ServiceError("NoSuchHostedZone", "No hosted zone found with ID: Z1")),
+    (
+        "route53",
+        "GetHostedZone",
+        ServiceError("NoSuchHostedZone", "No hosted zone found with ID: Z1"),
+    ),
     ("s3", "GetObject", ServiceError("NoSuchKey", "The specified key does not exist.", status=404)),
 ]
 
@@ -543,7 +685,9 @@ def test_modeled_error_lends_status_and_fields() -> None:
 
 
 def test_json_error_carries_type() -> None:
-    response = serialize_error(load_service_model("pricing"), ServiceError("NotFoundException", "x"), "r")
+    response = serialize_error(
+        load_service_model("pricing"), ServiceError("NotFoundException", "x"), "r"
+    )
     body = json.loads(response.body)
     assert body == {"__type": "NotFoundException", "message": "x"}
     assert response.status == 400
@@ -551,17 +695,46 @@ def test_json_error_carries_type() -> None:
 
 def test_unknown_operations_per_protocol() -> None:
     cases = [
-        ("ec2", HttpRequest.build("POST", "/", {"Content-Type": "application/x-www-form-urlencoded"},
-                                  b"Action=FlyToTheMoon&Version=2016-11-15"),
-         "InvalidAction", 400, "The action FlyToTheMoon is not valid for this web service."),
-        ("elbv2", HttpRequest.build("POST", "/", None, b"Action=FlyToTheMoon&Version=2015-12-01"),
-         "InvalidAction", 400, "The action FlyToTheMoon is not valid for this web service."),
-        ("pricing", HttpRequest.build("POST", "/", {"X-Amz-Target": "AWSPriceListService.Fly"}, b"{}"),
-         "UnknownOperationException", 400, None),
-        ("vpc-lattice", HttpRequest.build("GET", "/no/such/thing"),
-         "UnknownOperationException", 404, None),
-        ("route53", HttpRequest.build("DELETE", "/2013-04-01/hostedzone"),
-         "UnknownOperationException", 404, None),
+        (
+            "ec2",
+            HttpRequest.build(
+                "POST",
+                "/",
+                {"Content-Type": "application/x-www-form-urlencoded"},
+                b"Action=FlyToTheMoon&Version=2016-11-15",
+            ),
+            "InvalidAction",
+            400,
+            "The action FlyToTheMoon is not valid for this web service.",
+        ),
+        (
+            "elbv2",
+            HttpRequest.build("POST", "/", None, b"Action=FlyToTheMoon&Version=2015-12-01"),
+            "InvalidAction",
+            400,
+            "The action FlyToTheMoon is not valid for this web service.",
+        ),
+        (
+            "pricing",
+            HttpRequest.build("POST", "/", {"X-Amz-Target": "AWSPriceListService.Fly"}, b"{}"),
+            "UnknownOperationException",
+            400,
+            None,
+        ),
+        (
+            "vpc-lattice",
+            HttpRequest.build("GET", "/no/such/thing"),
+            "UnknownOperationException",
+            404,
+            None,
+        ),
+        (
+            "route53",
+            HttpRequest.build("DELETE", "/2013-04-01/hostedzone"),
+            "UnknownOperationException",
+            404,
+            None,
+        ),
     ]
     for service, request, code, status, message in cases:
         model = load_service_model(service)
@@ -621,7 +794,9 @@ def test_headers_are_case_insensitive_and_keep_spelling() -> None:
 
 def test_form_merges_query_string_and_body() -> None:
     request = HttpRequest.build(
-        "POST", "/?Action=DescribeVpcs&Version=1", {"content-type": "application/x-www-form-urlencoded"},
+        "POST",
+        "/?Action=DescribeVpcs&Version=1",
+        {"content-type": "application/x-www-form-urlencoded"},
         b"Version=2016-11-15&VpcId.1=vpc-1",
     )
     assert request.form() == {"Action": "DescribeVpcs", "Version": "2016-11-15", "VpcId.1": "vpc-1"}

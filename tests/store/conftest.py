@@ -67,6 +67,32 @@ def _as_user(prefix: list[str], command: list[str]) -> list[str]:
     return [*prefix, *command]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_orphans(pg_ctl: str, prefix: list[str]) -> None:
+    """Stop servers left by test sessions that were killed before their teardown ran."""
+    for owner in Path(tempfile.gettempdir()).glob("localvpc-pg-*/owner.pid"):
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        if _pid_alive(pid):
+            continue
+        root = owner.parent
+        if (root / "data" / "postmaster.pid").exists():
+            command = [pg_ctl, "-D", str(root / "data"), "-m", "immediate", "-w", "stop"]
+            subprocess.run(_as_user(prefix, command), cwd=root, capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """The URL of an empty database on a PostgreSQL server that lives for the test session."""
@@ -79,7 +105,10 @@ def postgres_url() -> Iterator[str]:
         pg_ctl = str(sibling)
     prefix, user = _run_as_prefix()
 
+    _stop_orphans(pg_ctl, prefix)
+
     root = Path(tempfile.mkdtemp(prefix="localvpc-pg-"))
+    (root / "owner.pid").write_text(str(os.getpid()))
     data, log = root / "data", root / "server.log"
     if user is not None:
         os.chown(root, user.pw_uid, user.pw_gid)

@@ -219,3 +219,27 @@ def test_undecodable_rows_raise_store_error(tmp_path: Path, body: str, message: 
         db.execute("UPDATE resources SET body = ? WHERE id = 'vpc-1'", (body,))
     with Store.open(path) as store, pytest.raises(StoreError, match=message):
         store.load_network()
+
+
+def test_awkward_text_in_bodies_round_trips(store: Store) -> None:
+    vpc = Vpc(
+        id="vpc-ünï-😀",
+        region="eu-west-1",
+        tags={"nul": "a\x00b", "quote": "\"'\\", "emoji": "😀", "rtl": "שלום", "": "empty key"},
+    )
+    with store.transaction() as tx:
+        tx.put(vpc)
+    assert store.get("vpcs", "vpc-ünï-😀") == vpc
+    assert store.load_network().vpcs == {vpc.id: vpc}
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+psycopg"])
+def test_postgresql_url_spellings(postgres_url: str, scheme: str) -> None:
+    url = scheme + postgres_url[postgres_url.index("://") :]
+    with Store.open(url) as store:
+        assert store.backend == "postgresql"
+        assert "postgresql+psycopg://" in store.url
+        store.reset()
+        with store.transaction() as tx:
+            tx.put(Vpc(id=f"vpc-{scheme}"))
+        assert set(store.load_network().vpcs) == {f"vpc-{scheme}"}

@@ -19,6 +19,9 @@ class Provider:
 
     service: str = ""
 
+    def prepare(self, ctx: RequestContext) -> None:
+        """Called before every handler (e.g. to create per-account defaults lazily)."""
+
     def handler(self, operation: str) -> Handler | None:
         fn = getattr(self, operation, None)
         return fn if callable(fn) and operation[:1].isupper() else None

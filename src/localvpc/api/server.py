@@ -71,6 +71,8 @@ class Gateway:
             if params.get("DryRun") is True:
                 raise ServiceError("DryRunOperation", "Request would have succeeded, but "
                                    "DryRun flag is set.", status=412)
+            assert provider is not None
+            provider.prepare(ctx)
             result = handler(ctx, params)
             return serialize_response(operation, result, request_id)
         except ServiceError as e:

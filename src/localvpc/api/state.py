@@ -37,6 +37,7 @@ class ServerState:
         self.lock = threading.RLock()
         self.generation = 0
         self._plane: tuple[int, ForwardingPlane] | None = None
+        self._meta: dict[str, Any] = {}
 
     @contextmanager
     def write(self) -> Iterator[Changes]:
@@ -61,11 +62,14 @@ class ServerState:
                         tx.delete_meta(key)
                     else:
                         tx.put_meta(key, value)
+            self._meta.update(changes.meta)
             self.generation += 1
 
     def meta(self, key: str) -> Any:
-        """Non-resource state (zone opt-in, idempotency tokens), read from the store."""
-        return self.store.get_meta(key)
+        """Non-resource state (zone opt-in, idempotency tokens), cached from the store."""
+        if key not in self._meta:
+            self._meta[key] = self.store.get_meta(key)
+        return self._meta[key]
 
     def plane(self) -> ForwardingPlane:
         """The compiled network for traces, rebuilt after writes."""
@@ -77,6 +81,7 @@ class ServerState:
     def reset(self, network: Network | None = None) -> None:
         with self.lock:
             self.store.reset()
+            self._meta.clear()
             self.network = Network()
             if network is not None:
                 with self.store.transaction() as tx:

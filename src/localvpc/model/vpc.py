@@ -39,6 +39,7 @@ class Subnet(Resource):
     ipv6_native: bool = False
     outpost_arn: str | None = None
     state: str = "available"
+    default_for_az: bool = False
 
     @property
     def all_cidrs(self) -> list[IPNetwork]:

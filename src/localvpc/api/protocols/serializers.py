@@ -20,6 +20,7 @@ from localvpc.api.protocols.request import HttpResponse, ServiceError
 from localvpc.api.protocols.shapes import (
     Member,
     b64encode,
+    body_members,
     format_timestamp,
     members,
     protocol_of,
@@ -205,27 +206,29 @@ class _XmlWriter:
         self.ec2 = ec2
         self.out: list[str] = []
 
-    def members(self, shape: Any, value: Mapping[str, Any], body_only: bool = True) -> None:
-        """The member elements of a structure (without its own tag)."""
-        for member in members(shape):
-            if body_only and member.location is not None:
-                continue
-            if member.xml_attribute:
-                continue
+    def members(self, shape: Any, value: Mapping[str, Any]) -> None:
+        """The body member elements of a structure (without its own tag)."""
+        out = self.out
+        for member in body_members(shape)[0]:
             sub = value.get(member.name)
             if sub is None:
                 continue
-            self.member(member, sub)
+            if member.type_name == "string":
+                out.append(f"<{member.wire}>{str(sub).translate(_ESCAPES)}</{member.wire}>")
+            else:
+                self.member(member, sub)
 
     def attributes(self, shape: Any, value: Mapping[str, Any]) -> str:
+        attrs = body_members(shape)[1]
+        if not attrs:
+            return ""
         parts = []
-        for member in members(shape):
-            if member.xml_attribute:
-                sub = value.get(member.name)
-                if sub is not None:
-                    parts.append(f' {member.wire}="{_esc_attr(str(sub))}"')
-                    if member.wire.startswith("xsi:"):
-                        parts.append(' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
+        for member in attrs:
+            sub = value.get(member.name)
+            if sub is not None:
+                parts.append(f' {member.wire}="{_esc_attr(str(sub))}"')
+                if member.wire.startswith("xsi:"):
+                    parts.append(' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
         return "".join(parts)
 
     def member(self, member: Member, value: Any) -> None:
@@ -244,7 +247,7 @@ class _XmlWriter:
         type_name = shape.type_name
         if type_name == "structure":
             out.append(f"<{tag}{self.attributes(shape, value)}>")
-            self.members(shape, value, body_only=False)
+            self.members(shape, value)
             out.append(f"</{tag}>")
         elif type_name == "list":
             item_shape = shape.member

@@ -92,6 +92,15 @@ def members(shape: Any) -> tuple[Member, ...]:
 
 
 @functools.cache
+def body_members(shape: Any) -> tuple[tuple[Member, ...], tuple[Member, ...]]:
+    """``(elements, xml_attributes)``: the members a body carries, split by how XML writes
+    them (members bound to a URI, header or status code are not in the body)."""
+    plain = tuple(m for m in members(shape) if m.location is None and not m.xml_attribute)
+    attrs = tuple(m for m in members(shape) if m.location is None and m.xml_attribute)
+    return plain, attrs
+
+
+@functools.cache
 def members_by_wire(shape: Any) -> dict[str, Member]:
     """Body members of ``shape`` keyed by wire (JSON / XML) name."""
     return {m.wire: m for m in members(shape) if m.location is None}

@@ -7,7 +7,8 @@ from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.tags import TagOperations
-from localvpc.api.providers.ec2.vpcs import VpcOperations
+from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.vpcs import VpcOperations, create_default_vpc
 from localvpc.api.providers.ec2.zones import ZoneOperations
 from localvpc.api.registry import Provider
 
@@ -15,3 +16,6 @@ from localvpc.api.registry import Provider
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
                   InstanceOperations, GatewayOperations, ZoneOperations, TagOperations):
     service = "ec2"
+
+    def prepare(self, ctx: RequestContext) -> None:
+        create_default_vpc(ctx)

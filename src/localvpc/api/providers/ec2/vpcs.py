@@ -59,7 +59,7 @@ def subnet_view(s: Subnet, network: Network) -> dict[str, Any]:
         "AvailabilityZone": s.availability_zone,
         "AvailabilityZoneId": s.availability_zone_id,
         "AvailableIpAddressCount": free,
-        "DefaultForAz": False,
+        "DefaultForAz": s.default_for_az,
         "MapPublicIpOnLaunch": s.map_public_ip_on_launch,
         "AssignIpv6AddressOnCreation": s.assign_ipv6_address_on_creation,
         "EnableDns64": s.enable_dns64,
@@ -93,7 +93,7 @@ SUBNET_FILTERS = {
     "availability-zone": lambda s: [s.availability_zone],
     "availabilityZone": lambda s: [s.availability_zone],
     "availability-zone-id": lambda s: [s.availability_zone_id or ""],
-    "default-for-az": lambda s: [False],
+    "default-for-az": lambda s: [s.default_for_az],
     "map-public-ip-on-launch": lambda s: [s.map_public_ip_on_launch],
     "owner-id": lambda s: [s.account],
     "state": lambda s: [s.state],
@@ -119,6 +119,51 @@ def default_resources(vpc: Vpc) -> list[Any]:
     sg.ingress = [SgRule("-1", group_id=sg.id)]
     sg.egress = [SgRule("-1", cidr=ALL_V4)]
     return [rt, acl, sg]
+
+
+def default_vpc_key(account: str, region: str) -> str:
+    return f"default-vpc/{account}/{region}"
+
+
+def create_default_vpc(ctx: RequestContext) -> None:
+    """IG-6: the default VPC AWS gives every account in every Region: 172.31.0.0/16, a /20
+    default subnet per AZ that maps public IPs, an attached internet gateway and a default
+    route to it. Made once; deleting it does not bring it back."""
+    from localvpc.model import catalog
+    from localvpc.model.gateways import InternetGateway
+    from localvpc.model.zones import ZoneType
+
+    state = ctx.state
+    key = default_vpc_key(ctx.account, ctx.region)
+    if state.meta(key) is not None:
+        return
+    azs = sorted((z for z in catalog.zones(ctx.region)
+                  if z.zone_type == ZoneType.AVAILABILITY_ZONE), key=lambda z: z.name)
+    with state.write() as w:
+        w.meta[key] = "none"
+        if not azs:
+            return
+        vpc = Vpc(new_id("vpc"), ctx.account, ctx.region,
+                  cidrs=[ipaddress.ip_network("172.31.0.0/16")], is_default=True,
+                  enable_dns_hostnames=True)
+        igw = InternetGateway(new_id("igw"), ctx.account, ctx.region, vpc_id=vpc.id)
+        extra = default_resources(vpc)
+        main = extra[0]
+        assert isinstance(main, RouteTable)
+        main.routes.append(Route(ALL_V4, TargetType.INTERNET_GATEWAY, igw.id))
+        acl = extra[1]
+        assert isinstance(acl, NetworkAcl)
+        subnets = []
+        for i, zone in enumerate(azs[:16]):
+            subnets.append(Subnet(new_id("subnet"), ctx.account, ctx.region, vpc_id=vpc.id,
+                                  cidr=ipaddress.ip_network(f"172.31.{16 * i}.0/20"),
+                                  availability_zone=zone.name, availability_zone_id=zone.zone_id,
+                                  map_public_ip_on_launch=True, default_for_az=True))
+            acl.subnet_ids.append(subnets[-1].id)
+        for r in (vpc, igw, *extra, *subnets):
+            state.network.add(r)
+            w.save(r)
+        w.meta[key] = vpc.id
 
 
 class VpcOperations:
