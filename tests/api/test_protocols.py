@@ -800,3 +800,8 @@ def test_form_merges_query_string_and_body() -> None:
         b"Version=2016-11-15&VpcId.1=vpc-1",
     )
     assert request.form() == {"Action": "DescribeVpcs", "Version": "2016-11-15", "VpcId.1": "vpc-1"}
+
+
+def test_build_keeps_a_double_slash_path() -> None:
+    request = HttpRequest.build("GET", "//b/k?x=1")
+    assert (request.path, request.query) == ("//b/k", {"x": ["1"]})

@@ -61,7 +61,8 @@ def start_server(state: Path, *extra: str) -> Server:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"server exited: {err}")
         try:
             urllib.request.urlopen(f"{url}/_localvpc/health", timeout=1).read()
             return Server(url, state, proc)

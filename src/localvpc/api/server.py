@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

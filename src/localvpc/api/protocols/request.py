@@ -98,12 +98,17 @@ class HttpRequest:
         body: bytes | str | None = b"",
     ) -> HttpRequest:
         """From a method, a path-with-query or full URL, headers and body."""
-        parts = urlsplit(url)
+        if url.startswith("/"):
+            # a path, maybe with a query: do not let urlsplit read "//x" as a host
+            path, _, query = url.partition("?")
+        else:
+            parts = urlsplit(url)
+            path, query = parts.path, parts.query
         raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
         return cls(
             method=method.upper(),
-            path=parts.path or "/",
-            query=parse_query(parts.query),
+            path=path or "/",
+            query=parse_query(query),
             headers=headers if isinstance(headers, Headers) else Headers(headers),
             body=raw,
         )

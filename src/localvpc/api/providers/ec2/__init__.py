@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.tags import TagOperations
-from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.vpcs import VpcOperations, create_default_vpc
 from localvpc.api.providers.ec2.zones import ZoneOperations
 from localvpc.api.registry import Provider

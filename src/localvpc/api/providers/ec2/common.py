@@ -6,14 +6,14 @@ import base64
 import fnmatch
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from localvpc.api.protocols.request import ServiceError
 from localvpc.model.base import IPNetwork, Resource, parse_cidr
 
 T = TypeVar("T")
-FilterFields = dict[str, Callable[[Any], Iterable[Any]]]
+FilterFields = Mapping[str, Callable[[Any], Iterable[Any]]]
 
 
 def new_id(prefix: str) -> str:

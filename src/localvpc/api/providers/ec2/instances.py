@@ -210,7 +210,8 @@ class InstanceOperations:
             raise error("InvalidParameterValue", "MinCount and MaxCount must be at least 1 and "
                         "MaxCount at least MinCount")
         specs = params.get("NetworkInterfaces") or []
-        primary_spec = next((s for s in specs if s.get("DeviceIndex", 0) == 0), {})
+        primary_spec: dict[str, Any] = next((s for s in specs if s.get("DeviceIndex", 0) == 0),
+                                            {})
         subnet_id = primary_spec.get("SubnetId") or params.get("SubnetId")
         if not subnet_id:
             default_subnets = [s for s in scoped(net.subnets, ctx.account, ctx.region).values()
@@ -435,8 +436,8 @@ class InstanceOperations:
             eni_id = inst.network_interface_ids[0]
         eni = self._eni(ctx, eni_id or "")
         wanted = params.get("PrivateIpAddress")
-        target = next((p for p in eni.private_ips if wanted is None and p.primary or
-                       wanted is not None and str(p.address) == wanted), None)
+        target = next((p for p in eni.private_ips if (wanted is None and p.primary) or
+                       (wanted is not None and str(p.address) == wanted)), None)
         if target is None:
             raise error("InvalidParameterValue", f"Private IP {wanted} is not on {eni.id}")
         if eip.network_interface_id and not params.get("AllowReassociation"):

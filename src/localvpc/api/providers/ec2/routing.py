@@ -9,7 +9,6 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
-    cidr_param,
     error,
     new_id,
     paginate,

@@ -281,7 +281,7 @@ class VpcOperations:
         if not text:
             raise error("MissingParameter", "The request must contain the parameter cidrBlock")
         cidr = cidr_param(text)
-        if cidr.version != 4 or not any(cidr.subnet_of(c) for c in vpc.cidrs  # type: ignore[arg-type]
+        if cidr.version != 4 or not any(cidr.subnet_of(c) for c in vpc.cidrs
                                         if c.version == 4):
             raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
         if not 16 <= cidr.prefixlen <= 28:
@@ -357,7 +357,9 @@ class VpcOperations:
         with ctx.state.write() as w:
             del net.subnets[sid]
             w.deleted.append(("subnets", sid))
-            for table in (*net.route_tables.values(), *net.network_acls.values()):
+            tables: list[RouteTable | NetworkAcl] = [*net.route_tables.values(),
+                                                     *net.network_acls.values()]
+            for table in tables:
                 if sid in table.subnet_ids:
                     table.subnet_ids.remove(sid)
                     w.save(table)
