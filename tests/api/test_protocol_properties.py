@@ -38,6 +38,7 @@ REQUEST_OPERATIONS = [
     ("elbv2", "CreateTargetGroup"),
     ("elbv2", "ModifyLoadBalancerAttributes"),
     ("elbv2", "CreateListener"),
+    ("sns", "Publish"),  # not served; shows the walk is generic (map entry names Name/Value)
     # json
     ("pricing", "GetProducts"),
     ("route53resolver", "CreateResolverEndpoint"),
@@ -71,6 +72,8 @@ RESPONSE_OPERATIONS = [
     ("elbv2", "DescribeTargetHealth"),
     ("elbv2", "DescribeTags"),
     ("elbv2", "DescribeLoadBalancerAttributes"),
+    ("elbv2", "DescribeListeners"),
+    ("sns", "GetTopicAttributes"),
     ("pricing", "GetProducts"),
     ("route53resolver", "ListResolverEndpoints"),
     ("logs", "DescribeLogGroups"),

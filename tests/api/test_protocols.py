@@ -334,6 +334,38 @@ def test_query_protocol_lists_use_member_and_keep_empty_lists() -> None:
     assert parsed == {"ResourceArns": ["a"], "TagKeys": []}
 
 
+def test_query_maps_use_entry_key_value_and_model_names() -> None:
+    elbv2 = botocore_request(
+        "elbv2",
+        "CreateListener",
+        {
+            "LoadBalancerArn": "arn",
+            "DefaultActions": [
+                {
+                    "Type": "authenticate-oidc",
+                    "AuthenticateOidcConfig": {
+                        "Issuer": "i",
+                        "AuthorizationEndpoint": "a",
+                        "TokenEndpoint": "t",
+                        "UserInfoEndpoint": "u",
+                        "ClientId": "c",
+                        "AuthenticationRequestExtraParams": {"display": "page", "prompt": "x"},
+                    },
+                }
+            ],
+        },
+    )
+    prefix = "DefaultActions.member.1.AuthenticateOidcConfig.AuthenticationRequestExtraParams"
+    assert elbv2.form()[f"{prefix}.entry.2.key"] == "prompt"
+    _, parsed = parse_request(load_service_model("elbv2"), elbv2)
+    extra = parsed["DefaultActions"][0]["AuthenticateOidcConfig"]
+    assert extra["AuthenticationRequestExtraParams"] == {"display": "page", "prompt": "x"}
+    attributes = {"a": {"DataType": "String", "StringValue": "1"}}
+    sns = botocore_request("sns", "Publish", {"Message": "m", "MessageAttributes": attributes})
+    assert sns.form()["MessageAttributes.entry.1.Name"] == "a"
+    assert parse_request(load_service_model("sns"), sns)[1]["MessageAttributes"] == attributes
+
+
 def test_hand_written_get_request_with_lowercase_booleans() -> None:
     request = HttpRequest.build(
         "GET",

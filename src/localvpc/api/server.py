@@ -6,8 +6,11 @@ parser (botocore's model) -> the provider's handler -> serialize the result or t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -74,7 +77,19 @@ class Gateway:
                                    "DryRun flag is set.", status=412)
             assert provider is not None
             provider.prepare(ctx)
+            token = params.get("ClientToken")
+            key = f"client-token/{ctx.account}/{ctx.region}/{service}/{operation.name}/{token}"
+            if token:
+                earlier = self.state.meta(key)
+                if earlier is not None:  # idempotent retry: the same answer as the first time
+                    if earlier["params"] != _fingerprint(params):
+                        raise ServiceError("IdempotentParameterMismatch", "The client token "
+                                           "was already used with different parameters.")
+                    return serialize_response(operation, earlier["result"], request_id)
             result = handler(ctx, params)
+            if token:
+                with self.state.write() as w:
+                    w.meta[key] = {"params": _fingerprint(params), "result": _jsonable(result)}
             return serialize_response(operation, result, request_id)
         except ServiceError as e:
             return serialize_error(model, e, request_id)
@@ -83,6 +98,15 @@ class Gateway:
             return serialize_error(model, ServiceError("InternalError", "An internal error "
                                                        "occurred in localvpc.", status=500,
                                                        sender_fault=False), request_id)
+
+
+def _jsonable(value: Any) -> Any:
+    """Results may hold datetimes; keep them as ISO text for the token cache."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _fingerprint(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def create_app(state: ServerState, registry: Registry,

@@ -99,6 +99,7 @@ def serialize_error(service_model: Any, error: ServiceError, request_id: str) ->
     if shape is not None and error.fields:
         payload.update(_json_struct(shape, error.fields, headers_out=headers))
     payload["message"] = error.message
+    headers["x-amzn-ErrorType"] = error.code
     if protocol == "json":
         payload["__type"] = error.code
         headers["Content-Type"] = f"application/x-amz-json-{json_version(service_model)}"
@@ -107,7 +108,6 @@ def serialize_error(service_model: Any, error: ServiceError, request_id: str) ->
             headers["x-amzn-query-error"] = f"{error.code};{kind}"
     else:
         headers["Content-Type"] = "application/json"
-        headers["x-amzn-ErrorType"] = error.code
     return HttpResponse(status, headers, _dumps(payload))
 
 
