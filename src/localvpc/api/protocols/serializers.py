@@ -78,7 +78,7 @@ def serialize_error(service_model: Any, error: ServiceError, request_id: str) ->
         return _xml_http(status, body, request_id)
     if protocol == "query" or (protocol == "rest-xml" and not _s3_style(service_model)):
         kind = "Sender" if error.sender_fault else "Receiver"
-        extra = _xml_error_fields(shape, error, protocol == "ec2")
+        extra = _xml_error_fields(shape, error, False)
         body = (
             f'{_XML_DECL}<ErrorResponse xmlns="{_esc_attr(xml_namespace(service_model))}">'
             f"<Error><Type>{kind}</Type><Code>{_esc(error.code)}</Code>"
