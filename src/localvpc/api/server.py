@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from localvpc.api.auth import Accounts
 from localvpc.api.context import RequestContext
 from localvpc.api.protocols.parsers import parse_request
 from localvpc.api.protocols.request import (
@@ -32,7 +33,7 @@ from localvpc.api.protocols.serializers import serialize_error, serialize_respon
 from localvpc.api.protocols.specs import resolve_service, service_model
 from localvpc.api.registry import Registry
 from localvpc.api.state import ServerState
-from localvpc.model.base import DEFAULT_ACCOUNT, DEFAULT_REGION
+from localvpc.model.base import DEFAULT_REGION
 
 log = logging.getLogger("localvpc.api")
 
@@ -41,17 +42,10 @@ class Gateway:
     """Turns HTTP requests into provider calls; independent of the web framework."""
 
     def __init__(self, state: ServerState, registry: Registry,
-                 accounts: dict[str, str] | None = None) -> None:
+                 accounts: Accounts | None = None) -> None:
         self.state = state
         self.registry = registry
-        self.accounts = accounts or {}
-
-    def account_for(self, access_key: str | None) -> str:
-        if access_key and access_key in self.accounts:
-            return self.accounts[access_key]
-        if access_key and access_key.isdigit() and len(access_key) == 12:
-            return access_key  # a 12-digit key names the account itself (handy in tests)
-        return DEFAULT_ACCOUNT
+        self.accounts = accounts or Accounts()
 
     def handle(self, req: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -65,12 +59,13 @@ class Gateway:
         service, region, access_key = resolved.service, resolved.region, resolved.access_key
         model = service_model(service)
         try:
+            self.accounts.verify(req, model.protocol)
             provider = self.registry.get(service)
             operation, params = parse_request(model, req)
             handler = provider.handler(operation.name) if provider is not None else None
             if handler is None:
                 raise unknown_operation(model, operation.name)
-            ctx = RequestContext(service, operation.name, self.account_for(access_key),
+            ctx = RequestContext(service, operation.name, self.accounts.account_for(access_key),
                                  region or DEFAULT_REGION, request_id, self.state)
             if params.get("DryRun") is True:
                 raise ServiceError("DryRunOperation", "Request would have succeeded, but "
@@ -110,7 +105,7 @@ def _fingerprint(params: dict[str, Any]) -> str:
 
 
 def create_app(state: ServerState, registry: Registry,
-               accounts: dict[str, str] | None = None) -> Starlette:
+               accounts: Accounts | None = None) -> Starlette:
     gateway = Gateway(state, registry, accounts)
 
     async def health(_: Request) -> Response:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from localvpc.model.errors import LocalVpcError
 
 DEFAULT_STATE = "localvpc-state.db"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpress.yaml"
@@ -19,19 +22,31 @@ def serve_command(
                                                        "(postgresql://...)")] = DEFAULT_STATE,
     demo: Annotated[bool, typer.Option("--demo", help="start with the seed's Local Zone "
                                                       "network")] = False,
+    auth: Annotated[str, typer.Option("--auth", help="open (any caller) or strict (verify "
+                                                     "SigV4 signatures)")] = "open",
+    accounts: Annotated[str | None, typer.Option("--accounts", help="JSON file: access key "
+                                                 "-> {account, secret}")] = None,
 ) -> None:
     """Serve the AWS-compatible API (point boto3 or the AWS CLI at --endpoint-url)."""
     import uvicorn
 
+    from localvpc.api.auth import Accounts
     from localvpc.api.server import create_app, default_registry
     from localvpc.api.state import ServerState
     from localvpc.model.network import Network
     from localvpc.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    server_state = ServerState(Store.open(state))
+    if auth not in ("open", "strict"):
+        raise typer.BadParameter("--auth is open or strict")
+    try:
+        keys = Accounts.load(accounts, strict=auth == "strict")
+        server_state = ServerState(Store.open(state))
+    except (ValueError, LocalVpcError) as e:
+        print(f"localvpc: error: {e}", file=sys.stderr)
+        raise typer.Exit(2) from None
     if demo:
         server_state.reset(Network.from_topology(EXAMPLE))
-    app = create_app(server_state, default_registry())
+    app = create_app(server_state, default_registry(), keys)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
