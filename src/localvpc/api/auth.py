@@ -70,7 +70,7 @@ class Accounts:
             raise ServiceError("AuthFailure" if ec2 else "MissingAuthenticationTokenException",
                                "Request is missing Authentication Token", status=401 if ec2
                                else 403)
-        access_key, date, region, service, _ = (m["cred"].split("/") + [""] * 5)[:5]
+        access_key, _date, region, service, _ = (m["cred"].split("/") + [""] * 5)[:5]
         key = self.keys.get(access_key)
         if key is None or key.secret is None:
             raise ServiceError("AuthFailure" if ec2 else "UnrecognizedClientException",
