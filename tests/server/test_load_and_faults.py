@@ -1,0 +1,322 @@
+"""Load and fault tests of ``localvpc serve``: concurrent clients, and ``kill -9`` mid-write.
+
+Both run a real server subprocess on loopback, bounded in time (about 8 s of load, about 300
+acknowledged writes before the kill). Clients never retry (``total_max_attempts=1``), so a 5xx
+or a dropped request cannot be hidden by botocore and a retried create cannot duplicate a
+resource behind the test's back.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from conftest import Server, start_server, stop_server
+
+from localvpc.store import Store
+
+LOAD_SECONDS = 8.0
+CLIENTS = 8
+ACKED_BEFORE_KILL = 300
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                    connect_timeout=5, read_timeout=30, max_pool_connections=2)
+
+
+def _client(server: Server, account: str = "AKIDLOCALVPCTEST") -> Any:
+    """An EC2 client of its own session (boto3's default session is not thread-safe),
+    counting what it actually sends so the test can prove nothing was retried."""
+    session = boto3.session.Session()
+    client = session.client("ec2", endpoint_url=server.url, region_name="us-east-1",
+                            aws_access_key_id=account, aws_secret_access_key="secret",
+                            config=NO_RETRIES)
+    client.sent = 0
+
+    def count(**_: Any) -> None:
+        client.sent += 1
+
+    client.meta.events.register("before-send", count)
+    return client
+
+
+class _StderrDrain:
+    """Reads the server's stderr (``start_server`` pipes it) so a chatty server can never
+    block on a full pipe, and keeps the text for failure messages."""
+
+    def __init__(self, server: Server) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._run, args=(server,), daemon=True)
+        self._thread.start()
+
+    def _run(self, server: Server) -> None:
+        assert server.proc.stderr is not None
+        for raw in server.proc.stderr:
+            self.lines.append(raw.decode(errors="replace"))
+
+    def text(self) -> str:
+        self._thread.join(timeout=5)
+        return "".join(self.lines[-200:])
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[tuple[Server, _StderrDrain]]:
+    server = start_server(tmp_path / "state.db")
+    drain = _StderrDrain(server)
+    try:
+        yield server, drain
+    finally:
+        if server.proc.poll() is None:
+            stop_server(server)
+
+
+# ---------------------------------------------------------------------------- (a) load
+@dataclass
+class _Worker:
+    """One client thread: its own client and VPC, and what it believes exists in it."""
+
+    index: int
+    client: Any
+    vpc_id: str = ""
+    subnets: dict[str, str] = field(default_factory=dict)  # id -> CIDR
+    groups: set[str] = field(default_factory=set)
+    free_cidrs: list[str] = field(default_factory=list)
+    ops: Counter[str] = field(default_factory=Counter)
+    server_errors: list[str] = field(default_factory=list)
+    client_errors: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    crash: BaseException | None = None
+
+    def call(self, op: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        self.ops[op] += 1
+        try:
+            return fn(**kwargs)
+        except ClientError as e:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = e.response.get("Error", {}).get("Code", "?")
+            (self.server_errors if status >= 500 else self.client_errors).append(
+                f"{op}: HTTP {status} {code}")
+            return None
+
+    def run(self, deadline: float, rng: random.Random) -> None:
+        try:
+            self._run(deadline, rng)
+        except BaseException as e:  # connection errors and the like: reported by the test
+            self.crash = e
+
+    def _run(self, deadline: float, rng: random.Random) -> None:
+        ec2 = self.client
+        out = self.call("CreateVpc", ec2.create_vpc, CidrBlock=f"10.{self.index}.0.0/16")
+        assert out is not None, self.server_errors or self.client_errors
+        self.vpc_id = out["Vpc"]["VpcId"]
+        self.free_cidrs = [f"10.{self.index}.{i}.0/24" for i in range(256)]
+        rng.shuffle(self.free_cidrs)
+        n_group = 0
+        while time.monotonic() < deadline:
+            roll = rng.random()
+            if roll < 0.35 or not self.subnets:
+                if not self.free_cidrs:
+                    continue
+                cidr = self.free_cidrs.pop()
+                out = self.call("CreateSubnet", ec2.create_subnet, VpcId=self.vpc_id,
+                                CidrBlock=cidr)
+                if out is not None:
+                    self.subnets[out["Subnet"]["SubnetId"]] = cidr
+            elif roll < 0.65:
+                if rng.random() < 0.5:
+                    out = self.call("DescribeSubnets", ec2.describe_subnets, Filters=[
+                        {"Name": "vpc-id", "Values": [self.vpc_id]}])
+                    expected = set(self.subnets)
+                else:
+                    sid = rng.choice(sorted(self.subnets))
+                    out = self.call("DescribeSubnets", ec2.describe_subnets, Filters=[
+                        {"Name": "subnet-id", "Values": [sid]}])
+                    expected = {sid}
+                if out is not None:
+                    got = [s["SubnetId"] for s in out["Subnets"]]
+                    # Only this thread changes its VPC: a read must see exactly its writes.
+                    if len(got) != len(set(got)) or set(got) != expected:
+                        self.mismatches.append(
+                            f"DescribeSubnets: missing {sorted(expected - set(got))}, "
+                            f"unexpected {sorted(set(got) - expected)}, {len(got)} rows")
+            elif roll < 0.80:
+                sid = rng.choice(sorted(self.subnets))
+                out = self.call("DeleteSubnet", ec2.delete_subnet, SubnetId=sid)
+                if out is not None:
+                    self.free_cidrs.append(self.subnets.pop(sid))
+            elif roll < 0.92:
+                target = rng.choice([self.vpc_id, *sorted(self.subnets)])
+                self.call("CreateTags", ec2.create_tags, Resources=[target],
+                          Tags=[{"Key": f"k{rng.randrange(4)}", "Value": str(n_group)}])
+            else:
+                n_group += 1
+                out = self.call("CreateSecurityGroup", ec2.create_security_group,
+                                GroupName=f"load-{self.index}-{n_group}",
+                                Description="load test", VpcId=self.vpc_id)
+                if out is not None:
+                    self.groups.add(out["GroupId"])
+
+
+def _all_pages(fn: Callable[..., Any], key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = fn(**kwargs, **({"NextToken": token} if token else {}))
+        items += page[key]
+        token = page.get("NextToken")
+        if not token:
+            return items
+
+
+def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(
+        own_server: tuple[Server, _StderrDrain]) -> None:
+    server, drain = own_server
+    workers = [_Worker(i, _client(server)) for i in range(CLIENTS)]
+    deadline = time.monotonic() + LOAD_SECONDS
+    threads = [threading.Thread(target=w.run, args=(deadline, random.Random(i)))
+               for i, w in enumerate(workers)]
+    for t in threads:  # no warm-up request: the first calls race to make the default VPC
+        t.start()
+    for t in threads:
+        t.join(timeout=LOAD_SECONDS + 60)
+    assert not any(t.is_alive() for t in threads), "a client thread hung"
+
+    log = drain.lines
+    crashes = [f"client {w.index}: {w.crash!r}" for w in workers if w.crash is not None]
+    assert not crashes, "\n".join(crashes) + "\n" + "".join(log[-100:])
+    server_errors = [e for w in workers for e in w.server_errors]
+    assert not server_errors, f"{len(server_errors)} 5xx: {Counter(server_errors)}\n" + \
+        "".join(log[-100:])
+    # Every subnet is created in a free CIDR of the client's own VPC: none may fail.
+    client_errors = [e for w in workers for e in w.client_errors]
+    assert not client_errors, Counter(client_errors)
+    mismatches = [m for w in workers for m in w.mismatches]
+    assert not mismatches, mismatches[:10]
+    calls = sum(sum(w.ops.values()) for w in workers)
+    assert sum(w.client.sent for w in workers) == calls, "botocore retried a request"
+    assert calls >= 100, f"only {calls} calls in {LOAD_SECONDS} s"
+
+    ec2 = _client(server)
+    vpcs = _all_pages(ec2.describe_vpcs, "Vpcs")
+    defaults = [v["VpcId"] for v in vpcs if v["IsDefault"]]
+    assert len(defaults) == 1, f"racing first requests made {len(defaults)} default VPCs"
+    assert sorted(v["VpcId"] for v in vpcs if not v["IsDefault"]) == sorted(
+        w.vpc_id for w in workers)
+
+    subnets = _all_pages(ec2.describe_subnets, "Subnets", MaxResults=1000)
+    ids = [s["SubnetId"] for s in subnets if s["VpcId"] != defaults[0]]
+    believed = {sid: w.vpc_id for w in workers for sid in w.subnets}
+    assert len(ids) == len(set(ids)), "DescribeSubnets listed a subnet twice"
+    assert set(ids) == set(believed), (
+        f"lost: {sorted(set(believed) - set(ids))[:10]}, "
+        f"extra: {sorted(set(ids) - set(believed))[:10]}")
+    by_id = {s["SubnetId"]: s for s in subnets}
+    for w in workers:
+        for sid, cidr in w.subnets.items():
+            assert (by_id[sid]["VpcId"], by_id[sid]["CidrBlock"]) == (w.vpc_id, cidr)
+
+    groups = _all_pages(ec2.describe_security_groups, "SecurityGroups")
+    for w in workers:
+        mine = [g for g in groups if g.get("VpcId") == w.vpc_id]
+        assert sorted(g["GroupId"] for g in mine if g["GroupName"] != "default") == sorted(
+            w.groups)
+        assert [g["GroupName"] for g in mine].count("default") == 1
+
+    # Every subnet is associated with its VPC's default NACL, and nothing else is.
+    acls = _all_pages(ec2.describe_network_acls, "NetworkAcls")
+    for w in workers:
+        (acl,) = [a for a in acls if a["VpcId"] == w.vpc_id and a["IsDefault"]]
+        associated = [a["SubnetId"] for a in acl["Associations"]]
+        assert sorted(associated) == sorted(w.subnets)
+
+    # What the server answered is what it has on disk.
+    stop_server(server)
+    with Store.open(server.state) as store:
+        network = store.load_network()
+    assert not network.warnings
+    stored = {sid for sid, s in network.subnets.items() if s.vpc_id != defaults[0]}
+    assert stored == set(believed)
+
+
+# ---------------------------------------------------------------------------- (b) kill -9
+def test_acknowledged_creates_survive_kill_9(own_server: tuple[Server, _StderrDrain],
+                                             tmp_path: Path) -> None:
+    server, drain = own_server
+    ec2 = _client(server)
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    writers = 2
+    acked: list[str] = []
+    sent = Counter[int]()
+    stop = threading.Event()
+    failures: list[str] = []
+
+    def writer(k: int) -> None:
+        client = _client(server)
+        # Each writer has its own /28s in the VPC (4,096 in all, far more than needed).
+        for i in range(k, 4096, writers):
+            if stop.is_set():
+                return
+            cidr = f"10.0.{i // 16}.{(i % 16) * 16}/28"
+            sent[k] += 1
+            try:
+                out = client.create_subnet(VpcId=vpc_id, CidrBlock=cidr)
+            except Exception as e:  # the kill: connection reset or refused
+                if not stop.is_set():
+                    failures.append(repr(e))
+                return
+            acked.append(out["Subnet"]["SubnetId"])  # recorded only once acknowledged
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(writers)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(acked) < ACKED_BEFORE_KILL and time.monotonic() < deadline and not failures:
+        time.sleep(0.005)
+    assert not failures, failures
+    assert len(acked) >= ACKED_BEFORE_KILL, f"only {len(acked)} creates in 60 s"
+    stop.set()
+    server.proc.kill()  # SIGKILL, with the writers' next requests in flight
+    server.proc.wait(timeout=10)
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert drain.text().count("Traceback") == 0, drain.text()
+    acknowledged = list(acked)
+    assert len(acknowledged) == len(set(acknowledged))
+
+    # The store opens cleanly: an intact SQLite file, every row decodable.
+    with sqlite3.connect(server.state) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with Store.open(server.state) as store:
+        network = store.load_network()
+    assert not network.warnings
+
+    again = start_server(server.state)
+    _StderrDrain(again)
+    try:
+        client = _client(again)
+        found = _all_pages(client.describe_subnets, "Subnets",
+                           Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+        ids = [s["SubnetId"] for s in found]
+        acls = client.describe_network_acls(Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    finally:
+        stop_server(again)
+    missing = set(acknowledged) - set(ids)
+    assert not missing, f"{len(missing)} acknowledged subnets lost: {sorted(missing)[:10]}"
+    assert len(ids) == len(set(ids))
+    # At most the requests in flight at the kill (one per writer) may also have landed.
+    assert len(set(ids) - set(acknowledged)) <= writers
+    # The subnet and its NACL association were one transaction: both or neither survived.
+    (acl,) = acls
+    assert sorted(a["SubnetId"] for a in acl["Associations"]) == sorted(ids)
