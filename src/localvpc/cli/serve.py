@@ -20,8 +20,8 @@ def serve_command(
     port: Annotated[int, typer.Option("--port", help="port to listen on")] = 4566,
     state: Annotated[str, typer.Option("--state", help="SQLite file or database URL "
                                                        "(postgresql://...)")] = DEFAULT_STATE,
-    demo: Annotated[bool, typer.Option("--demo", help="start with the seed's Local Zone "
-                                                      "network")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="load the seed's Local Zone network "
+                                                      "into an empty state")] = False,
     auth: Annotated[str, typer.Option("--auth", help="open (any caller) or strict (verify "
                                                      "SigV4 signatures)")] = "open",
     accounts: Annotated[str | None, typer.Option("--accounts", help="JSON file: access key "
@@ -46,7 +46,11 @@ def serve_command(
         print(f"localvpc: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
     if demo:
-        server_state.reset(Network.from_topology(EXAMPLE))
+        if any(server_state.network.tables().values()):
+            print(f"localvpc: {state} already holds a network; --demo loads only into an "
+                  "empty state (POST /_localvpc/reset empties it)", file=sys.stderr)
+        else:
+            server_state.reset(Network.from_topology(EXAMPLE))
     app = create_app(server_state, default_registry(), keys)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
