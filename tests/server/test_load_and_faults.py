@@ -8,27 +8,38 @@ resource behind the test's back.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
+from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import Server, start_server, stop_server
 
+from conftest import Server, free_port, start_server, stop_server
+from localvpc.api.protocols.request import HttpRequest
+from localvpc.api.server import Gateway, default_registry
+from localvpc.api.state import ServerState
+from localvpc.model.network import Network
+from localvpc.model.vpc import Subnet, Vpc
 from localvpc.store import Store
 
 LOAD_SECONDS = 8.0
 CLIENTS = 8
 ACKED_BEFORE_KILL = 300
+SWITCH_INTERVAL = 2e-5
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"},
                     connect_timeout=5, read_timeout=30, max_pool_connections=2)
 
@@ -68,9 +79,59 @@ class _StderrDrain:
         return "".join(self.lines[-200:])
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[tuple[Server, _StderrDrain]]:
-    server = start_server(tmp_path / "state.db")
+PRELOADED = [f"vpc-{v:017x}" for v in range(2)]
+
+
+def _preloaded(vpcs: int, subnets_per_vpc: int) -> Network:
+    """VPCs ``10.100+v.0.0/16`` of /28 subnets in the test account: large tables make every
+    scan of them long, so a thread switch inside one is likely."""
+    network = Network()
+    for v in range(vpcs):
+        vpc = network.add(Vpc(f"vpc-{v:017x}", "000000000000", "us-east-1",
+                              cidrs=[ipaddress.ip_network(f"10.{100 + v}.0.0/16")]))
+        for i in range(subnets_per_vpc):
+            network.add(Subnet(f"subnet-{v:02x}{i:015x}", vpc.account, vpc.region,
+                               vpc_id=vpc.id, availability_zone="us-east-1a",
+                               cidr=ipaddress.ip_network(
+                                   f"10.{100 + v}.{i // 16}.{(i % 16) * 16}/28")))
+    return network
+
+
+def _start_switching(path: Path, interval: float) -> Server:
+    """``localvpc serve`` as ``start_server`` runs it, but with the interpreter switching
+    threads every ``interval`` seconds instead of every 5 ms: a race between the server's
+    threads then shows within seconds instead of once in a while."""
+    port = free_port()
+    launch = (f"import runpy, sys; sys.setswitchinterval({interval}); "
+              "sys.argv[0] = 'localvpc'; runpy.run_module('localvpc', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", launch, "serve", "--port", str(port),
+                             "--state", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = Server(f"http://127.0.0.1:{port}", path, proc)
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{server.url}/_localvpc/health", timeout=1).read()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    err = proc.communicate(timeout=10)[1].decode(errors="replace")
+    raise RuntimeError(f"server did not start: {err}")
+
+
+@contextmanager
+def _serve(path: Path, preload: Network | None = None, switch_interval: float | None = None
+           ) -> Iterator[tuple[Server, _StderrDrain]]:
+    """A server of the test's own on ``path``, which first holds ``preload`` if given."""
+    if preload is not None:
+        state = ServerState(Store.open(path))
+        state.reset(preload)
+        state.store.close()
+    if switch_interval is None:
+        server = start_server(path)
+    else:
+        server = _start_switching(path, switch_interval)
     drain = _StderrDrain(server)
     try:
         yield server, drain
@@ -177,9 +238,14 @@ def _all_pages(fn: Callable[..., Any], key: str, **kwargs: Any) -> list[dict[str
             return items
 
 
-def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(
-        own_server: tuple[Server, _StderrDrain]) -> None:
-    server, drain = own_server
+def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(tmp_path: Path) -> None:
+    # 2,000 subnets already there make every scan of the table long, and the server switches
+    # threads every 20 µs: a handler reading a table another one changes is then caught.
+    with _serve(tmp_path / "state.db", _preloaded(2, 1000), SWITCH_INTERVAL) as (server, drain):
+        _load(server, drain)
+
+
+def _load(server: Server, drain: _StderrDrain) -> None:
     workers = [_Worker(i, _client(server)) for i in range(CLIENTS)]
     deadline = time.monotonic() + LOAD_SECONDS
     threads = [threading.Thread(target=w.run, args=(deadline, random.Random(i)))
@@ -207,13 +273,15 @@ def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(
 
     ec2 = _client(server)
     vpcs = _all_pages(ec2.describe_vpcs, "Vpcs")
+    subnets = _all_pages(ec2.describe_subnets, "Subnets", MaxResults=1000)
     defaults = [v["VpcId"] for v in vpcs if v["IsDefault"]]
     assert len(defaults) == 1, f"racing first requests made {len(defaults)} default VPCs"
     assert sorted(v["VpcId"] for v in vpcs if not v["IsDefault"]) == sorted(
-        w.vpc_id for w in workers)
+        [*(w.vpc_id for w in workers), *PRELOADED])
+    assert sum(s["VpcId"] in PRELOADED for s in subnets) == 2000
 
-    subnets = _all_pages(ec2.describe_subnets, "Subnets", MaxResults=1000)
-    ids = [s["SubnetId"] for s in subnets if s["VpcId"] != defaults[0]]
+    mine = {w.vpc_id for w in workers}
+    ids = [s["SubnetId"] for s in subnets if s["VpcId"] in mine]
     believed = {sid: w.vpc_id for w in workers for sid in w.subnets}
     assert len(ids) == len(set(ids)), "DescribeSubnets listed a subnet twice"
     assert set(ids) == set(believed), (
@@ -226,10 +294,10 @@ def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(
 
     groups = _all_pages(ec2.describe_security_groups, "SecurityGroups")
     for w in workers:
-        mine = [g for g in groups if g.get("VpcId") == w.vpc_id]
-        assert sorted(g["GroupId"] for g in mine if g["GroupName"] != "default") == sorted(
+        in_vpc = [g for g in groups if g.get("VpcId") == w.vpc_id]
+        assert sorted(g["GroupId"] for g in in_vpc if g["GroupName"] != "default") == sorted(
             w.groups)
-        assert [g["GroupName"] for g in mine].count("default") == 1
+        assert [g["GroupName"] for g in in_vpc].count("default") == 1
 
     # Every subnet is associated with its VPC's default NACL, and nothing else is.
     acls = _all_pages(ec2.describe_network_acls, "NetworkAcls")
@@ -243,14 +311,83 @@ def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(
     with Store.open(server.state) as store:
         network = store.load_network()
     assert not network.warnings
-    stored = {sid for sid, s in network.subnets.items() if s.vpc_id != defaults[0]}
+    stored = {sid for sid, s in network.subnets.items() if s.vpc_id in mine}
     assert stored == set(believed)
 
 
+# ------------------------------------------------------------- (a') the same, in process
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+def _in_process_client(gateway: Gateway) -> Any:
+    """A boto3 EC2 client whose requests go straight to ``gateway.handle`` in the calling
+    thread: the server's request path without HTTP, so races are many times likelier."""
+    session = boto3.session.Session()
+    client = session.client("ec2", endpoint_url="http://localvpc.invalid",
+                            region_name="us-east-1", aws_access_key_id="AKIDLOCALVPCTEST",
+                            aws_secret_access_key="secret", config=NO_RETRIES)
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        elif not isinstance(body, bytes):
+            body = body.read()
+        headers = [(k, v.decode() if isinstance(v, bytes) else v)
+                   for k, v in request.headers.items()]
+        resp = gateway.handle(HttpRequest.build(request.method, request.url, headers, body))
+        return AWSResponse(request.url, resp.status, HeadersDict(resp.headers), _Body(resp.body))
+
+    client.meta.events.register("before-send", send)
+    return client
+
+
+def test_reads_racing_writes_in_process_get_no_5xx(tmp_path: Path) -> None:
+    """Describes iterate the model's tables while other threads' creates and deletes change
+    them; 3,000 subnets make each scan long enough for the scheduler to switch inside it."""
+    network = _preloaded(3, 1000)
+    state = ServerState(Store.open(tmp_path / "state.db"))
+    state.reset(network)
+    gateway = Gateway(state, default_registry())
+    workers = [_Worker(i, _in_process_client(gateway)) for i in range(6)]
+    deadline = time.monotonic() + 3.0
+    threads = [threading.Thread(target=w.run, args=(deadline, random.Random(i)))
+               for i, w in enumerate(workers)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads every 10 µs, not 5 ms: races show up
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)
+    crashes = [f"client {w.index}: {w.crash!r}" for w in workers if w.crash is not None]
+    assert not crashes, crashes
+    errors = [e for w in workers for e in w.server_errors]
+    assert not errors, f"{len(errors)} 5xx: {Counter(errors).most_common(5)}"
+    assert not [m for w in workers for m in w.mismatches]
+    assert sum(sum(w.ops.values()) for w in workers) > 50
+    defaults = [v for v in state.network.vpcs.values() if v.is_default]
+    assert len(defaults) == 1, f"racing first requests made {len(defaults)} default VPCs"
+    believed = {sid for w in workers for sid in w.subnets}
+    mine = {w.vpc_id for w in workers}
+    assert {s.id for s in state.network.subnets.values() if s.vpc_id in mine} == believed
+    state.store.close()
+
+
 # ---------------------------------------------------------------------------- (b) kill -9
-def test_acknowledged_creates_survive_kill_9(own_server: tuple[Server, _StderrDrain],
-                                             tmp_path: Path) -> None:
-    server, drain = own_server
+def test_acknowledged_creates_survive_kill_9(tmp_path: Path) -> None:
+    with _serve(tmp_path / "state.db") as (server, drain):
+        _kill_during_writes(server, drain)
+
+
+def _kill_during_writes(server: Server, drain: _StderrDrain) -> None:
     ec2 = _client(server)
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     writers = 2

@@ -71,21 +71,27 @@ class Gateway:
                 raise ServiceError("DryRunOperation", "Request would have succeeded, but "
                                    "DryRun flag is set.", status=412)
             assert provider is not None
-            provider.prepare(ctx)
-            token = params.get("ClientToken")
-            key = f"client-token/{ctx.account}/{ctx.region}/{service}/{operation.name}/{token}"
-            if token:
-                earlier = self.state.meta(key)
-                if earlier is not None:  # idempotent retry: the same answer as the first time
-                    if earlier["params"] != _fingerprint(params):
-                        raise ServiceError("IdempotentParameterMismatch", "The client token "
-                                           "was already used with different parameters.")
-                    return serialize_response(operation, earlier["result"], request_id)
-            result = handler(ctx, params)
-            if token:
-                with self.state.write() as w:
-                    w.meta[key] = {"params": _fingerprint(params), "result": _jsonable(result)}
-            return serialize_response(operation, result, request_id)
+            # One call at a time sees and changes the model: handlers iterate its dicts and
+            # check before they write (a free CIDR, a unique name, the default VPC, a client
+            # token), so a concurrent write would break the iteration or the check.
+            with self.state.lock:
+                provider.prepare(ctx)
+                token = params.get("ClientToken")
+                key = f"client-token/{ctx.account}/{ctx.region}/{service}/{operation.name}/{token}"
+                if token:
+                    earlier = self.state.meta(key)
+                    if earlier is not None:  # idempotent retry: the same answer as the first
+                        if earlier["params"] != _fingerprint(params):
+                            raise ServiceError("IdempotentParameterMismatch", "The client "
+                                               "token was already used with different "
+                                               "parameters.")
+                        return serialize_response(operation, earlier["result"], request_id)
+                result = handler(ctx, params)
+                if token:
+                    with self.state.write() as w:
+                        w.meta[key] = {"params": _fingerprint(params),
+                                       "result": _jsonable(result)}
+                return serialize_response(operation, result, request_id)
         except ServiceError as e:
             return serialize_error(model, e, request_id)
         except Exception:  # the server never dies, and never answers with an HTML 500

@@ -1,8 +1,10 @@
 """The server's state: the model in memory, persisted through the store on every write.
 
 Reads use the in-memory ``Network``; a write runs under one lock, changes the model and
-commits the changed resources to the store before the API call is acknowledged. The compiled
-forwarding plane is cached and rebuilt only after a write.
+commits the changed resources to the store before the API call is acknowledged. The gateway
+holds the same (re-entrant) lock for the whole of every API call, reads included, so no
+handler iterates a table another thread is changing or acts on a check another call has
+since made stale. The compiled forwarding plane is cached and rebuilt only after a write.
 """
 
 from __future__ import annotations
@@ -78,15 +80,23 @@ class ServerState:
                 self._plane = (self.generation, compile_network(self.network))
             return self._plane[1]
 
+    # Imported price lists are reference data, not account state: a reset keeps them.
+    KEEP_ON_RESET = ("pricing/",)
+
     def reset(self, network: Network | None = None) -> None:
+        """Forget every resource and account setting (optionally load ``network``)."""
         with self.lock:
+            kept = {k: v for prefix in self.KEEP_ON_RESET
+                    for k, v in self.store.meta_items(prefix).items()}
             self.store.reset()
             self._meta.clear()
             self.network = Network()
+            with self.store.transaction() as tx:
+                for key, value in kept.items():
+                    tx.put_meta(key, value)
+                for table in (network.tables().values() if network is not None else ()):
+                    for resource in table.values():
+                        tx.put(resource)
             if network is not None:
-                with self.store.transaction() as tx:
-                    for table in network.tables().values():
-                        for resource in table.values():
-                            tx.put(resource)
                 self.network = self.store.load_network()
             self.generation += 1

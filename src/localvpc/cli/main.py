@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from localvpc.cli.pricing import app as pricing_app
 from localvpc.cli.serve import serve_command
+from localvpc.cli.snapshot import app as snapshot_app
 from localvpc.cli.trace import trace_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Amazon VPC networking, emulated on one machine.")
 app.command("trace")(trace_command)
 app.command("serve")(serve_command)
+app.add_typer(snapshot_app, name="snapshot")
+app.add_typer(pricing_app, name="pricing")
 
 
 @app.callback()

@@ -107,7 +107,7 @@ class Walk:
         key = (f"{node}|{type_}|{phase}", flow_key(self.flow), self.steer)
         if key in self.seen or len(self.hops) >= MAX_HOPS:
             self.hops.append(Hop(node, type_, "loop", "forwarding loop: packet returned to "
-                                 f"{node} unchanged"))
+                                 f"{node} unchanged", code="NO_PATH"))
             raise Stop(Disposition.LOOP)
         self.seen.add(key)
         self.hops.append(Hop(node, type_, action, detail))
@@ -117,9 +117,13 @@ class Walk:
         last = self.hops[-1]
         last.detail = f"{last.detail}; {detail}" if last.detail else detail
 
-    def end(self, disposition: Disposition, action: str, detail: str) -> Stop:
+    def end(self, disposition: Disposition, action: str, detail: str, code: str = "") -> Stop:
+        """Decide the packet's fate at the current hop. ``code`` is the AWS Reachability
+        Analyzer explanation code of a drop (docs/reachability-analyzer.md)."""
         last = self.hops[-1]
         last.action = action
+        if code:
+            last.code = code
         self.note(detail)
         return Stop(disposition)
 
@@ -142,8 +146,12 @@ class Walk:
             return
         ok, why = sg_allows(device.groups, self.flow, egress, self._is_member)
         if not ok:
+            code = "ENI_SG_RULES_MISMATCH"
+            if self.via_middlebox and sg_allows(device.groups, self.flow, egress,
+                                                self.fp.is_member)[0]:
+                code = "SG_REFERENCES_NOT_PRESERVED"  # only a group reference would match
             raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
-                           "denied", why)
+                           "denied", why, code=code)
         self.note(why)
         self.track(device)
 
@@ -159,7 +167,7 @@ class Walk:
         ok, why = nacl_allows(acl, self.flow, egress)
         if not ok:
             raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
-                           "denied", why)
+                           "denied", why, code="SUBNET_ACL_RESTRICTION")
         self.note(why)
 
     # ------------------------------------------------------------------ exempt services
@@ -182,7 +190,8 @@ class Walk:
                 and device.source_dest_check and self.replay is None:
             raise self.end(Disposition.DENIED_OUT, "denied",
                            f"source {self.flow.src_ip} is not an address of {device.eni.id} "
-                           "and its source/destination check is enabled")
+                           "and its source/destination check is enabled",
+                           code="ENI_SOURCE_DEST_CHECK_RESTRICTION")
         self.send_from(device)
 
     def send_from(self, device: Device) -> None:
@@ -195,7 +204,8 @@ class Walk:
             self.check_sg(device, egress=True)
         if self.flow.dst_ip in (RESERVED_V4 if self.flow.dst_ip.version == 4 else RESERVED_V6):
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"{self.flow.dst_ip} is in a reserved range that is never routed")
+                           f"{self.flow.dst_ip} is in a reserved range that is never routed",
+                           code="NO_POSSIBLE_DESTINATION")
         if self.replay is not None and self.steer is None:
             steer = self.replay.lb.get(flow_key(self.flow))
             if steer is not None and steer[0] != self.flow.dst_ip:
@@ -210,7 +220,8 @@ class Walk:
             target = self.fp.owner(device.vpc_id, dst)
             if target is None:
                 raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
-                               f"no interface in {subnet.id} owns {dst}")
+                               f"no interface in {subnet.id} owns {dst}",
+                               code="NO_POSSIBLE_DESTINATION")
             if target.kind == KIND_LB:
                 self.hop(subnet.id, "subnet", "forwarded", "same subnet, to the load balancer")
                 self.arrive(target)
@@ -232,7 +243,7 @@ class Walk:
         self.hop(device.node, device.kind, "received", f"on {device.eni.id}")
         if not device.running:
             raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
-                           f"instance {device.owner_id} is not running")
+                           f"instance {device.owner_id} is not running", code="BAD_STATE")
         if device.kind == KIND_INSTANCE or device.groups:
             self.check_sg(device, egress=False)
         # A masquerading instance un-NATs replies of the flows it translated.
@@ -257,7 +268,8 @@ class Walk:
         if device.source_dest_check:
             raise self.end(Disposition.DENIED_IN, "denied",
                            f"{device.eni.id} has source/destination check enabled and is not "
-                           f"the destination {self.flow.dst_ip} (GW-10)")
+                           f"the destination {self.flow.dst_ip} (GW-10)",
+                           code="ENI_SOURCE_DEST_CHECK_RESTRICTION")
         if terminate:
             raise self.end(Disposition.ACCEPTED, "accepted",
                            f"received by {device.eni.id}, the target of the ingress route; "
@@ -279,18 +291,19 @@ class Walk:
     def leave_subnet(self, subnet_id: str, nacl: bool = True) -> None:
         subnet = self.fp.subnets.get(subnet_id)
         if subnet is None:
-            raise self.end(Disposition.NO_ROUTE, "dropped", f"subnet {subnet_id} is unknown")
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"subnet {subnet_id} is unknown",
+                           code="UNKNOWN_RESOURCE")
         self.hop(subnet_id, "subnet", "forwarded", phase="out")
         if nacl:
             self.check_nacl(subnet_id, egress=True)
         table = self.fp.subnet_table.get(subnet_id)
         if table is None:
             raise self.end(Disposition.NO_ROUTE, "dropped",
-                           f"subnet {subnet_id} has no route table")
+                           f"subnet {subnet_id} has no route table", code="NO_ROUTE_TO_DESTINATION")
         choice = table.lookup(self.dst)
         if choice is None:
             raise self.end(Disposition.NO_ROUTE, "dropped",
-                           f"no route for {self.dst} in {table.id}")
+                           f"no route for {self.dst} in {table.id}", code="NO_ROUTE_TO_DESTINATION")
         self.follow(choice, subnet.vpc_id, subnet.availability_zone, vpc_hop=True)
 
     def follow(self, choice: RouteChoice, vpc_id: str, zone: str, vpc_hop: bool) -> None:
@@ -300,24 +313,27 @@ class Walk:
         if route.is_blackhole:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"route {choice.prefix} is a blackhole (its target "
-                           f"{route.target_id} is gone or unusable)")
+                           f"{route.target_id} is gone or unusable)", code="BAD_STATE_ROUTE")
         kind = route.target_type
         if kind == TargetType.TRANSIT_GATEWAY:
             att = self.fp.tgw_vpc_attachment.get((route.target_id, vpc_id))
             if att is None:
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
-                               f"{vpc_id} has no attachment to {route.target_id}")
+                               f"{vpc_id} has no attachment to {route.target_id}",
+                               code="BAD_STATE_ATTACHMENT")
             # A flow started at the VPC router itself has no zone (zone == "").
             if zone and zone not in self.fp.attachment_zones.get(att.id, set()):
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"attachment {att.id} has no subnet in zone {zone}, so "
-                               "traffic from this zone cannot reach the transit gateway")
+                               "traffic from this zone cannot reach the transit gateway",
+                               code="TGW_ROUTE_AZ_RESTRICTION")
         if kind == TargetType.VPC_PEERING:
             pcx = self.fp.network.peering_connections.get(route.target_id)
             if pcx is None or pcx.status != "active":
                 status = pcx.status if pcx is not None else "missing"
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
-                               f"peering connection {route.target_id} is {status}")
+                               f"peering connection {route.target_id} is {status}",
+                               code="BAD_STATE" if pcx is not None else "BAD_STATE_ROUTE")
         if vpc_hop:
             self.hop(vpc_id, "vpc", "forwarded", "VPC router", phase=f"route {choice.table_id}")
         if kind == TargetType.LOCAL:
@@ -357,7 +373,8 @@ class Walk:
             raise Stop(Disposition.EXITS_NETWORK)
         else:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"route target {route.target_id} is not understood")
+                           f"route target {route.target_id} is not understood",
+                           code="UNSUPPORTED_COMPONENT")
 
     def in_vpc(self, vpc_id: str) -> None:
         """Local delivery by the VPC router to the subnet that holds the destination."""
@@ -365,22 +382,25 @@ class Walk:
         sid = self.fp.subnet_of(vpc_id, dst)
         if sid is None:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"{dst} is inside the VPC's CIDR but in no subnet")
+                           f"{dst} is inside the VPC's CIDR but in no subnet",
+                           code="NO_POSSIBLE_DESTINATION")
         self.hop(sid, "subnet", "forwarded", phase="in")
         self.check_nacl(sid, egress=False)
         target = self.fp.owner(vpc_id, dst)
         if target is None:
             raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
-                           f"no interface in {sid} owns {dst}")
+                           f"no interface in {sid} owns {dst}", code="NO_POSSIBLE_DESTINATION")
         self.arrive(target)
 
     def to_appliance(self, eni_id: str, vpc_id: str, terminate: bool = False) -> None:
         """Route to an ENI or instance (NAT instance, firewall): the packet keeps its header."""
         device = self.fp.devices.get(eni_id)
         if device is None:
-            raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is not in the network")
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is not in the network",
+                           code="BAD_STATE_ROUTE")
         if not device.eni.attached:
-            raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is detached")
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"{eni_id} is detached",
+                           code="BAD_STATE_ROUTE")
         self.hop(device.subnet_id, "subnet", "forwarded", f"to appliance {device.node}",
                  phase="in")
         self.check_nacl(device.subnet_id, egress=False)
@@ -391,19 +411,21 @@ class Walk:
         nat = self.fp.network.nat_gateways.get(nat_id)
         if nat is None or nat.state not in ("available", "pending"):
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"NAT gateway {nat_id} is {nat.state if nat else 'missing'}")
+                           f"NAT gateway {nat_id} is {nat.state if nat else 'missing'}",
+                           code="BAD_STATE" if nat is not None else "BAD_STATE_ROUTE")
         ip = nat.private_ip
         device = self.fp.owner(nat.vpc_id, ip) if ip is not None else None
         if device is None:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"NAT gateway {nat_id} has no address")
+                           f"NAT gateway {nat_id} has no address", code="BAD_STATE")
         self.at_nat(device, routed=True)
 
     def at_nat(self, device: Device, routed: bool = False) -> None:
         nat = self.fp.network.nat_gateways.get(device.owner_id or "")
         self.hop(device.node, "nat-gateway", "received")
         if nat is None:
-            raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway is unknown")
+            raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway is unknown",
+                           code="UNKNOWN_RESOURCE")
         if routed and device.subnet_id:
             self.check_nacl(device.subnet_id, egress=False)
         nat_ip = nat.private_ip
@@ -421,23 +443,27 @@ class Walk:
                 return
         if flow.dst_ip == nat_ip or (not routed and flow.dst_ip in device.eni.addresses()):
             raise self.end(Disposition.DENIED_IN, "denied",
-                           "NAT gateways accept no inbound-initiated connections (NG-5)")
+                           "NAT gateways accept no inbound-initiated connections (NG-5)",
+                           code="NGW_DEST_ADDRESS_PRESERVATION")
         if flow.protocol not in NAT_PROTOCOLS:
             raise self.end(Disposition.DENIED_IN, "denied",
                            f"NAT gateways translate only TCP, UDP and ICMP, not protocol "
-                           f"{flow.protocol} (NG-4)")
+                           f"{flow.protocol} (NG-4)", code="PROTOCOL_RESTRICTION")
         subnet = self.fp.subnets.get(nat.subnet_id)
         if subnet is not None and any(flow.src_ip in c for c in subnet.all_cidrs
                                       if c.version == flow.src_ip.version):
             raise self.end(Disposition.DENIED_IN, "denied",
-                           "traffic from the NAT gateway's own subnet is not translated")
+                           "traffic from the NAT gateway's own subnet is not translated",
+                           code="NO_POSSIBLE_DESTINATION")
         if nat_ip is None:
-            raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway has no address")
+            raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway has no address",
+                           code="BAD_STATE")
         original = (flow.src_ip, flow.src_port)
         if flow.dst_ip.version == 6:
             if flow.dst_ip not in NAT64_PREFIX:
                 raise self.end(Disposition.DENIED_IN, "denied",
-                               "NAT gateways translate IPv6 only to 64:ff9b::/96 (NAT64)")
+                               "NAT gateways translate IPv6 only to 64:ff9b::/96 (NAT64)",
+                               code="NO_POSSIBLE_DESTINATION")
             v4 = ipaddress.ip_address(int(flow.dst_ip) & 0xFFFFFFFF)
             self.flow = replace(flow, src_ip=nat_ip, dst_ip=v4,
                                 src_port=1024 if flow.has_ports else None)
@@ -462,7 +488,8 @@ class Walk:
         table = self.fp.subnet_table.get(device.subnet_id)
         choice = table.lookup(self.dst) if table is not None else None
         if choice is None:
-            raise self.end(Disposition.NO_ROUTE, "dropped", f"no route for {self.dst}")
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"no route for {self.dst}",
+                           code="NO_ROUTE_TO_DESTINATION")
         subnet = self.fp.subnets[device.subnet_id]
         self.follow(choice, vpc_id, subnet.availability_zone, vpc_hop=False)
 
@@ -490,11 +517,14 @@ class Walk:
                          and _listener_carries(li.protocol, flow.protocol)), None)
         if listener is None:
             raise self.end(Disposition.DENIED_IN, "denied",
-                           f"no listener on {_proto_name(flow.protocol)} port {flow.dst_port}")
+                           f"no listener on {_proto_name(flow.protocol)} port {flow.dst_port}",
+                           code="ELB_LISTENERS_MISMATCH" if lb.lb_type == "classic"
+                           else "ELBV2_LISTENERS_MISMATCH")
         target = self._pick_target(node, listener.target_group_arns)
         if target is None:
             raise self.end(Disposition.DENIED_IN, "denied",
-                           f"listener {listener.port} has no registered targets")
+                           f"listener {listener.port} has no registered targets",
+                           code="ELBV2_LISTENER_HAS_NO_TG")
         t_ip, t_port, preserve, label = target
         lb_ip = next((ip for ip in device.eni.addresses() if ip.version == flow.dst_ip.version),
                      flow.dst_ip)
@@ -516,7 +546,7 @@ class Walk:
             owner = self.fp.owner(device.vpc_id, t_ip)
             if owner is None:
                 raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
-                               f"no interface owns target {t_ip}")
+                               f"no interface owns target {t_ip}", code="NO_POSSIBLE_DESTINATION")
             self.arrive(owner)
             return
         self.leave_subnet(device.subnet_id)
@@ -571,13 +601,15 @@ class Walk:
             if public is None:
                 raise self.end(Disposition.DENIED_IN, "denied",
                                f"source {src} has no public IPv4 address or Elastic IP, so "
-                               "the internet gateway drops it (IG-2)")
+                               "the internet gateway drops it (IG-2)",
+                               code="IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS")
             self.flow = replace(self.flow, src_ip=public)
             self.hops[-1].action = "translated"
             self.note(f"1:1 NAT of source {src} -> {public}")
         elif self.fp.owner(vpc_id, src) is None:
             raise self.end(Disposition.DENIED_IN, "denied",
-                           f"source {src} is not an IPv6 address of this VPC")
+                           f"source {src} is not an IPv6 address of this VPC",
+                           code="GATEWAY_REJECTS_SPOOFED_TRAFFIC")
         self.backbone()
 
     def backbone(self) -> None:
@@ -594,7 +626,8 @@ class Walk:
             igw = self.fp.igw_of_vpc.get(device.vpc_id)
             if igw is None:
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
-                               f"{dst} belongs to a VPC without an internet gateway")
+                               f"{dst} belongs to a VPC without an internet gateway",
+                               code="NO_POSSIBLE_DESTINATION")
             self.igw_in(igw, device.vpc_id)
             return
         if dst.version == 6 and self._vpc_with_v6(dst) is not None:
@@ -610,7 +643,7 @@ class Walk:
                 if self.replay is None:
                     raise self.end(Disposition.DENIED_IN, "denied",
                                    "egress-only internet gateways drop inbound-initiated IPv6 "
-                                   "(IG-5)")
+                                   "(IG-5)", code="NO_POSSIBLE_DESTINATION")
                 self.note("reply of an outbound IPv6 flow")
                 self.enter_from_gateway(eigw, vpc_id)
                 return
@@ -620,9 +653,11 @@ class Walk:
         if self.fp.aws_prefixes.value_at(dst) or any(dst in n for n in PRIVATE_SPACE
                                                      if dst.version == 4):
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"{dst} is AWS address space that nothing in the network owns")
+                           f"{dst} is AWS address space that nothing in the network owns",
+                           code="NO_POSSIBLE_DESTINATION")
         if self.hops[0].node == INTERNET:
-            raise self.end(Disposition.NULL_ROUTED, "dropped", f"no owner for {dst}")
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"no owner for {dst}",
+                           code="NO_POSSIBLE_DESTINATION")
         self.hop(INTERNET, "internet", "exited", f"{dst} is on the internet")
         raise Stop(Disposition.EXITS_NETWORK)
 
@@ -637,7 +672,8 @@ class Walk:
         dst = self.flow.dst_ip
         if dst.version == 4 and any(dst in n for n in PRIVATE_SPACE):
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"{dst} is private address space, not routed on the internet")
+                           f"{dst} is private address space, not routed on the internet",
+                           code="IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS")
         if (dst in self.fp.public_ips or dst in self.fp.vgw_outside_ips
                 or self.fp.aws_prefixes.value_at(dst)
                 or (dst.version == 6 and self._vpc_with_v6(dst) is not None)):
@@ -652,7 +688,8 @@ class Walk:
         if dst.version == 4:
             owner = self.fp.public_ips.get(dst)
             if owner is None:
-                raise self.end(Disposition.NULL_ROUTED, "dropped", f"{dst} is not mapped")
+                raise self.end(Disposition.NULL_ROUTED, "dropped", f"{dst} is not mapped",
+                               code="IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS")
             self.flow = replace(self.flow, dst_ip=owner[1])
             self.hops[-1].action = "translated"
             self.note(f"1:1 NAT of destination {dst} -> {owner[1]}")
@@ -674,26 +711,32 @@ class Walk:
                         and not any(p.public_ip for p in appliance.eni.private_ips)):
                     raise self.end(Disposition.NULL_ROUTED, "dropped",
                                    f"appliance {eni_id} has no public IPv4 address or Elastic "
-                                   "IP, which internet gateway ingress routing needs (GW-6)")
+                                   "IP, which internet gateway ingress routing needs (GW-6)",
+                                   code="INGRESS_RTB_NO_PUBLIC_IP")
                 self.to_appliance(eni_id, vpc_id)
                 return
             if choice is not None and choice.route.target_type == TargetType.GWLB_ENDPOINT:
                 if gateway_id.startswith("vgw-"):
                     raise self.end(Disposition.NULL_ROUTED, "dropped",
-                                   "a VGW route table cannot send to a GWLB endpoint (GW-5)")
+                                   "a VGW route table cannot send to a GWLB endpoint (GW-5)",
+                                   code="NO_POSSIBLE_DESTINATION")
                 self.hop(choice.route.target_id, "vpc-endpoint", "exited",
                          "ingress routing to a Gateway Load Balancer endpoint")
                 raise Stop(Disposition.EXITS_NETWORK)
         if not self.fp.vpcs[vpc_id].contains(self.dst):
             raise self.end(Disposition.NO_ROUTE, "dropped",
-                           f"{self.dst} is not in the VPC; a gateway delivers only into it")
+                           f"{self.dst} is not in the VPC; a gateway delivers only into it",
+                           code="VGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"
+                           if gateway_id.startswith("vgw-")
+                           else "IGW_DESTINATION_ADDRESS_IN_VPC_CIDRS")
         self.in_vpc(vpc_id)
 
     def eigw_out(self, eigw_id: str) -> None:
         self.hop(eigw_id, "egress-only-internet-gateway", "forwarded")
         if self.flow.dst_ip.version != 6:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           "egress-only internet gateways carry IPv6 only (IG-5)")
+                           "egress-only internet gateways carry IPv6 only (IG-5)",
+                           code="NO_POSSIBLE_DESTINATION")
         self.hop(INTERNET, "internet", "exited")
         raise Stop(Disposition.EXITS_NETWORK)
 
@@ -703,13 +746,15 @@ class Walk:
         peer = pcx.peer_of(vpc_id)
         if peer is None or peer not in self.fp.vpcs:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"{pcx_id} does not connect {vpc_id} to a VPC in the network")
+                           f"{pcx_id} does not connect {vpc_id} to a VPC in the network",
+                           code="UNKNOWN_DESTINATION")
         self.hop(peer, "vpc", "forwarded", f"arrived over peering connection {pcx_id}",
                  phase=f"peering {pcx_id}")
         if not self.fp.vpcs[peer].contains(self.dst):
             raise self.end(Disposition.NO_ROUTE, "dropped",
                            f"{self.dst} is not in {peer}: peering is not transitive and does "
-                           "not give edge-to-edge routing (PX-5, PX-6)")
+                           "not give edge-to-edge routing (PX-5, PX-6)",
+                           code="PCX_REQUIRES_ADDRESS_IN_VPC_CIDR")
         self.in_vpc(peer)
 
     # ------------------------------------------------------------------ transit gateway
@@ -728,20 +773,21 @@ class Walk:
         if table_id is None or table_id not in self.fp.tgw_tables:
             raise self.end(Disposition.NO_ROUTE, "dropped",
                            f"attachment {att_id} is not associated with a route table of "
-                           f"{tgw_id}")
+                           f"{tgw_id}", code="TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION")
         choice = self.fp.tgw_tables[table_id].lookup(self.dst)
         if choice is None:
             raise self.end(Disposition.NO_ROUTE, "dropped",
-                           f"no route for {self.dst} in {table_id}")
+                           f"no route for {self.dst} in {table_id}", code="TGW_RTB_CANNOT_ROUTE")
         self.note(choice.describe())
         route = choice.route
         if route.state == "blackhole" or route.attachment_id is None:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"transit gateway route {choice.prefix} is a blackhole")
+                           f"transit gateway route {choice.prefix} is a blackhole",
+                           code="TGW_RTB_BAD_STATE_ROUTE")
         out = self.fp.network.transit_gateway_attachments.get(route.attachment_id)
         if out is None:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
-                           f"attachment {route.attachment_id} is gone")
+                           f"attachment {route.attachment_id} is gone", code="BAD_STATE_ATTACHMENT")
         if out.resource_type == "vpc":
             self.tgw_into_vpc(out)
         elif out.resource_type == "peering":
@@ -785,7 +831,8 @@ class Walk:
         choice = table.lookup(self.dst) if table is not None else None
         if choice is None:
             raise self.end(Disposition.NO_ROUTE, "dropped",
-                           f"no route for {self.dst} in the attachment subnet {sub}'s table")
+                           f"no route for {self.dst} in the attachment subnet {sub}'s table",
+                           code="NO_ROUTE_TO_DESTINATION")
         if choice.route.target_type == TargetType.LOCAL:
             self.in_vpc(vpc_id)
             return
@@ -801,14 +848,15 @@ class Walk:
                 if v.vpn_gateway_id == vgw_id and v.state == "available"]
         if not vpns:
             raise self.end(Disposition.NO_ROUTE, "dropped",
-                           f"{vgw_id} has no available VPN connection")
+                           f"{vgw_id} has no available VPN connection", code="BAD_STATE_VPN")
         matching = [v for v in vpns if any(dst in r for r in v.routes
                                            if r.version == dst.version)]
         if not matching:
             raise self.end(Disposition.NO_ROUTE, "dropped",
                            f"no VPN route of {vgw_id} covers {dst} (static routes: "
                            f"{', '.join(str(r) for v in vpns for r in v.routes) or 'none'}; "
-                           "BGP-learned routes are not part of the snapshot)")
+                           "BGP-learned routes are not part of the snapshot)",
+                           code="NO_ROUTE_TO_DESTINATION")
         # Like Batfish, every configured tunnel is a path; telemetry only annotates it.
         self.paths = sum(max(1, len(v.tunnels)) for v in matching)
         status = ", ".join(f"{t.outside_ip} {t.status}" for v in matching for t in v.tunnels)
@@ -825,7 +873,8 @@ class Walk:
             coip = next((c for c, (_, p) in self.fp.coip_owner.items() if p == src), None)
             if coip is None:
                 raise self.end(Disposition.DENIED_IN, "denied",
-                               f"{src} has no customer-owned IP for a CoIP local gateway")
+                               f"{src} has no customer-owned IP for a CoIP local gateway",
+                               code="NO_POSSIBLE_DESTINATION")
             self.flow = replace(self.flow, src_ip=coip)
             self.note(f"customer-owned IP NAT {src} -> {coip}")
         raise self.end(Disposition.EXITS_NETWORK, "exited", "to the on-premises network")
@@ -835,10 +884,12 @@ class Walk:
         self.hop(lgw_id, "local-gateway", "originated")
         table = self.fp.lgw_table_of.get(lgw_id)
         if table is None:
-            raise self.end(Disposition.NO_ROUTE, "dropped", f"{lgw_id} has no route table")
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"{lgw_id} has no route table",
+                           code="NO_ROUTE_TO_DESTINATION")
         hit = table.lookup(self.flow.dst_ip)
         if hit is None:
-            raise self.end(Disposition.NO_ROUTE, "dropped", f"no route for {self.flow.dst_ip}")
+            raise self.end(Disposition.NO_ROUTE, "dropped", f"no route for {self.flow.dst_ip}",
+                           code="NO_ROUTE_TO_DESTINATION")
         prefix, route = hit
         self.note(f"local gateway route {prefix} ({route.route_type}) in {table.id}")
         if route.network_interface_id is not None:
@@ -846,7 +897,7 @@ class Walk:
             if device is None or not device.eni.attached or route.state == "blackhole":
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"route {prefix} is a blackhole: {route.network_interface_id} "
-                               "is not attached to an instance (LG-6)")
+                               "is not attached to an instance (LG-6)", code="BAD_STATE_ROUTE")
             self.hop(device.vpc_id, "vpc", "forwarded", "ingress routing, destination kept",
                      phase="lgw")
             self.to_appliance(device.eni.id, device.vpc_id, terminate=True)
@@ -855,7 +906,8 @@ class Walk:
             owner = self.fp.coip_owner.get(self.flow.dst_ip)
             if owner is None:
                 raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
-                               f"no instance holds customer-owned IP {self.flow.dst_ip}")
+                               f"no instance holds customer-owned IP {self.flow.dst_ip}",
+                               code="NO_POSSIBLE_DESTINATION")
             device = self.fp.devices[owner[0]]
             self.flow = replace(self.flow, dst_ip=owner[1])
             self.note(f"customer-owned IP NAT to {owner[1]}")
@@ -992,7 +1044,8 @@ class Tracer:
         except Stop as stop:
             return stop.disposition
         # Every path ends with Stop; reaching here is a bug worth seeing in the trace.
-        walk.hops.append(Hop(start.node, "error", "dropped", "trace ended without a decision"))
+        walk.hops.append(Hop(start.node, "error", "dropped", "trace ended without a decision",
+                             code="NO_PATH"))
         return Disposition.NO_ROUTE
 
     def _begin(self, walk: Walk, start: Start) -> None:
@@ -1017,7 +1070,8 @@ class Tracer:
                 target = fp.owner(subnet.vpc_id, dst)
                 if target is None:
                     raise walk.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
-                                   f"no interface in {subnet.id} owns {dst}")
+                                   f"no interface in {subnet.id} owns {dst}",
+                                   code="NO_POSSIBLE_DESTINATION")
                 walk.arrive(target)
             walk.leave_subnet(subnet.id, nacl=False)
         elif start.kind == "vpc":
@@ -1028,19 +1082,22 @@ class Tracer:
             choice = table.lookup(walk.flow.dst_ip) if table is not None else None
             if choice is None:
                 raise walk.end(Disposition.NO_ROUTE, "dropped",
-                               f"no route for {walk.flow.dst_ip} in the main route table")
+                               f"no route for {walk.flow.dst_ip} in the main route table",
+                               code="NO_ROUTE_TO_DESTINATION")
             walk.follow(choice, start.node, "", vpc_hop=False)
         elif start.kind == "vgw":
             walk.hop(start.node, "vpn-gateway", "originated", "from the customer network")
             vgw = fp.network.vpn_gateways[start.node]
             vpc_id = next((v for v in vgw.vpc_ids if v in fp.vpcs), None)
             if vpc_id is None:
-                raise walk.end(Disposition.NO_ROUTE, "dropped", f"{start.node} is not attached")
+                raise walk.end(Disposition.NO_ROUTE, "dropped", f"{start.node} is not attached",
+                               code="BAD_STATE_ATTACHMENT")
             if not fp.vpcs[vpc_id].contains(walk.flow.dst_ip) and \
                     start.node not in fp.gateway_table:
                 raise walk.end(Disposition.NO_ROUTE, "dropped",
                                f"{walk.flow.dst_ip} is not in {vpc_id}; a VPN gateway "
-                               "delivers only into its VPC")
+                               "delivers only into its VPC",
+                               code="VGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS")
             walk.enter_from_gateway(start.node, vpc_id)
         elif start.kind == "vpce":
             ep = fp.network.vpc_endpoints[start.node]
@@ -1053,4 +1110,5 @@ class Tracer:
             walk.backbone()
         elif start.kind == "lgw":
             walk.from_lgw(start.node)
-        raise walk.end(Disposition.NO_ROUTE, "dropped", "no rule decided this packet")
+        raise walk.end(Disposition.NO_ROUTE, "dropped", "no rule decided this packet",
+                       code="NO_PATH")

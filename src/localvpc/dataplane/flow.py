@@ -80,10 +80,15 @@ class Hop:
     type: str
     action: str
     detail: str = ""
+    # For a drop: the AWS Reachability Analyzer explanation code (ENI_SG_RULES_MISMATCH, ...).
+    code: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {"node": self.node, "type": self.type, "action": self.action,
-                "detail": self.detail}
+        out = {"node": self.node, "type": self.type, "action": self.action,
+               "detail": self.detail}
+        if self.code:
+            out["code"] = self.code
+        return out
 
 
 @dataclass(slots=True)

@@ -18,6 +18,9 @@ class VpcPeeringConnection(Resource):
     requester_region: str | None = None
     accepter_region: str | None = None
     status: str = "active"
+    # PX-9: AllowDnsResolutionFromRemoteVpc, set by each side's owner.
+    requester_allow_dns: bool = False
+    accepter_allow_dns: bool = False
 
     def peer_of(self, vpc_id: str) -> str | None:
         if vpc_id == self.requester_vpc_id:

@@ -14,6 +14,9 @@ class TransitGateway(Resource):
     default_association_route_table_id: str | None = None
     default_propagation_route_table_id: str | None = None
     owner_id: str | None = None
+    description: str = ""
+    # The remaining creation options as AWS spells them (DnsSupport, VpnEcmpSupport, ...).
+    options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -30,6 +33,8 @@ class TransitGatewayAttachment(Resource):
     appliance_mode: bool = False
     # For peering attachments: the transit gateway on the other side.
     peer_transit_gateway_id: str | None = None
+    # VPC attachment options as AWS spells them (DnsSupport, Ipv6Support, ...).
+    options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

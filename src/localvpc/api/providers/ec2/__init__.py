@@ -5,16 +5,22 @@ from __future__ import annotations
 from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
+from localvpc.api.providers.ec2.insights import InsightsOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
+from localvpc.api.providers.ec2.peering import PeeringOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.tags import TagOperations
+from localvpc.api.providers.ec2.transit import TransitGatewayOperations
 from localvpc.api.providers.ec2.vpcs import VpcOperations, create_default_vpc
+from localvpc.api.providers.ec2.vpn import VpnOperations
 from localvpc.api.providers.ec2.zones import ZoneOperations
 from localvpc.api.registry import Provider
 
 
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
-                  InstanceOperations, GatewayOperations, ZoneOperations, TagOperations):
+                  InstanceOperations, GatewayOperations, ZoneOperations, TagOperations,
+                  PeeringOperations, InsightsOperations, TransitGatewayOperations,
+                  VpnOperations):
     service = "ec2"
 
     def prepare(self, ctx: RequestContext) -> None:

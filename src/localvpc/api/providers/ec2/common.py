@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-import fnmatch
+import binascii
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from localvpc.api.protocols.request import ServiceError
@@ -52,14 +53,33 @@ def apply_tag_specs(resource: Resource, params: dict[str, Any], resource_type: s
 
 
 # ------------------------------------------------------------------ filters
-_WILD = re.compile(r"[*?]")
+@lru_cache(maxsize=1024)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """EC2 filter values: ``*`` any run, ``?`` one character, a backslash makes the next
+    ``*``, ``?`` or backslash literal; everything else (``[``, ``.`` ...) is literal."""
+    parts: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "*?\\":
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if char == "*" else "." if char == "?" else re.escape(char))
+        i += 1
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def _matches(pattern: str, value: Any) -> bool:
     text = "true" if value is True else "false" if value is False else str(value)
-    if _WILD.search(pattern):
-        return fnmatch.fnmatchcase(text, pattern)
-    return text == pattern
+    return _pattern(pattern).fullmatch(text) is not None
+
+
+def _tags_of(item: Any) -> dict[str, str]:
+    tags = item.get("Tags") if isinstance(item, dict) else getattr(item, "tags", None)
+    if isinstance(tags, list):  # a response row: [{"Key": .., "Value": ..}]
+        return {t["Key"]: t.get("Value", "") for t in tags}
+    return dict(tags or {})
 
 
 def apply_filters(items: Iterable[T], filters: Sequence[dict[str, Any]] | None,
@@ -81,11 +101,11 @@ def _getter(name: str, fields: FilterFields) -> Callable[[Any], Iterable[Any]]:
         return fields[name]
     if name.startswith("tag:"):
         key = name[4:]
-        return lambda r: [r.tags[key]] if key in r.tags else []
+        return lambda r: [t[key]] if key in (t := _tags_of(r)) else []
     if name == "tag-key":
-        return lambda r: list(r.tags)
+        return lambda r: list(_tags_of(r))
     if name == "tag-value":
-        return lambda r: list(r.tags.values())
+        return lambda r: list(_tags_of(r).values())
     raise error("InvalidParameterValue", f"The filter '{name}' is invalid")
 
 
@@ -100,17 +120,24 @@ def select_ids(items: dict[str, T], ids: Sequence[str] | None, kind: str, code: 
     return [items[i] for i in dict.fromkeys(ids)]
 
 
+_TOKEN_MARK = "localvpc-page:"
+
+
 def paginate(items: list[T], params: dict[str, Any], key: Callable[[T], str],
              minimum: int = 5, maximum: int = 1000) -> tuple[list[T], str | None]:
-    """``MaxResults``/``NextToken`` over a stable order (by id)."""
+    """``MaxResults``/``NextToken`` over a stable order (by id). A token holds the key of the
+    last item returned, so resources created or deleted between pages shift nothing."""
     items = sorted(items, key=key)
     token = params.get("NextToken")
     start = 0
     if token:
         try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise error("InvalidNextToken", "The token provided is invalid") from None
+            text = base64.urlsafe_b64decode(token.encode()).decode()
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            text = ""
+        if not text.startswith(_TOKEN_MARK):
+            raise error("InvalidNextToken", "The token provided is invalid")
+        after = text[len(_TOKEN_MARK):]
         start = next((i for i, it in enumerate(items) if key(it) > after), len(items))
     limit = params.get("MaxResults")
     if limit is None:
@@ -121,7 +148,7 @@ def paginate(items: list[T], params: dict[str, Any], key: Callable[[T], str],
                     f"between {minimum} and {maximum}.")
     page = items[start:start + limit]
     more = start + limit < len(items)
-    next_token = (base64.urlsafe_b64encode(key(page[-1]).encode()).decode()
+    next_token = (base64.urlsafe_b64encode((_TOKEN_MARK + key(page[-1])).encode()).decode()
                   if more and page else None)
     return page, next_token
 

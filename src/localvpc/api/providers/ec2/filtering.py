@@ -41,7 +41,7 @@ def _ports(rule: SgRule) -> tuple[int | None, int | None]:
     return lo, hi
 
 
-def permissions_view(rules: list[SgRule]) -> list[dict[str, Any]]:
+def permissions_view(rules: list[SgRule], owner: str = "") -> list[dict[str, Any]]:
     """Group rules back into AWS's IpPermissions (one entry per protocol/port range)."""
     grouped: dict[tuple[str, int | None, int | None], dict[str, Any]] = {}
     for r in rules:
@@ -57,20 +57,22 @@ def permissions_view(rules: list[SgRule]) -> list[dict[str, Any]]:
         elif r.prefix_list_id:
             perm["PrefixListIds"].append({"PrefixListId": r.prefix_list_id, **desc})
         elif r.group_id:
-            perm["UserIdGroupPairs"].append({"GroupId": r.group_id, **desc})
+            perm["UserIdGroupPairs"].append({"GroupId": r.group_id, "UserId": owner, **desc})
     return list(grouped.values())
 
 
 def sg_view(g: SecurityGroup) -> dict[str, Any]:
     return {"GroupId": g.id, "GroupName": g.group_name, "Description": g.description,
             "VpcId": g.vpc_id, "OwnerId": g.account, "Tags": tags_list(g.tags),
-            "IpPermissions": permissions_view(g.ingress),
-            "IpPermissionsEgress": permissions_view(g.egress),
+            "IpPermissions": permissions_view(g.ingress, g.account),
+            "IpPermissionsEgress": permissions_view(g.egress, g.account),
             "SecurityGroupArn": f"arn:aws:ec2:{g.region}:{g.account}:security-group/{g.id}"}
 
 
 def rule_view(g: SecurityGroup, egress: bool, r: SgRule) -> dict[str, Any]:
     lo, hi = _ports(r)
+    if lo is None and hi is None:  # SecurityGroupRule reports "all" as -1, never omits it
+        lo = hi = -1
     out: dict[str, Any] = {"SecurityGroupRuleId": rule_id(g.id, egress, r), "GroupId": g.id,
                            "GroupOwnerId": g.account, "IsEgress": egress,
                            "IpProtocol": r.protocol, "FromPort": lo, "ToPort": hi,
@@ -107,8 +109,9 @@ def nacl_view(a: NetworkAcl) -> dict[str, Any]:
         entry["CidrBlock" if e.cidr.version == 4 else "Ipv6CidrBlock"] = str(e.cidr)
         if e.from_port is not None:
             entry["PortRange"] = {"From": e.from_port, "To": e.to_port}
-        if e.icmp_type is not None:
-            entry["IcmpTypeCode"] = {"Type": e.icmp_type, "Code": e.icmp_code}
+        if e.protocol in ("icmp", "icmpv6"):
+            entry["IcmpTypeCode"] = {"Type": -1 if e.icmp_type is None else e.icmp_type,
+                                     "Code": -1 if e.icmp_code is None else e.icmp_code}
         entries.append(entry)
     return {"NetworkAclId": a.id, "VpcId": a.vpc_id, "IsDefault": a.is_default,
             "OwnerId": a.account, "Entries": entries, "Tags": tags_list(a.tags),
@@ -179,9 +182,10 @@ def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]]) -> 
             gid = r.get("GroupId")
             if gid is None and r.get("GroupName"):
                 gid = next((g.id for g in net.security_groups.values()
-                            if g.group_name == r["GroupName"] and g.account == ctx.account),
-                           None)
-            if gid is None or gid not in net.security_groups:
+                            if g.group_name == r["GroupName"] and g.account == ctx.account
+                            and g.region == ctx.region), None)
+            found = net.security_groups.get(gid or "")
+            if gid is None or found is None or found.region != ctx.region:
                 raise error("InvalidGroup.NotFound", f"The security group '{gid or r}' does "
                             "not exist")
             peers.append({"group": gid, "d": r.get("Description")})
@@ -205,9 +209,45 @@ def _cidr(text: str, version: int) -> Any:
     return cidr
 
 
+def _over_quota(rules: list[SgRule]) -> bool:
+    """SG-14: 60 rules per direction, counted separately for IPv4 and IPv6 (a reference or
+    prefix-list rule counts against both)."""
+    v4 = sum(1 for r in rules if r.cidr is None or r.cidr.version == 4)
+    v6 = sum(1 for r in rules if r.cidr is None or r.cidr.version == 6)
+    return v4 > RULES_PER_GROUP or v6 > RULES_PER_GROUP
+
+
+RULES_PER_GROUP = 60
+NACL_ENTRIES_PER_DIRECTION = 20
+
+
 def _same(a: SgRule, b: SgRule) -> bool:
     return (a.protocol, a.from_port, a.to_port, a.cidr, a.prefix_list_id, a.group_id) == \
         (b.protocol, b.from_port, b.to_port, b.cidr, b.prefix_list_id, b.group_id)
+
+
+def _permissions(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """``IpPermissions``, or the older flat parameters (IpProtocol, ports, CidrIp, source
+    group) that Authorize/Revoke still accept."""
+    perms: list[dict[str, Any]] = params.get("IpPermissions") or []
+    if perms:
+        return perms
+    flat: dict[str, Any] = {"IpProtocol": params.get("IpProtocol") or "-1",
+                            "FromPort": params.get("FromPort"), "ToPort": params.get("ToPort")}
+    if params.get("CidrIp"):
+        flat["IpRanges"] = [{"CidrIp": params["CidrIp"]}]
+    source = params.get("SourceSecurityGroupName") or params.get("SourceSecurityGroupOwnerId")
+    if params.get("SourceSecurityGroupName"):
+        flat["UserIdGroupPairs"] = [{"GroupName": params["SourceSecurityGroupName"]}]
+    if params.get("CidrIp") or source or params.get("IpProtocol"):
+        return [flat]
+    return []
+
+
+def _check_group_id(group_id: str) -> None:
+    if not re.fullmatch(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", group_id):
+        raise error("InvalidGroupId.Malformed", f"Invalid id: \"{group_id}\" (expecting "
+                    "\"sg-...\")")
 
 
 class FilteringOperations:
@@ -216,9 +256,7 @@ class FilteringOperations:
                ) -> SecurityGroup:
         groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
         if group_id:
-            if not group_id.startswith("sg-"):
-                raise error("InvalidGroupId.Malformed", f"Invalid id: \"{group_id}\" (expecting "
-                            "\"sg-...\")")
+            _check_group_id(group_id)
             g = groups.get(group_id)
         else:
             g = next((x for x in groups.values() if x.group_name == name), None)
@@ -265,6 +303,8 @@ class FilteringOperations:
     def DescribeSecurityGroups(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
         groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
+        for gid in params.get("GroupIds") or []:
+            _check_group_id(gid)
         found = select_ids(groups, params.get("GroupIds"), "security group",
                            "InvalidGroup.NotFound")
         names = params.get("GroupNames")
@@ -298,20 +338,17 @@ class FilteringOperations:
     def _authorize(self, ctx: RequestContext, params: dict[str, Any], egress: bool
                    ) -> dict[str, Any]:
         sg = self._group(ctx, params.get("GroupId"), params.get("GroupName"))
-        perms = params.get("IpPermissions") or []
-        if not perms and params.get("IpProtocol"):
-            perms = [{"IpProtocol": params["IpProtocol"], "FromPort": params.get("FromPort"),
-                      "ToPort": params.get("ToPort"),
-                      "IpRanges": [{"CidrIp": params["CidrIp"]}] if params.get("CidrIp")
-                      else []}]
-        new = rules_from_permissions(ctx, perms)
+        new = rules_from_permissions(ctx, _permissions(params))
         current = sg.egress if egress else sg.ingress
-        for r in new:
-            if any(_same(r, c) for c in current):
+        for i, r in enumerate(new):
+            if any(_same(r, c) for c in (*current, *new[:i])):
                 raise error("InvalidPermission.Duplicate", "the specified rule "
                             f"\"peer: {r.cidr or r.group_id or r.prefix_list_id}, "
                             f"{r.protocol.upper()}, from port: {r.from_port}, to port: "
                             f"{r.to_port}, ALLOW\" already exists")
+        if _over_quota([*current, *new]):
+            raise error("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per "
+                        "security group has been reached.")
         with ctx.state.write() as w:
             current.extend(new)
             w.save(sg)
@@ -329,7 +366,7 @@ class FilteringOperations:
                 raise error("InvalidSecurityGroupRuleId.NotFound", "The security group rule "
                             "ID does not exist")
         else:
-            wanted = rules_from_permissions(ctx, params.get("IpPermissions") or [])
+            wanted = rules_from_permissions(ctx, _permissions(params))
             targets = []
             for r in wanted:
                 match = next((c for c in current if _same(r, c)), None)
@@ -364,9 +401,13 @@ class FilteringOperations:
         groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
         rows = [rule_view(g, e, r) for g in groups.values()
                 for e, rules in ((False, g.ingress), (True, g.egress)) for r in rules]
-        if params.get("SecurityGroupRuleIds"):
-            rows = [r for r in rows if r["SecurityGroupRuleId"] in
-                    params["SecurityGroupRuleIds"]]
+        wanted = params.get("SecurityGroupRuleIds")
+        if wanted:
+            rows = [r for r in rows if r["SecurityGroupRuleId"] in wanted]
+            missing = set(wanted) - {r["SecurityGroupRuleId"] for r in rows}
+            if missing:
+                raise error("InvalidSecurityGroupRuleId.NotFound", f"The security group rule "
+                            f"ID '{sorted(missing)[0]}' does not exist")
         fields = {"group-id": lambda r: [r["GroupId"]],
                   "security-group-rule-id": lambda r: [r["SecurityGroupRuleId"]]}
         rows = apply_filters(rows, params.get("Filters"), fields)
@@ -408,7 +449,9 @@ class FilteringOperations:
 
     def DeleteNetworkAcl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         acl = self._acl(ctx, params["NetworkAclId"])
-        if acl.is_default or acl.subnet_ids:  # NA-3
+        if acl.is_default:  # NA-3
+            raise error("InvalidParameterValue", f"cannot delete default network ACL {acl.id}")
+        if acl.subnet_ids:  # NA-3
             raise error("DependencyViolation", f"The network ACL '{acl.id}' has dependencies "
                         "and cannot be deleted.")
         with ctx.state.write() as w:
@@ -422,6 +465,9 @@ class FilteringOperations:
             raise error("InvalidParameterValue", f"Value ({number}) for parameter ruleNumber "
                         "is invalid. Rule numbers must be between 1 and 32766.")
         proto = normalise_protocol(params["Protocol"])
+        if params.get("RuleAction") not in ("allow", "deny"):
+            raise error("InvalidParameterValue", f"Value ({params.get('RuleAction')}) for "
+                        "parameter ruleAction is invalid. Expected: allow | deny.")
         text = params.get("CidrBlock") or params.get("Ipv6CidrBlock")
         if not text or (params.get("CidrBlock") and params.get("Ipv6CidrBlock")):
             raise error("InvalidParameterCombination", "Exactly one of cidrBlock or "
@@ -433,6 +479,8 @@ class FilteringOperations:
             if not pr or pr.get("From") is None or pr.get("To") is None:
                 raise error("InvalidParameterValue", "TCP and UDP entries need a PortRange")
             lo, hi = pr["From"], pr["To"]
+            if not 0 <= lo <= hi <= 65535:
+                raise error("InvalidParameterValue", f"Invalid port range ({lo}, {hi})")
         if proto in ("icmp", "icmpv6"):
             itc = params.get("IcmpTypeCode")
             if not itc:
@@ -450,6 +498,11 @@ class FilteringOperations:
                for e in acl.entries):  # NA-5
             raise error("NetworkAclEntryAlreadyExists", f"The network acl entry identified "
                         f"by {entry.rule_number} already exists.")
+        same_kind = [e for e in acl.entries if e.egress == entry.egress
+                     and e.cidr.version == entry.cidr.version and e.rule_number <= 32766]
+        if len(same_kind) >= NACL_ENTRIES_PER_DIRECTION:  # NA-10
+            raise error("NetworkAclEntryLimitExceeded", f"The network ACL {acl.id} already "
+                        f"has {NACL_ENTRIES_PER_DIRECTION} entries in this direction.")
         with ctx.state.write() as w:
             acl.entries.append(entry)
             w.save(acl)
@@ -473,8 +526,9 @@ class FilteringOperations:
                               ) -> dict[str, Any]:
         acl = self._acl(ctx, params["NetworkAclId"])
         number, egress = params["RuleNumber"], bool(params["Egress"])
-        if number > 32766:
-            raise error("InvalidParameterValue", "The default rule cannot be deleted")
+        if not 1 <= number <= 32766:
+            raise error("InvalidParameterValue", f"Value ({number}) for parameter ruleNumber "
+                        "is invalid: the default (*) rules cannot be deleted.")
         index = next((i for i, e in enumerate(acl.entries)
                       if e.rule_number == number and e.egress == egress), None)
         if index is None:
@@ -493,6 +547,11 @@ class FilteringOperations:
         for acl in scoped(net.network_acls, ctx.account, ctx.region).values():
             for sid in acl.subnet_ids:
                 if nacl_assoc_id(acl.id, sid) == assoc:
+                    if new.vpc_id != acl.vpc_id:
+                        raise error("InvalidParameterValue", f"Network ACL {new.id} and "
+                                    f"subnet {sid} belong to different networks")
+                    if new.id == acl.id:
+                        return {"NewAssociationId": assoc}
                     with ctx.state.write() as w:
                         acl.subnet_ids.remove(sid)
                         new.subnet_ids.append(sid)

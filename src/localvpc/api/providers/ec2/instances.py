@@ -17,6 +17,8 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.providers.ec2.routing import refresh_route_states
+from localvpc.api.state import Changes
 from localvpc.model.base import IPAddress
 from localvpc.model.gateways import ElasticIp
 from localvpc.model.interfaces import Instance, NetworkInterface, PrivateIp
@@ -80,8 +82,11 @@ def instance_view(i: Instance, network: Network) -> dict[str, Any]:
                                       "DeviceIndex": e.device_index or 0,
                                       "Status": "attached",
                                       "DeleteOnTermination": e.device_index in (None, 0)}})
+    dns = f"ip-{str(pip.address).replace('.', '-')}.{_dns_suffix(i.region)}" \
+        if pip and pip.address.version == 4 else ""
     return {
         "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
+        "PrivateDnsName": dns, "PublicDnsName": "",
         "State": {"Code": STATE_CODES.get(i.state, 16), "Name": i.state},
         "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
         "Placement": {"AvailabilityZone": i.availability_zone, "Tenancy": "default"},
@@ -93,6 +98,10 @@ def instance_view(i: Instance, network: Network) -> dict[str, Any]:
         "Architecture": "x86_64", "RootDeviceType": "ebs", "Hypervisor": "xen",
         "VirtualizationType": "hvm", "AmiLaunchIndex": 0,
     }
+
+
+def _dns_suffix(region: str) -> str:
+    return "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
 
 
 ENI_FILTERS = {
@@ -113,8 +122,20 @@ ENI_FILTERS = {
     "description": lambda e: [e.description],
 }
 
+def _instance_ips(network: Network, i: Instance, public: bool) -> list[str]:
+    out = []
+    for eid in i.network_interface_ids:
+        eni = network.network_interfaces.get(eid)
+        for p in eni.private_ips if eni else []:
+            value = p.public_ip if public else p.address
+            if value is not None:
+                out.append(str(value))
+    return out
+
+
 INSTANCE_FILTERS = {
     "instance-id": lambda i: [i.id],
+    "instance-state-code": lambda i: [STATE_CODES.get(i.state, 16)],
     "instance-type": lambda i: [i.instance_type],
     "instance-state-name": lambda i: [i.state],
     "subnet-id": lambda i: [i.subnet_id],
@@ -122,15 +143,22 @@ INSTANCE_FILTERS = {
     "availability-zone": lambda i: [i.availability_zone],
     "image-id": lambda i: [i.image_id or ""],
     "instance.group-id": lambda i: list(i.security_group_ids),
+    "group-id": lambda i: list(i.security_group_ids),
+    "owner-id": lambda i: [i.account],
     "network-interface.network-interface-id": lambda i: list(i.network_interface_ids),
 }
 
 
-def free_address(network: Network, subnet: Subnet) -> IPAddress:
+def used_addresses(network: Network, subnet: Subnet) -> set[IPAddress]:
+    return {p.address for e in network.network_interfaces.values()
+            if e.subnet_id == subnet.id for p in e.private_ips}
+
+
+def free_address(network: Network, subnet: Subnet,
+                 also_used: set[IPAddress] | None = None) -> IPAddress:
     """The first unused host from base + 4 (AWS reserves the first four and the last)."""
     assert subnet.cidr is not None
-    used = {p.address for e in network.network_interfaces.values()
-            if e.subnet_id == subnet.id for p in e.private_ips}
+    used = used_addresses(network, subnet) | (also_used or set())
     base = int(subnet.cidr.network_address)
     for offset in range(4, subnet.cidr.num_addresses - 1):
         candidate = ipaddress.ip_address(base + offset)
@@ -153,6 +181,36 @@ def public_address(network: Network) -> IPAddress:
     raise error("AddressLimitExceeded", "localvpc has no more documentation-range addresses")
 
 
+def check_private_ip(network: Network, subnet: Subnet, text: str,
+                     also_used: set[IPAddress] | None = None) -> IPAddress:
+    """A requested private IPv4: inside the subnet, not one of the five addresses AWS
+    reserves (network, +1 router, +2 DNS, +3 future, broadcast), not in use in the subnet."""
+    assert subnet.cidr is not None
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        raise error("InvalidParameterValue", f"Value ({text}) for parameter privateIpAddress "
+                    "is invalid. This is not a valid IP address.") from None
+    if ip not in subnet.cidr:
+        raise error("InvalidParameterValue", f"Address {text} does not fall within the "
+                    f"subnet's address range")
+    offset = int(ip) - int(subnet.cidr.network_address)
+    if offset < 4 or offset == subnet.cidr.num_addresses - 1:
+        raise error("InvalidParameterValue", f"Address {text} is in subnet's reserved "
+                    "address range")
+    if ip in used_addresses(network, subnet) | (also_used or set()):
+        raise error("InvalidIPAddress.InUse", f"Address {text} is in use.")
+    return ip
+
+
+def release_enis(network: Network, eni_ids: list[str], w: Changes) -> None:
+    """What deleting ENIs takes with them: their Elastic IP associations."""
+    for eip in network.elastic_ips.values():
+        if eip.network_interface_id in eni_ids:
+            eip.network_interface_id = eip.private_ip = eip.association_id = None
+            w.save(eip)
+
+
 class InstanceOperations:
     def _subnet(self, ctx: RequestContext, subnet_id: str) -> Subnet:
         subnet = scoped(ctx.state.network.subnets, ctx.account, ctx.region).get(subnet_id)
@@ -161,40 +219,41 @@ class InstanceOperations:
                         "exist")
         return subnet
 
-    def _groups(self, ctx: RequestContext, ids: list[str] | None, vpc_id: str) -> list[str]:
+    def _groups(self, ctx: RequestContext, ids: list[str] | None, vpc_id: str,
+                names: list[str] | None = None) -> list[str]:
         net = ctx.state.network
+        if names:  # by name: groups of the subnet's VPC
+            ids = list(ids or [])
+            for name in names:
+                gid = next((g.id for g in net.security_groups.values()
+                            if g.vpc_id == vpc_id and g.group_name == name), None)
+                if gid is None:
+                    raise error("InvalidGroup.NotFound", f"The security group '{name}' does "
+                                f"not exist in VPC '{vpc_id}'")
+                ids.append(gid)
         if not ids:  # SG-2: the VPC's default group
             default = next((g.id for g in net.security_groups.values()
                             if g.vpc_id == vpc_id and g.group_name == "default"), None)
             return [default] if default else []
         for gid in ids:
             g = net.security_groups.get(gid)
-            if g is None:
+            if g is None or g.account != ctx.account or g.region != ctx.region:
                 raise error("InvalidGroup.NotFound", f"The security group '{gid}' does not "
                             "exist")
             if g.vpc_id != vpc_id:
                 raise error("InvalidParameter", f"Security group {gid} and subnet belong to "
                             "different networks.")
-        return list(ids)
+        return list(dict.fromkeys(ids))
 
     def _new_eni(self, ctx: RequestContext, subnet: Subnet, groups: list[str],
                  private_ip: str | None, public: bool, pending: list[NetworkInterface]
                  ) -> NetworkInterface:
         net = ctx.state.network
+        pending_ips = {p.address for e in pending for p in e.private_ips}
         if private_ip:
-            ip = ipaddress.ip_address(private_ip)
-            assert subnet.cidr is not None
-            if ip not in subnet.cidr:
-                raise error("InvalidParameterValue", f"Address {private_ip} does not fall "
-                            f"within the subnet's address range")
-            taken = {p.address for e in (*net.network_interfaces.values(), *pending)
-                     for p in e.private_ips}
-            if ip in taken:
-                raise error("InvalidIPAddress.InUse", f"Address {private_ip} is in use.")
+            ip = check_private_ip(net, subnet, private_ip, pending_ips)
         else:
-            ip = free_address(net, subnet)
-            while any(ip == p.address for e in pending for p in e.private_ips):
-                ip = ipaddress.ip_address(int(ip) + 1)
+            ip = free_address(net, subnet, pending_ips)
         pip = PrivateIp(ip, primary=True)
         if public:
             pip.public_ip = public_address(net)
@@ -205,8 +264,9 @@ class InstanceOperations:
 
     def RunInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        count = params.get("MinCount", 1)
-        if count < 1 or params.get("MaxCount", count) < count:
+        low = params.get("MinCount", 1)
+        high = params.get("MaxCount", low)
+        if low < 1 or high < low:
             raise error("InvalidParameterValue", "MinCount and MaxCount must be at least 1 and "
                         "MaxCount at least MinCount")
         specs = params.get("NetworkInterfaces") or []
@@ -222,12 +282,19 @@ class InstanceOperations:
             subnet_id = sorted(default_subnets, key=lambda s: s.availability_zone)[0].id
         subnet = self._subnet(ctx, subnet_id)
         groups = self._groups(ctx, primary_spec.get("Groups") or params.get("SecurityGroupIds"),
-                              subnet.vpc_id)
+                              subnet.vpc_id, params.get("SecurityGroups"))
         public = primary_spec.get("AssociatePublicIpAddress", subnet.map_public_ip_on_launch)
         private_ip = primary_spec.get("PrivateIpAddress") or params.get("PrivateIpAddress")
-        if private_ip and count > 1:
+        if private_ip and low > 1:
             raise error("InvalidParameterCombination", "Cannot specify a private IP address "
                         "when launching more than one instance")
+        assert subnet.cidr is not None
+        room = subnet.cidr.num_addresses - 5 - len(used_addresses(net, subnet))
+        if room < low:
+            raise error("InsufficientFreeAddressesInSubnet", f"There are not enough free "
+                        f"addresses in subnet '{subnet.id}' to satisfy the requested number of "
+                        "instances.")
+        count = 1 if private_ip else min(high, room)  # as many as MaxCount, if there is room
         created: list[Instance] = []
         enis: list[NetworkInterface] = []
         for _ in range(count):
@@ -247,15 +314,22 @@ class InstanceOperations:
                 net.add(r)
                 w.save(r)
         reservation = "r-" + secrets.token_hex(9)[:17]
+        views = [instance_view(i, net) | {"AmiLaunchIndex": n} for n, i in enumerate(created)]
         return {"ReservationId": reservation, "OwnerId": ctx.account,
-                "Groups": [], "Instances": [instance_view(i, net) for i in created]}
+                "Groups": [], "Instances": views}
 
     def DescribeInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
         items = scoped(net.instances, ctx.account, ctx.region)
         found = select_ids(items, params.get("InstanceIds"), "instance",
                            "InvalidInstanceID.NotFound")
-        found = apply_filters(found, params.get("Filters"), INSTANCE_FILTERS)
+        fields = {**INSTANCE_FILTERS,
+                  "private-ip-address": lambda i: _instance_ips(net, i, public=False),
+                  "network-interface.addresses.private-ip-address":
+                      lambda i: _instance_ips(net, i, public=False),
+                  "ip-address": lambda i: _instance_ips(net, i, public=True),
+                  "private-dns-name": lambda i: [instance_view(i, net)["PrivateDnsName"]]}
+        found = apply_filters(found, params.get("Filters"), fields)
         page, token = paginate(found, params, lambda i: i.id)
         return {"Reservations": [{"ReservationId": "r-" + i.id[2:], "OwnerId": i.account,
                                   "Groups": [], "Instances": [instance_view(i, net)]}
@@ -271,6 +345,7 @@ class InstanceOperations:
                 before = inst.state
                 inst.state = "terminated"
                 w.save(inst)
+                gone = []
                 for eni_id in inst.network_interface_ids:
                     eni = net.network_interfaces.get(eni_id)
                     if eni is None:
@@ -278,21 +353,48 @@ class InstanceOperations:
                     if eni.device_index in (None, 0):  # deleted with the instance
                         del net.network_interfaces[eni_id]
                         w.deleted.append(("network_interfaces", eni_id))
+                        gone.append(eni_id)
                     else:
                         eni.instance_id, eni.attached, eni.status = None, False, "available"
+                        eni.device_index = None
                         w.save(eni)
+                release_enis(net, gone, w)
                 changes.append({"InstanceId": inst.id,
                                 "PreviousState": {"Code": STATE_CODES[before], "Name": before},
                                 "CurrentState": {"Code": 48, "Name": "terminated"}})
+            refresh_route_states(net, w)  # ST-2: routes to the instance or its ENIs
         return {"TerminatingInstances": changes}
+
+    def DescribeInstanceAttribute(self, ctx: RequestContext, params: dict[str, Any]
+                                  ) -> dict[str, Any]:
+        net = ctx.state.network
+        inst = self._instance(ctx, params["InstanceId"])
+        attr = params["Attribute"]
+        out: dict[str, Any] = {"InstanceId": inst.id}
+        if attr == "sourceDestCheck":
+            out["SourceDestCheck"] = {"Value": inst.source_dest_check}
+        elif attr == "groupSet":
+            out["Groups"] = _sg_pairs(net, inst.security_group_ids)
+        elif attr == "instanceType":
+            out["InstanceType"] = {"Value": inst.instance_type}
+        else:
+            raise error("InvalidParameterValue", f"Value ({attr}) for parameter attribute is "
+                        "not supported by localvpc (sourceDestCheck, groupSet, instanceType).")
+        return out
+
+    def _instance(self, ctx: RequestContext, instance_id: str) -> Instance:
+        inst = scoped(ctx.state.network.instances, ctx.account, ctx.region).get(instance_id)
+        if inst is None:
+            raise error("InvalidInstanceID.NotFound",
+                        f"The instance ID '{instance_id}' does not exist")
+        return inst
 
     def ModifyInstanceAttribute(self, ctx: RequestContext, params: dict[str, Any]
                                 ) -> dict[str, Any]:
         net = ctx.state.network
-        inst = scoped(net.instances, ctx.account, ctx.region).get(params["InstanceId"])
-        if inst is None:
-            raise error("InvalidInstanceID.NotFound",
-                        f"The instance ID '{params['InstanceId']}' does not exist")
+        inst = self._instance(ctx, params["InstanceId"])
+        groups = self._groups(ctx, params["Groups"], inst.vpc_id) if params.get("Groups") \
+            else None
         with ctx.state.write() as w:
             if params.get("SourceDestCheck") is not None:
                 value = bool(params["SourceDestCheck"]["Value"])
@@ -300,8 +402,7 @@ class InstanceOperations:
                 for eni_id in inst.network_interface_ids[:1]:
                     net.network_interfaces[eni_id].source_dest_check = value
                     w.save(net.network_interfaces[eni_id])
-            if params.get("Groups"):
-                groups = self._groups(ctx, params["Groups"], inst.vpc_id)
+            if groups is not None:
                 inst.security_group_ids = groups
                 for eni_id in inst.network_interface_ids[:1]:
                     net.network_interfaces[eni_id].security_group_ids = list(groups)
@@ -343,11 +444,14 @@ class InstanceOperations:
     def DeleteNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
         eni = self._eni(ctx, params["NetworkInterfaceId"])
-        if eni.instance_id:
+        if eni.instance_id or eni.status == "in-use":  # attached, or owned by a service
             raise error("InvalidNetworkInterface.InUse", f"Interface: [{eni.id}] in use.")
+        net = ctx.state.network
         with ctx.state.write() as w:
-            del ctx.state.network.network_interfaces[eni.id]
+            del net.network_interfaces[eni.id]
             w.deleted.append(("network_interfaces", eni.id))
+            release_enis(net, [eni.id], w)
+            refresh_route_states(net, w)  # ST-2
         return {}
 
     def AttachNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
@@ -358,15 +462,28 @@ class InstanceOperations:
         if inst is None:
             raise error("InvalidInstanceID.NotFound",
                         f"The instance ID '{params['InstanceId']}' does not exist")
-        if eni.instance_id:
+        if eni.instance_id or eni.status == "in-use":
             raise error("InvalidNetworkInterface.InUse", f"Interface: [{eni.id}] in use.")
+        if inst.state not in ("pending", "running", "stopping", "stopped"):
+            raise error("IncorrectInstanceState", f"The instance '{inst.id}' is "
+                        f"{inst.state}; interfaces cannot be attached to it.")
+        if eni.availability_zone != inst.availability_zone:
+            raise error("InvalidParameterCombination", "You may not attach a network interface "
+                        "to an instance if they are not in the same availability zone")
+        index = params["DeviceIndex"]
+        taken = {net.network_interfaces[e].device_index or 0 for e in inst.network_interface_ids
+                 if e in net.network_interfaces}
+        if index in taken:
+            raise error("InvalidParameterValue", f"Instance '{inst.id}' already has an "
+                        f"interface attached at device index '{index}'.")
         with ctx.state.write() as w:
             eni.instance_id, eni.attached, eni.status = inst.id, True, "in-use"
-            eni.device_index = params["DeviceIndex"]
+            eni.device_index = index
             inst.network_interface_ids.append(eni.id)
             w.save(eni)
             w.save(inst)
-        return {"AttachmentId": f"eni-attach-{eni.id[4:]}"}
+            refresh_route_states(net, w)  # ST-2: routes to the ENI work again
+        return {"AttachmentId": f"eni-attach-{eni.id[4:]}", "NetworkCardIndex": 0}
 
     def DetachNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
@@ -388,6 +505,7 @@ class InstanceOperations:
             eni.instance_id, eni.attached, eni.status, eni.device_index = (
                 None, False, "available", None)
             w.save(eni)
+            refresh_route_states(net, w)  # ST-2: routes to a detached ENI are blackholes
         return {}
 
     def ModifyNetworkInterfaceAttribute(self, ctx: RequestContext, params: dict[str, Any]
@@ -417,37 +535,58 @@ class InstanceOperations:
                 "NetworkBorderGroup": eip.network_border_group,
                 "PublicIpv4Pool": "amazon"}
 
-    def _eip(self, ctx: RequestContext, allocation_id: str) -> ElasticIp:
-        eip = scoped(ctx.state.network.elastic_ips, ctx.account, ctx.region).get(allocation_id)
-        if eip is None:
-            raise error("InvalidAllocationID.NotFound",
-                        f"The allocation ID '{allocation_id}' does not exist")
-        return eip
+    def _eip(self, ctx: RequestContext, allocation_id: str | None,
+             public_ip: str | None = None) -> ElasticIp:
+        eips = scoped(ctx.state.network.elastic_ips, ctx.account, ctx.region)
+        if allocation_id:
+            eip = eips.get(allocation_id)
+            if eip is None:
+                raise error("InvalidAllocationID.NotFound",
+                            f"The allocation ID '{allocation_id}' does not exist")
+            return eip
+        if public_ip:
+            found = next((e for e in eips.values() if str(e.public_ip) == public_ip), None)
+            if found is None:
+                raise error("InvalidAddress.NotFound", f"Address '{public_ip}' not found.")
+            return found
+        raise error("MissingParameter", "Either AllocationId or PublicIp must be specified.")
 
     def AssociateAddress(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        eip = self._eip(ctx, params.get("AllocationId") or "")
+        eip = self._eip(ctx, params.get("AllocationId"), params.get("PublicIp"))
         eni_id = params.get("NetworkInterfaceId")
         if not eni_id and params.get("InstanceId"):
-            inst = net.instances.get(params["InstanceId"])
-            if inst is None or not inst.network_interface_ids:
-                raise error("InvalidInstanceID.NotFound",
-                            f"The instance ID '{params['InstanceId']}' does not exist")
+            inst = self._instance(ctx, params["InstanceId"])
+            if inst.state not in ("pending", "running", "stopping", "stopped") \
+                    or not inst.network_interface_ids:
+                raise error("IncorrectInstanceState", f"The instance '{inst.id}' is not in a "
+                            "valid state for this operation.")
             eni_id = inst.network_interface_ids[0]
-        eni = self._eni(ctx, eni_id or "")
+        if not eni_id:
+            raise error("MissingParameter", "Either InstanceId or NetworkInterfaceId must be "
+                        "specified.")
+        eni = self._eni(ctx, eni_id)
         wanted = params.get("PrivateIpAddress")
         target = next((p for p in eni.private_ips if (wanted is None and p.primary) or
                        (wanted is not None and str(p.address) == wanted)), None)
         if target is None:
             raise error("InvalidParameterValue", f"Private IP {wanted} is not on {eni.id}")
-        if eip.network_interface_id and not params.get("AllowReassociation"):
+        if net.internet_gateway_of(eni.vpc_id) is None:
+            raise error("Gateway.NotAttached", f"Network {eni.vpc_id} is not attached to any "
+                        "internet gateway")
+        here = eip.network_interface_id == eni.id and eip.private_ip == target.address
+        if eip.network_interface_id and not here and not params.get("AllowReassociation"):
             raise error("Resource.AlreadyAssociated", f"resource {eip.id} is already "
-                        "associated")
+                        "associated with associate-id " + str(eip.association_id))
         with ctx.state.write() as w:
             self._release_association(ctx, eip, w)
+            previous = net.elastic_ips.get(target.allocation_id or "")
+            if previous is not None and previous.id != eip.id:  # the EIP it replaces
+                self._release_association(ctx, previous, w)
+                w.save(previous)
             target.public_ip, target.allocation_id = eip.public_ip, eip.id
             eip.network_interface_id, eip.private_ip = eni.id, target.address
-            eip.association_id = "eipassoc-" + eip.id[9:]
+            eip.association_id = "eipassoc-" + new_id("x")[2:]
             w.save(eni)
             w.save(eip)
         return {"AssociationId": eip.association_id}
@@ -463,19 +602,28 @@ class InstanceOperations:
 
     def DisassociateAddress(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
-        assoc = params.get("AssociationId")
-        eip = next((e for e in scoped(ctx.state.network.elastic_ips, ctx.account,
-                                      ctx.region).values() if e.association_id == assoc), None)
-        if eip is None:
-            raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' does "
-                        "not exist")
+        eips = scoped(ctx.state.network.elastic_ips, ctx.account, ctx.region).values()
+        assoc, public_ip = params.get("AssociationId"), params.get("PublicIp")
+        if assoc:
+            eip = next((e for e in eips if e.association_id == assoc), None)
+            if eip is None:
+                raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' "
+                            "does not exist")
+        else:
+            eip = self._eip(ctx, None, public_ip)
+            if eip.association_id is None:
+                return {}
+        if any(eip.id == a.allocation_id for n in ctx.state.network.nat_gateways.values()
+               if n.state not in ("deleted", "failed") for a in n.addresses):
+            raise error("InvalidIPAddress.InUse", f"Address {eip.public_ip} is used by a NAT "
+                        "gateway; delete the NAT gateway instead.")
         with ctx.state.write() as w:
             self._release_association(ctx, eip, w)
             w.save(eip)
         return {}
 
     def ReleaseAddress(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        eip = self._eip(ctx, params.get("AllocationId") or "")
+        eip = self._eip(ctx, params.get("AllocationId"), params.get("PublicIp"))
         if eip.network_interface_id:
             raise error("InvalidIPAddress.InUse", f"Address {eip.public_ip} is in use.")
         with ctx.state.write() as w:
@@ -484,18 +632,37 @@ class InstanceOperations:
         return {}
 
     def DescribeAddresses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        eips = scoped(ctx.state.network.elastic_ips, ctx.account, ctx.region)
+        net = ctx.state.network
+        eips = scoped(net.elastic_ips, ctx.account, ctx.region)
         found = select_ids(eips, params.get("AllocationIds"), "allocation",
                            "InvalidAllocationID.NotFound")
+        if params.get("PublicIps"):
+            wanted = params["PublicIps"]
+            found = [a for a in found if str(a.public_ip) in wanted]
+            missing = set(wanted) - {str(a.public_ip) for a in found}
+            if missing:
+                raise error("InvalidAddress.NotFound", f"Address '{sorted(missing)[0]}' not "
+                            "found.")
+
+        def instance_of(a: ElasticIp) -> str | None:
+            eni = net.network_interfaces.get(a.network_interface_id or "")
+            return eni.instance_id if eni is not None else None
+
         fields = {"allocation-id": lambda a: [a.id],
                   "public-ip": lambda a: [str(a.public_ip)],
                   "network-interface-id": lambda a: [a.network_interface_id or ""],
                   "association-id": lambda a: [a.association_id or ""],
+                  "private-ip-address": lambda a: [str(a.private_ip)] if a.private_ip else [],
+                  "instance-id": lambda a: [i] if (i := instance_of(a)) else [],
+                  "network-border-group": lambda a: [a.network_border_group],
                   "domain": lambda a: ["vpc"]}
         found = apply_filters(found, params.get("Filters"), fields)
         return {"Addresses": [{
             "AllocationId": a.id, "PublicIp": str(a.public_ip), "Domain": "vpc",
             "NetworkInterfaceId": a.network_interface_id,
+            "NetworkInterfaceOwnerId": a.account if a.network_interface_id else None,
+            "InstanceId": instance_of(a),
             "PrivateIpAddress": str(a.private_ip) if a.private_ip else None,
             "AssociationId": a.association_id, "NetworkBorderGroup": a.network_border_group,
-            "Tags": tags_list(a.tags)} for a in found]}
+            "PublicIpv4Pool": "amazon",
+            "Tags": tags_list(a.tags)} for a in sorted(found, key=lambda a: a.id)]}

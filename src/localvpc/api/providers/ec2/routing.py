@@ -16,6 +16,7 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.state import Changes
 from localvpc.model.base import IPNetwork
 from localvpc.model.gateways import InternetGateway
 from localvpc.model.network import Network
@@ -55,8 +56,8 @@ def route_view(r: Route, network: Network) -> dict[str, Any]:
         out["DestinationCidrBlock"] = str(r.destination)
     kind = r.target_type
     if kind in (TargetType.LOCAL, TargetType.INTERNET_GATEWAY, TargetType.VPN_GATEWAY,
-                TargetType.GATEWAY_ENDPOINT):
-        out["GatewayId"] = r.target_id
+                TargetType.GATEWAY_ENDPOINT, TargetType.GWLB_ENDPOINT):
+        out["GatewayId"] = r.target_id  # the Route shape has no VpcEndpointId member
     elif kind == TargetType.INSTANCE:
         inst = network.instances.get(r.target_id)
         out["InstanceId"] = r.target_id
@@ -70,7 +71,7 @@ def route_view(r: Route, network: Network) -> dict[str, Any]:
 
 
 def route_table_view(rt: RouteTable, network: Network) -> dict[str, Any]:
-    assoc = [{"RouteTableAssociationId": f"rtbassoc-{rt.id[4:]}m", "RouteTableId": rt.id,
+    assoc = [{"RouteTableAssociationId": main_association_id(rt.id), "RouteTableId": rt.id,
               "Main": True, "AssociationState": {"State": "associated"}}] if rt.main else []
     assoc += [{"RouteTableAssociationId": association_id(rt.id, s), "RouteTableId": rt.id,
                "SubnetId": s, "Main": False, "AssociationState": {"State": "associated"}}
@@ -92,6 +93,17 @@ def association_id(table_id: str, target_id: str) -> str:
     return f"rtbassoc-{digest}"
 
 
+def main_association_id(table_id: str) -> str:
+    return association_id(table_id, "main")
+
+
+def _targets(t: RouteTable, *kinds: TargetType) -> list[str]:
+    return [r.target_id for r in t.routes if r.target_type in kinds]
+
+
+GATEWAY_KINDS = (TargetType.LOCAL, TargetType.INTERNET_GATEWAY, TargetType.VPN_GATEWAY,
+                 TargetType.GATEWAY_ENDPOINT, TargetType.GWLB_ENDPOINT)
+
 RT_FILTERS = {
     "route-table-id": lambda t: [t.id],
     "vpc-id": lambda t: [t.vpc_id],
@@ -99,16 +111,27 @@ RT_FILTERS = {
     "association.subnet-id": lambda t: list(t.subnet_ids),
     "association.gateway-id": lambda t: list(t.gateway_ids),
     "association.route-table-id": lambda t: [t.id],
+    "association.route-table-association-id": lambda t: (
+        ([main_association_id(t.id)] if t.main else [])
+        + [association_id(t.id, x) for x in (*t.subnet_ids, *t.gateway_ids)]),
+    "association.association-state": lambda t: (
+        ["associated"] if t.main or t.subnet_ids or t.gateway_ids else []),
     "owner-id": lambda t: [t.account],
     "route.destination-cidr-block": lambda t: [str(r.destination) for r in t.routes
-                                               if r.destination is not None],
-    "route.gateway-id": lambda t: [r.target_id for r in t.routes],
-    "route.nat-gateway-id": lambda t: [r.target_id for r in t.routes
-                                       if r.target_type == TargetType.NAT_GATEWAY],
-    "route.transit-gateway-id": lambda t: [r.target_id for r in t.routes
-                                           if r.target_type == TargetType.TRANSIT_GATEWAY],
-    "route.vpc-peering-connection-id": lambda t: [
-        r.target_id for r in t.routes if r.target_type == TargetType.VPC_PEERING],
+                                               if r.destination is not None
+                                               and r.destination.version == 4],
+    "route.destination-ipv6-cidr-block": lambda t: [
+        str(r.destination) for r in t.routes
+        if r.destination is not None and r.destination.version == 6],
+    "route.destination-prefix-list-id": lambda t: [r.prefix_list_id for r in t.routes
+                                                   if r.prefix_list_id],
+    "route.gateway-id": lambda t: _targets(t, *GATEWAY_KINDS),
+    "route.egress-only-internet-gateway-id": lambda t: _targets(
+        t, TargetType.EGRESS_ONLY_INTERNET_GATEWAY),
+    "route.instance-id": lambda t: _targets(t, TargetType.INSTANCE),
+    "route.nat-gateway-id": lambda t: _targets(t, TargetType.NAT_GATEWAY),
+    "route.transit-gateway-id": lambda t: _targets(t, TargetType.TRANSIT_GATEWAY),
+    "route.vpc-peering-connection-id": lambda t: _targets(t, TargetType.VPC_PEERING),
     "route.state": lambda t: [r.state for r in t.routes],
     "route.origin": lambda t: [r.origin.value for r in t.routes],
 }
@@ -124,6 +147,63 @@ IGW_FILTERS = {
 def igw_view(g: InternetGateway) -> dict[str, Any]:
     return {"InternetGatewayId": g.id, "OwnerId": g.account, "Tags": tags_list(g.tags),
             "Attachments": [{"VpcId": g.vpc_id, "State": "available"}] if g.vpc_id else []}
+
+
+def refresh_route_states(network: Network, w: Changes) -> None:
+    """ST-1/ST-2: a route whose target was deleted or became unusable is a ``blackhole``;
+    one whose target is usable again (re-attached IGW, re-attached ENI) is ``active``. Only
+    the target kinds of this module are judged; others (peering, TGW ...) keep their state.
+    The route itself is never removed or rewritten."""
+    for rt in network.route_tables.values():
+        changed = False
+        for r in rt.routes:
+            state = _target_state(network, rt, r)
+            if state is not None and state != r.state:
+                r.state, changed = state, True
+        if changed:
+            w.save(rt)
+
+
+def _target_state(network: Network, rt: RouteTable, r: Route) -> str | None:
+    kind, tid = r.target_type, r.target_id
+    if kind == TargetType.INTERNET_GATEWAY:
+        igw = network.internet_gateways.get(tid)
+        return "active" if igw is not None and igw.vpc_id == rt.vpc_id else "blackhole"
+    if kind == TargetType.NAT_GATEWAY:
+        nat = network.nat_gateways.get(tid)
+        usable = nat is not None and nat.state in ("pending", "available")
+        return "active" if usable else "blackhole"
+    if kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY:
+        return "active" if tid in network.egress_only_internet_gateways else "blackhole"
+    if kind == TargetType.NETWORK_INTERFACE:
+        eni = network.network_interfaces.get(tid)
+        usable = eni is not None and (eni.attached or eni.instance_id is not None)
+        return "active" if usable else "blackhole"
+    if kind == TargetType.INSTANCE:
+        inst = network.instances.get(tid)
+        eni = network.network_interfaces.get(r.network_interface_id or "")
+        usable = (inst is not None and inst.state in ("pending", "running") and eni is not None
+                  and eni.instance_id == inst.id)
+        return "active" if usable else "blackhole"
+    return None
+
+
+def _whole_subnet(network: Network, vpc_id: str, dst: IPNetwork) -> bool:
+    return any(dst in s.all_cidrs for s in network.subnets.values() if s.vpc_id == vpc_id)
+
+
+def _inside(dst: IPNetwork, cidr: IPNetwork) -> bool:
+    if isinstance(dst, ipaddress.IPv4Network) and isinstance(cidr, ipaddress.IPv4Network):
+        return dst.subnet_of(cidr)
+    if isinstance(dst, ipaddress.IPv6Network) and isinstance(cidr, ipaddress.IPv6Network):
+        return dst.subnet_of(cidr)
+    return False
+
+
+# Targets that may replace the local route or take a whole subnet's CIDR (RT-12, RT-13).
+MIDDLEBOX_TARGETS = (TargetType.NETWORK_INTERFACE, TargetType.NAT_GATEWAY,
+                     TargetType.GWLB_ENDPOINT, TargetType.INSTANCE)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class RoutingOperations:
@@ -147,7 +227,8 @@ class RoutingOperations:
         with ctx.state.write() as w:
             net.add(rt)
             w.save(rt)
-        return {"RouteTable": route_table_view(rt, net)}
+        return {"RouteTable": route_table_view(rt, net),
+                "ClientToken": params.get("ClientToken")}
 
     def DescribeRouteTables(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
@@ -156,7 +237,7 @@ class RoutingOperations:
         found = select_ids(tables, params.get("RouteTableIds"), "routeTable",
                            "InvalidRouteTableID.NotFound")
         found = apply_filters(found, params.get("Filters"), RT_FILTERS)
-        page, token = paginate(found, params, lambda t: t.id)
+        page, token = paginate(found, params, lambda t: t.id, maximum=100)
         return {"RouteTables": [route_table_view(t, net) for t in page], "NextToken": token}
 
     def DeleteRouteTable(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -177,54 +258,88 @@ class RoutingOperations:
         if bool(subnet_id) == bool(gateway_id):
             raise error("InvalidParameterCombination",
                         "Exactly one of SubnetId or GatewayId must be specified.")
+        if subnet_id:
+            subnet = scoped(net.subnets, ctx.account, ctx.region).get(subnet_id)
+            if subnet is None:
+                raise error("InvalidSubnetID.NotFound",
+                            f"The subnet ID '{subnet_id}' does not exist")
+            if subnet.vpc_id != rt.vpc_id:  # RT-3
+                raise error("InvalidParameterValue", f"routeTable {rt.id} and subnet "
+                            f"{subnet_id} belong to different networks")
+            if any(subnet_id in t.subnet_ids for t in net.route_tables.values()):  # RT-3
+                raise error("Resource.AlreadyAssociated",
+                            f"the specified association for route table {rt.id} conflicts "
+                            "with an existing association")
+            target = subnet_id
+        else:
+            assert gateway_id is not None
+            self._check_gateway_table(ctx, rt, gateway_id)
+            target = gateway_id
         with ctx.state.write() as w:
-            if subnet_id:
-                subnet = scoped(net.subnets, ctx.account, ctx.region).get(subnet_id)
-                if subnet is None:
-                    raise error("InvalidSubnetID.NotFound",
-                                f"The subnet ID '{subnet_id}' does not exist")
-                if subnet.vpc_id != rt.vpc_id:
-                    raise error("InvalidParameterValue", f"routeTable {rt.id} and subnet "
-                                f"{subnet_id} belong to different networks")
-                if any(subnet_id in t.subnet_ids for t in net.route_tables.values()):  # RT-3
-                    raise error("Resource.AlreadyAssociated",
-                                f"the specified association for route table {rt.id} conflicts "
-                                "with an existing association")
-                rt.subnet_ids.append(subnet_id)
-                target = subnet_id
-            else:
-                assert gateway_id is not None
-                self._check_gateway_table(ctx, rt, gateway_id)
-                rt.gateway_ids.append(gateway_id)
-                target = gateway_id
+            (rt.subnet_ids if subnet_id else rt.gateway_ids).append(target)
             w.save(rt)
         return {"AssociationId": association_id(rt.id, target),
                 "AssociationState": {"State": "associated"}}
 
-    def _check_gateway_table(self, ctx: RequestContext, rt: RouteTable, gateway_id: str) -> None:
-        """GW-1..GW-4: a gateway table holds only local, ENI (and GWLB endpoint) routes to the
-        VPC or its subnets, and a gateway has at most one."""
+    def _gateway(self, ctx: RequestContext, gateway_id: str) -> Any:
         net = ctx.state.network
-        gw = net.internet_gateways.get(gateway_id) or net.vpn_gateways.get(gateway_id)
+        gw = (scoped(net.internet_gateways, ctx.account, ctx.region).get(gateway_id)
+              or scoped(net.vpn_gateways, ctx.account, ctx.region).get(gateway_id))
         if gw is None:
             raise error("InvalidGatewayID.NotFound",
                         f"The gateway ID '{gateway_id}' does not exist")
+        return gw
+
+    def _check_gateway_table(self, ctx: RequestContext, rt: RouteTable, gateway_id: str) -> None:
+        """GW-1..GW-4: the gateway is attached to the table's VPC and has no other gateway
+        table; the table is not main, propagates nothing and every route in it is one a
+        gateway table may hold."""
+        net = ctx.state.network
+        gw = self._gateway(ctx, gateway_id)
+        attached = gw.vpc_id == rt.vpc_id if gateway_id.startswith("igw-") \
+            else rt.vpc_id in getattr(gw, "vpc_ids", [])
+        if not attached:
+            raise error("InvalidParameterValue", f"The gateway {gateway_id} is not attached to "
+                        f"{rt.vpc_id}, the VPC of route table {rt.id}.")
         if rt.main:
             raise error("InvalidParameterValue", "The main route table cannot be associated "
                         "with a gateway.")
         if any(gateway_id in t.gateway_ids for t in net.route_tables.values()):
             raise error("Resource.AlreadyAssociated",
                         f"the gateway {gateway_id} already has a route table association")
-        allowed = {TargetType.LOCAL, TargetType.NETWORK_INTERFACE, TargetType.GWLB_ENDPOINT}
-        if any(r.target_type not in allowed for r in rt.routes) or rt.propagating_vgws:
-            raise error("InvalidParameterValue", f"Route table {rt.id} contains routes or "
-                        "propagation that a gateway route table cannot have.")
+        if rt.propagating_vgws:
+            raise error("InvalidParameterValue", f"Route table {rt.id} has route propagation "
+                        "enabled, which a gateway route table cannot have.")
+        for r in rt.routes:
+            self._check_gateway_route(ctx, rt, r.destination, r.prefix_list_id, r.target_type,
+                                      gateway_id)
+
+    def _check_gateway_route(self, ctx: RequestContext, rt: RouteTable, dst: IPNetwork | None,
+                             pl: str | None, kind: TargetType, gateway_id: str) -> None:
+        """GW-2/GW-3 for one route of a gateway route table."""
+        allowed = [TargetType.LOCAL, TargetType.NETWORK_INTERFACE]
+        if gateway_id.startswith("igw-"):
+            allowed.append(TargetType.GWLB_ENDPOINT)
+        if kind not in allowed:
+            raise error("InvalidParameterValue", f"Route table {rt.id} is associated with "
+                        f"gateway {gateway_id}: its routes may only target a network "
+                        "interface" + (" or a Gateway Load Balancer endpoint"
+                                       if gateway_id.startswith("igw-") else "") + ".")
+        vpc = ctx.state.network.vpcs[rt.vpc_id]
+        if pl is not None or dst is None or not (
+                dst in vpc.all_cidrs or _whole_subnet(ctx.state.network, vpc.id, dst)):
+            raise error("InvalidParameterValue", f"Route table {rt.id} is associated with "
+                        f"gateway {gateway_id}: a route's destination must be the whole CIDR "
+                        f"of the VPC or of one of its subnets, not {dst or pl}.")
 
     def DisassociateRouteTable(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
         net = ctx.state.network
         assoc = params["AssociationId"]
         for rt in scoped(net.route_tables, ctx.account, ctx.region).values():
+            if rt.main and assoc == main_association_id(rt.id):
+                raise error("InvalidParameterValue", f"cannot disassociate the main route "
+                            f"table association {assoc}")
             for target in (*rt.subnet_ids, *rt.gateway_ids):
                 if association_id(rt.id, target) == assoc:
                     with ctx.state.write() as w:
@@ -239,26 +354,49 @@ class RoutingOperations:
 
     def ReplaceRouteTableAssociation(self, ctx: RequestContext, params: dict[str, Any]
                                      ) -> dict[str, Any]:
+        """Moves a subnet or gateway association to another table of the same VPC; on the
+        main association it makes the other table main (RT-1, the old one stays)."""
         net = ctx.state.network
         new = self._table(ctx, params["RouteTableId"])
         assoc = params["AssociationId"]
         for rt in scoped(net.route_tables, ctx.account, ctx.region).values():
-            if rt.main and assoc == f"rtbassoc-{rt.id[4:]}m":  # RT-1: move "main"
+            targets = [("main", "main")] if rt.main else []
+            targets += [("subnet", s) for s in rt.subnet_ids]
+            targets += [("gateway", g) for g in rt.gateway_ids]
+            for kind, target in targets:
+                current = (main_association_id(rt.id) if kind == "main"
+                           else association_id(rt.id, target))
+                if current != assoc:
+                    continue
+                if new.vpc_id != rt.vpc_id:
+                    raise error("InvalidParameterValue", f"routeTable {new.id} and the "
+                                f"association {assoc} belong to different networks")
+                if new.id == rt.id:
+                    return {"NewAssociationId": assoc,
+                            "AssociationState": {"State": "associated"}}
+                if kind == "main" and new.gateway_ids:
+                    raise error("InvalidParameterValue", "A gateway route table cannot be "
+                                "the main route table.")
+                if kind == "gateway":
+                    rt.gateway_ids.remove(target)  # so the one-table-per-gateway check passes
+                    try:
+                        self._check_gateway_table(ctx, new, target)
+                    finally:
+                        rt.gateway_ids.append(target)
                 with ctx.state.write() as w:
-                    rt.main, new.main = False, True
+                    if kind == "main":
+                        rt.main, new.main = False, True
+                        new_id_ = main_association_id(new.id)
+                    else:
+                        ids = rt.subnet_ids if kind == "subnet" else rt.gateway_ids
+                        ids.remove(target)
+                        (new.subnet_ids if kind == "subnet" else new.gateway_ids).append(
+                            target)
+                        new_id_ = association_id(new.id, target)
                     w.save(rt)
                     w.save(new)
-                return {"NewAssociationId": f"rtbassoc-{new.id[4:]}m",
+                return {"NewAssociationId": new_id_,
                         "AssociationState": {"State": "associated"}}
-            for sid in rt.subnet_ids:
-                if association_id(rt.id, sid) == assoc:
-                    with ctx.state.write() as w:
-                        rt.subnet_ids.remove(sid)
-                        new.subnet_ids.append(sid)
-                        w.save(rt)
-                        w.save(new)
-                    return {"NewAssociationId": association_id(new.id, sid),
-                            "AssociationState": {"State": "associated"}}
         raise error("InvalidAssociationID.NotFound", f"The association ID '{assoc}' does not "
                     "exist")
 
@@ -276,14 +414,17 @@ class RoutingOperations:
         if given[0] == "DestinationPrefixListId":
             return None, params["DestinationPrefixListId"]
         text = params[given[0]]
+        field = given[0][0].lower() + given[0][1:]
         try:
-            cidr = ipaddress.ip_network(text, strict=False)  # RT-8: canonical form
+            cidr = ipaddress.ip_network(text.strip(), strict=False)  # RT-8: canonical form
         except ValueError:
-            raise error("InvalidParameterValue", f"Value ({text}) for parameter "
-                        "destinationCidrBlock is invalid. This is not a valid CIDR block."
-                        ) from None
-        if any(cidr.version == r.version and cidr.subnet_of(r)  # type: ignore[arg-type]
-               for r in RESERVED):  # RT-11
+            raise error("InvalidParameterValue", f"Value ({text}) for parameter {field} is "
+                        "invalid. This is not a valid CIDR block.") from None
+        if cidr.version != (4 if given[0] == "DestinationCidrBlock" else 6):
+            raise error("InvalidParameterValue", f"Value ({text}) for parameter {field} is "
+                        f"invalid. This is not a valid IPv{4 if cidr.version == 6 else 6} "
+                        "CIDR block.")
+        if any(_inside(cidr, r) for r in RESERVED):  # RT-11
             raise error("InvalidParameterValue", f"The destination CIDR block {text} is "
                         "equal to or more specific than one of this VPC's reserved ranges.")
         return cidr, None
@@ -300,7 +441,7 @@ class RoutingOperations:
         key, value = given[0], params[given[0]]
         if key == "GatewayId":
             if value.startswith("igw-"):
-                igw = net.internet_gateways.get(value)
+                igw = scoped(net.internet_gateways, ctx.account, ctx.region).get(value)
                 if igw is None:
                     raise error("InvalidGatewayID.NotFound",
                                 f"The gateway ID '{value}' does not exist")
@@ -309,7 +450,7 @@ class RoutingOperations:
                                 f"{rt.vpc_id}")
                 return TargetType.INTERNET_GATEWAY, value, None
             if value.startswith("vgw-"):
-                vgw = net.vpn_gateways.get(value)
+                vgw = scoped(net.vpn_gateways, ctx.account, ctx.region).get(value)
                 if vgw is None:
                     raise error("InvalidGatewayID.NotFound",
                                 f"The gateway ID '{value}' does not exist")
@@ -317,51 +458,83 @@ class RoutingOperations:
                     raise error("Gateway.NotAttached", f"Gateway {value} is not attached to "
                                 f"{rt.vpc_id}")
                 return TargetType.VPN_GATEWAY, value, None
+            if value.startswith("vpce-"):  # a GWLB endpoint may be given as a gateway id
+                return self._target(ctx, rt, {"VpcEndpointId": value})
             raise error("InvalidGatewayID.NotFound", f"The gateway ID '{value}' does not exist")
         kind, table, code = TARGET_PARAMS[key]
-        if table and value not in getattr(net, table):
-            raise error(code, f"The ID '{value}' does not exist")
+        target: Any = None
+        if table:
+            target = getattr(net, table).get(value)
+            if target is None or getattr(target, "region", ctx.region) != ctx.region:
+                raise error(code, f"The ID '{value}' does not exist")
+        # Targets that live in one VPC must live in this table's VPC.
+        same_vpc_kinds = (TargetType.NAT_GATEWAY, TargetType.NETWORK_INTERFACE,
+                          TargetType.INSTANCE, TargetType.EGRESS_ONLY_INTERNET_GATEWAY,
+                          TargetType.GWLB_ENDPOINT, TargetType.CARRIER_GATEWAY)
+        if kind in same_vpc_kinds and getattr(target, "vpc_id", rt.vpc_id) != rt.vpc_id:
+            raise error("InvalidParameterValue", f"route table {rt.id} and {value} belong to "
+                        "different networks")
+        if kind == TargetType.NAT_GATEWAY and target.state not in ("pending", "available"):
+            raise error("InvalidRoute.InvalidState", f"The NAT gateway {value} is "
+                        f"{target.state} and cannot be the target of a route.")
         eni = None
         if kind == TargetType.INSTANCE:
-            inst = net.instances[value]
-            if len(inst.network_interface_ids) != 1:
+            if target.state in ("terminated", "shutting-down"):
+                raise error("IncorrectInstanceState", f"The instance '{value}' is not in a "
+                            "state from which it can be the target of a route.")
+            if len(target.network_interface_ids) != 1:
                 raise error("InvalidInstanceID", f"There are multiple interfaces attached to "
                             f"instance '{value}'. Please specify an interface ID for the "
                             "operation instead.")
-            eni = inst.network_interface_ids[0]
+            eni = target.network_interface_ids[0]
         if kind == TargetType.NETWORK_INTERFACE:
             eni = value
         return kind, value, eni
 
     def _check_route(self, ctx: RequestContext, rt: RouteTable, dst: IPNetwork | None,
-                     kind: TargetType) -> None:
+                     kind: TargetType, replacing: Route | None = None,
+                     pl: str | None = None) -> None:
         net = ctx.state.network
         vpc = net.vpcs[rt.vpc_id]
-        if kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY and dst is not None \
-                and dst.version == 4:
+        if dst is not None and dst.version == 4 and kind in (
+                TargetType.EGRESS_ONLY_INTERNET_GATEWAY,):
             raise error("InvalidParameterValue", "Egress-only internet gateways carry IPv6 "
                         "only.")
+        if dst is not None and dst.version == 6 and kind == TargetType.CARRIER_GATEWAY:
+            raise error("InvalidParameterValue", "Carrier gateways carry IPv4 only.")
+        if dst is not None and dst.version == 6 and kind == TargetType.NAT_GATEWAY \
+                and not _inside(dst, NAT64):
+            raise error("InvalidParameterValue", "An IPv6 route to a NAT gateway must be for "
+                        f"{NAT64} (NAT64), not {dst}.")
+        for gateway_id in rt.gateway_ids:  # GW-2, GW-3
+            self._check_gateway_route(ctx, rt, dst, pl, kind, gateway_id)
         if dst is None:
             return
-        inside = [c for c in vpc.all_cidrs if c.version == dst.version
-                  and dst.subnet_of(c) and dst != c]  # type: ignore[arg-type]
-        if inside:  # RT-13: more specific than local, only a whole subnet to an ENI/NAT/GWLBe
-            whole_subnet = any(dst in s.all_cidrs for s in net.subnets.values()
-                               if s.vpc_id == vpc.id)
-            ok_kind = kind in (TargetType.NETWORK_INTERFACE, TargetType.NAT_GATEWAY,
-                               TargetType.GWLB_ENDPOINT, TargetType.INSTANCE)
-            if not (whole_subnet and ok_kind):
-                raise error("InvalidParameterValue", f"The destination CIDR block {dst} is "
-                            f"equal to or more specific than one of this VPC's CIDR blocks. "
-                            "This route can target only an interface, an instance, a NAT "
-                            "gateway or a Gateway Load Balancer endpoint, for the whole CIDR "
-                            "of a subnet.")
+        if replacing is not None and replacing.origin == RouteOrigin.CREATE_ROUTE_TABLE:
+            # RT-12: the local route's target may become an appliance, or local again
+            if kind not in (TargetType.LOCAL, TargetType.NETWORK_INTERFACE,
+                            TargetType.NAT_GATEWAY, TargetType.GWLB_ENDPOINT):
+                raise error("InvalidParameterValue", f"The local route {dst} can only target "
+                            "local, a network interface, a NAT gateway or a Gateway Load "
+                            "Balancer endpoint.")
+            return
+        if kind == TargetType.LOCAL:
+            raise error("InvalidParameterValue", f"The route {dst} is not a local route; "
+                        "only the route of a VPC CIDR block can target local.")
+        inside = [c for c in vpc.all_cidrs if _inside(dst, c) and dst != c]
+        # RT-13: more specific than local, only a whole subnet to a middlebox
+        if inside and not (_whole_subnet(net, vpc.id, dst) and kind in MIDDLEBOX_TARGETS):
+            raise error("InvalidParameterValue", f"The destination CIDR block {dst} is "
+                        f"equal to or more specific than one of this VPC's CIDR blocks. "
+                        "This route can target only an interface, an instance, a NAT "
+                        "gateway or a Gateway Load Balancer endpoint, for the whole CIDR "
+                        "of a subnet.")
 
     def CreateRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rt = self._table(ctx, params["RouteTableId"])
         dst, pl = self._destination(params)
         kind, target, eni = self._target(ctx, rt, params)
-        self._check_route(ctx, rt, dst, kind)
+        self._check_route(ctx, rt, dst, kind, pl=pl)
         for r in rt.routes:  # RT-9, ST-3
             if r.origin != RouteOrigin.PROPAGATED and r.destination == dst \
                     and r.prefix_list_id == pl:
@@ -371,6 +544,7 @@ class RoutingOperations:
             rt.routes.append(Route(dst, kind, target, prefix_list_id=pl,
                                    network_interface_id=eni))
             w.save(rt)
+            refresh_route_states(ctx.state.network, w)
         return {"Return": True}
 
     def _find_route(self, rt: RouteTable, dst: IPNetwork | None, pl: str | None) -> Route:
@@ -386,22 +560,25 @@ class RoutingOperations:
         dst, pl = self._destination(params)
         route = self._find_route(rt, dst, pl)
         if params.get("LocalTarget"):
+            if any(params.get(k) for k in ("GatewayId", *TARGET_PARAMS)):
+                raise error("InvalidParameterCombination", "LocalTarget cannot be combined "
+                            "with another target")
             kind, target, eni = TargetType.LOCAL, "local", None
         else:
             kind, target, eni = self._target(ctx, rt, params)
-            self._check_route(ctx, rt, dst, kind)
+        self._check_route(ctx, rt, dst, kind, replacing=route, pl=pl)
         with ctx.state.write() as w:
             route.target_type, route.target_id = kind, target
             route.network_interface_id, route.state = eni, "active"
             w.save(rt)
+            refresh_route_states(ctx.state.network, w)
         return {}
 
     def DeleteRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rt = self._table(ctx, params["RouteTableId"])
         dst, pl = self._destination(params)
         route = self._find_route(rt, dst, pl)
-        if route.target_type == TargetType.LOCAL and route.origin == \
-                RouteOrigin.CREATE_ROUTE_TABLE:  # RT-12
+        if route.origin == RouteOrigin.CREATE_ROUTE_TABLE:  # RT-12, whatever its target now
             raise error("InvalidParameterValue", "cannot remove local route "
                         f"{dst} in route table {rt.id}")
         with ctx.state.write() as w:
@@ -451,19 +628,26 @@ class RoutingOperations:
         with ctx.state.write() as w:
             igw.vpc_id = vpc_id
             w.save(igw)
-            self._set_route_states(ctx, w)
+            refresh_route_states(net, w)
         return {}
 
     def DetachInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
+        net = ctx.state.network
         igw = self._igw(ctx, params["InternetGatewayId"])
         if igw.vpc_id != params["VpcId"]:
             raise error("Gateway.NotAttached", f"resource {igw.id} is not attached to network "
                         f"{params['VpcId']}")
+        mapped = [e.id for e in net.network_interfaces.values() if e.vpc_id == igw.vpc_id
+                  and any(p.public_ip is not None for p in e.private_ips)]
+        if mapped:
+            raise error("DependencyViolation", f"Network {igw.vpc_id} has some mapped public "
+                        "address(es). Please unmap those public address(es) before detaching "
+                        "the gateway.")
         with ctx.state.write() as w:
             igw.vpc_id = None
             w.save(igw)
-            self._set_route_states(ctx, w)
+            refresh_route_states(net, w)
         return {}
 
     def DeleteInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
@@ -475,20 +659,9 @@ class RoutingOperations:
         with ctx.state.write() as w:
             del ctx.state.network.internet_gateways[igw.id]
             w.deleted.append(("internet_gateways", igw.id))
-            self._set_route_states(ctx, w)
+            refresh_route_states(ctx.state.network, w)
         return {}
 
-    def _set_route_states(self, ctx: RequestContext, w: Any) -> None:
-        """ST-2: routes to detached or deleted gateways are blackholes; re-attach restores."""
-        net = ctx.state.network
-        for rt in net.route_tables.values():
-            changed = False
-            for r in rt.routes:
-                if r.target_type != TargetType.INTERNET_GATEWAY:
-                    continue
-                igw = net.internet_gateways.get(r.target_id)
-                state = "active" if igw is not None and igw.vpc_id == rt.vpc_id else "blackhole"
-                if r.state != state:
-                    r.state, changed = state, True
-            if changed:
-                w.save(rt)
+    def _set_route_states(self, ctx: RequestContext, w: Changes) -> None:
+        """ST-2 for every table (kept for callers of the first version)."""
+        refresh_route_states(ctx.state.network, w)

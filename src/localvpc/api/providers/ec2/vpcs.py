@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from typing import Any
 
@@ -17,6 +18,8 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.state import Changes
+from localvpc.model.base import IPNetwork
 from localvpc.model.filters import NaclEntry, NetworkAcl, SecurityGroup, SgRule
 from localvpc.model.network import Network
 from localvpc.model.vpc import Route, RouteOrigin, RouteTable, Subnet, TargetType, Vpc
@@ -25,19 +28,41 @@ ALL_V4 = ipaddress.ip_network("0.0.0.0/0")
 ALL_V6 = ipaddress.ip_network("::/0")
 
 
+def within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    """``inner`` lies inside ``outer`` (False across address families)."""
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False
+
+
+def cidr_association_id(vpc_id: str, cidr: IPNetwork) -> str:
+    """Derived from the VPC and the block, so it needs no storage and survives the removal of
+    other blocks (an index would shift)."""
+    digest = hashlib.sha256(f"{vpc_id}/{cidr}".encode()).hexdigest()[:17]
+    return f"vpc-cidr-assoc-{digest}"
+
+
+def _v4_association(vpc: Vpc, c: IPNetwork, state: str = "associated") -> dict[str, Any]:
+    return {"AssociationId": cidr_association_id(vpc.id, c), "CidrBlock": str(c),
+            "CidrBlockState": {"State": state}}
+
+
+def _v6_association(vpc: Vpc, c: IPNetwork, state: str = "associated") -> dict[str, Any]:
+    return {"AssociationId": cidr_association_id(vpc.id, c), "Ipv6CidrBlock": str(c),
+            "Ipv6CidrBlockState": {"State": state}, "NetworkBorderGroup": vpc.region,
+            "Ipv6Pool": "Amazon"}
+
+
 def vpc_view(vpc: Vpc) -> dict[str, Any]:
     return {
         "VpcId": vpc.id,
         "OwnerId": vpc.account,
         "State": vpc.state,
         "CidrBlock": str(vpc.cidrs[0]) if vpc.cidrs else None,
-        "CidrBlockAssociationSet": [
-            {"AssociationId": f"vpc-cidr-assoc-{vpc.id[4:]}{i}", "CidrBlock": str(c),
-             "CidrBlockState": {"State": "associated"}} for i, c in enumerate(vpc.cidrs)],
-        "Ipv6CidrBlockAssociationSet": [
-            {"AssociationId": f"vpc-cidr-assoc-{vpc.id[4:]}6{i}", "Ipv6CidrBlock": str(c),
-             "Ipv6CidrBlockState": {"State": "associated"}, "NetworkBorderGroup": vpc.region}
-            for i, c in enumerate(vpc.ipv6_cidrs)],
+        "CidrBlockAssociationSet": [_v4_association(vpc, c) for c in vpc.cidrs],
+        "Ipv6CidrBlockAssociationSet": [_v6_association(vpc, c) for c in vpc.ipv6_cidrs],
         "DhcpOptionsId": "default",
         "InstanceTenancy": "default",
         "IsDefault": vpc.is_default,
@@ -75,9 +100,16 @@ def subnet_view(s: Subnet, network: Network) -> dict[str, Any]:
 
 VPC_FILTERS = {
     "vpc-id": lambda v: [v.id],
-    "cidr": lambda v: [str(c) for c in v.cidrs],
+    "cidr": lambda v: [str(v.cidrs[0])] if v.cidrs else [],  # the primary block only
     "cidr-block-association.cidr-block": lambda v: [str(c) for c in v.cidrs],
+    "cidr-block-association.association-id": lambda v: [cidr_association_id(v.id, c)
+                                                        for c in v.cidrs],
+    "cidr-block-association.state": lambda v: ["associated"] if v.cidrs else [],
     "ipv6-cidr-block-association.ipv6-cidr-block": lambda v: [str(c) for c in v.ipv6_cidrs],
+    "ipv6-cidr-block-association.association-id": lambda v: [
+        cidr_association_id(v.id, c) for c in v.ipv6_cidrs],
+    "ipv6-cidr-block-association.state": lambda v: ["associated"] if v.ipv6_cidrs else [],
+    "ipv6-cidr-block-association.ipv6-pool": lambda v: ["Amazon"] if v.ipv6_cidrs else [],
     "is-default": lambda v: [v.is_default],
     "owner-id": lambda v: [v.account],
     "state": lambda v: [v.state],
@@ -112,13 +144,34 @@ def default_resources(vpc: Vpc) -> list[Any]:
                     main=True)
     entries = [NaclEntry(100, "-1", "allow", e, ALL_V4) for e in (False, True)]
     entries += [NaclEntry(32767, "-1", "deny", e, ALL_V4) for e in (False, True)]
+    if vpc.ipv6_cidrs:  # NA-1: 101 allow ::/0 and the 32768 catch-all in each direction
+        entries += [NaclEntry(101, "-1", "allow", e, ALL_V6) for e in (False, True)]
+        entries += [NaclEntry(32768, "-1", "deny", e, ALL_V6) for e in (False, True)]
     acl = NetworkAcl(new_id("acl"), vpc.account, vpc.region, vpc_id=vpc.id, is_default=True,
                      entries=entries)
     sg = SecurityGroup(new_id("sg"), vpc.account, vpc.region, vpc_id=vpc.id,
                        group_name="default", description="default VPC security group")
     sg.ingress = [SgRule("-1", group_id=sg.id)]
     sg.egress = [SgRule("-1", cidr=ALL_V4)]
+    if vpc.ipv6_cidrs:  # SG-2: all to ::/0 only when the VPC has IPv6
+        sg.egress.append(SgRule("-1", cidr=ALL_V6))
     return [rt, acl, sg]
+
+
+def amazon_ipv6_block(network: Network) -> IPNetwork:
+    """A /56 from ``2600:1f18::/32`` (AWS's us-east-1 pool) that no VPC holds yet."""
+    taken = {c for v in network.vpcs.values() for c in v.ipv6_cidrs}
+    pool = ipaddress.ip_network("2600:1f18::/32")
+    start = int(pool.network_address)
+    for n in range(1, 1 << 16):
+        candidate = ipaddress.ip_network((start + (n << 72), 56))
+        if candidate not in taken:
+            return candidate
+    raise error("InsufficientCidrBlocks", "There are no IPv6 blocks left to allocate.")
+
+
+def _nau_key(vpc_id: str) -> str:
+    return f"vpc-network-address-usage-metrics/{vpc_id}"
 
 
 def default_vpc_key(account: str, region: str) -> str:
@@ -126,44 +179,50 @@ def default_vpc_key(account: str, region: str) -> str:
 
 
 def create_default_vpc(ctx: RequestContext) -> None:
-    """IG-6: the default VPC AWS gives every account in every Region: 172.31.0.0/16, a /20
-    default subnet per AZ that maps public IPs, an attached internet gateway and a default
-    route to it. Made once; deleting it does not bring it back."""
-    from localvpc.model import catalog
-    from localvpc.model.gateways import InternetGateway
-    from localvpc.model.zones import ZoneType
-
+    """IG-6: the default VPC AWS gives every account in every Region, made on the first call
+    of that account in that Region. Made once: deleting it does not bring it back (only
+    ``CreateDefaultVpc`` does)."""
     state = ctx.state
     key = default_vpc_key(ctx.account, ctx.region)
     if state.meta(key) is not None:
         return
+    with state.write() as w:
+        if state.meta(key) is not None:  # another request made it while this one waited
+            return
+        vpc = build_default_vpc(ctx, w)
+        w.meta[key] = vpc.id if vpc is not None else "none"
+
+
+def build_default_vpc(ctx: RequestContext, w: Changes) -> Vpc | None:
+    """172.31.0.0/16, a /20 default subnet per AZ that maps public IPs, an attached internet
+    gateway and a main-table route 0.0.0.0/0 to it; added to the model within ``w``. None
+    for a Region without catalogued AZs."""
+    from localvpc.model import catalog
+    from localvpc.model.gateways import InternetGateway
+    from localvpc.model.zones import ZoneType
+
     azs = sorted((z for z in catalog.zones(ctx.region)
                   if z.zone_type == ZoneType.AVAILABILITY_ZONE), key=lambda z: z.name)
-    with state.write() as w:
-        w.meta[key] = "none"
-        if not azs:
-            return
-        vpc = Vpc(new_id("vpc"), ctx.account, ctx.region,
-                  cidrs=[ipaddress.ip_network("172.31.0.0/16")], is_default=True,
-                  enable_dns_hostnames=True)
-        igw = InternetGateway(new_id("igw"), ctx.account, ctx.region, vpc_id=vpc.id)
-        extra = default_resources(vpc)
-        main = extra[0]
-        assert isinstance(main, RouteTable)
-        main.routes.append(Route(ALL_V4, TargetType.INTERNET_GATEWAY, igw.id))
-        acl = extra[1]
-        assert isinstance(acl, NetworkAcl)
-        subnets = []
-        for i, zone in enumerate(azs[:16]):
-            subnets.append(Subnet(new_id("subnet"), ctx.account, ctx.region, vpc_id=vpc.id,
-                                  cidr=ipaddress.ip_network(f"172.31.{16 * i}.0/20"),
-                                  availability_zone=zone.name, availability_zone_id=zone.zone_id,
-                                  map_public_ip_on_launch=True, default_for_az=True))
-            acl.subnet_ids.append(subnets[-1].id)
-        for r in (vpc, igw, *extra, *subnets):
-            state.network.add(r)
-            w.save(r)
-        w.meta[key] = vpc.id
+    if not azs:
+        return None
+    vpc = Vpc(new_id("vpc"), ctx.account, ctx.region,
+              cidrs=[ipaddress.ip_network("172.31.0.0/16")], is_default=True,
+              enable_dns_hostnames=True)
+    igw = InternetGateway(new_id("igw"), ctx.account, ctx.region, vpc_id=vpc.id)
+    main, acl, sg = default_resources(vpc)
+    assert isinstance(main, RouteTable) and isinstance(acl, NetworkAcl)
+    main.routes.append(Route(ALL_V4, TargetType.INTERNET_GATEWAY, igw.id))
+    subnets = []
+    for i, zone in enumerate(azs[:16]):
+        subnets.append(Subnet(new_id("subnet"), ctx.account, ctx.region, vpc_id=vpc.id,
+                              cidr=ipaddress.ip_network(f"172.31.{16 * i}.0/20"),
+                              availability_zone=zone.name, availability_zone_id=zone.zone_id,
+                              map_public_ip_on_launch=True, default_for_az=True))
+        acl.subnet_ids.append(subnets[-1].id)
+    for r in (vpc, igw, main, acl, sg, *subnets):
+        ctx.state.network.add(r)
+        w.save(r)
+    return vpc
 
 
 class VpcOperations:
@@ -180,14 +239,28 @@ class VpcOperations:
             raise error("InvalidVpc.Range", f"The CIDR '{text}' is invalid.")
         vpc = Vpc(new_id("vpc"), ctx.account, ctx.region, cidrs=[cidr])
         if params.get("AmazonProvidedIpv6CidrBlock"):
-            n = int.from_bytes(bytes.fromhex(vpc.id[4:12]), "big") & 0xFFFF
-            vpc.ipv6_cidrs.append(ipaddress.ip_network(f"2600:1f18:{n:x}:{0:x}00::/56"))
+            vpc.ipv6_cidrs.append(amazon_ipv6_block(ctx.state.network))
         apply_tag_specs(vpc, params, "vpc")
         with ctx.state.write() as w:
             net = ctx.state.network
             for r in (vpc, *default_resources(vpc)):
                 net.add(r)
                 w.save(r)
+        return {"Vpc": vpc_view(vpc)}
+
+    def CreateDefaultVpc(self, ctx: RequestContext, params: dict[str, Any]
+                         ) -> dict[str, Any]:
+        """Brings back a deleted default VPC (only while the account has none)."""
+        net = ctx.state.network
+        if any(v.is_default for v in scoped(net.vpcs, ctx.account, ctx.region).values()):
+            raise error("DefaultVpcAlreadyExists", "A Default VPC already exists for this "
+                        "account in this region.")
+        with ctx.state.write() as w:
+            vpc = build_default_vpc(ctx, w)
+            if vpc is None:
+                raise error("DefaultVpcAlreadyExists", f"localvpc has no availability zones "
+                            f"for {ctx.region}, so it cannot make a default VPC there.")
+            w.meta[default_vpc_key(ctx.account, ctx.region)] = vpc.id
         return {"Vpc": vpc_view(vpc)}
 
     def DescribeVpcs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -198,15 +271,27 @@ class VpcOperations:
         return {"Vpcs": [vpc_view(v) for v in page], "NextToken": token}
 
     def DeleteVpc(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Only an empty VPC goes: subnets, attached gateways, custom route tables, NACLs and
+        security groups, endpoints and TGW attachments each block it (DependencyViolation).
+        Its main route table, default NACL and default security group go with it."""
         net = ctx.state.network
         vpc = self._vpc(ctx, params["VpcId"])
         blockers = [s.id for s in net.subnets.values() if s.vpc_id == vpc.id]
         blockers += [g.id for g in net.internet_gateways.values() if g.vpc_id == vpc.id]
+        blockers += [g.id for g in net.egress_only_internet_gateways.values()
+                     if g.vpc_id == vpc.id]
+        blockers += [g.id for g in net.vpn_gateways.values() if vpc.id in g.vpc_ids]
         blockers += [r.id for r in net.route_tables.values() if r.vpc_id == vpc.id and not r.main]
         blockers += [g.id for g in net.security_groups.values()
                      if g.vpc_id == vpc.id and g.group_name != "default"]
         blockers += [a.id for a in net.network_acls.values()
                      if a.vpc_id == vpc.id and not a.is_default]
+        blockers += [e.id for e in net.vpc_endpoints.values()
+                     if e.vpc_id == vpc.id and e.state not in ("deleted", "deleting")]
+        blockers += [a.id for a in net.transit_gateway_attachments.values()
+                     if getattr(a, "vpc_id", None) == vpc.id
+                     and getattr(a, "state", "") not in ("deleted", "deleting")]
+        blockers += [g.id for g in net.carrier_gateways.values() if g.vpc_id == vpc.id]
         if blockers:
             raise error("DependencyViolation", f"The vpc '{vpc.id}' has dependencies and "
                         f"cannot be deleted (first: {blockers[0]}).")
@@ -222,11 +307,19 @@ class VpcOperations:
 
     def ModifyVpcAttribute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         vpc = self._vpc(ctx, params["VpcId"])
+        given = [k for k in ("EnableDnsSupport", "EnableDnsHostnames",
+                             "EnableNetworkAddressUsageMetrics") if params.get(k) is not None]
+        if len(given) != 1:
+            raise error("InvalidParameterCombination", "Exactly one attribute may be modified "
+                        "per request.")
+        value = bool(params[given[0]].get("Value"))
         with ctx.state.write() as w:
-            if params.get("EnableDnsSupport") is not None:
-                vpc.enable_dns_support = bool(params["EnableDnsSupport"]["Value"])
-            if params.get("EnableDnsHostnames") is not None:
-                vpc.enable_dns_hostnames = bool(params["EnableDnsHostnames"]["Value"])
+            if given[0] == "EnableDnsSupport":
+                vpc.enable_dns_support = value
+            elif given[0] == "EnableDnsHostnames":
+                vpc.enable_dns_hostnames = value
+            else:  # not part of the model: kept beside it
+                w.meta[_nau_key(vpc.id)] = value
             w.save(vpc)
         return {}
 
@@ -239,6 +332,9 @@ class VpcOperations:
             out["EnableDnsSupport"] = {"Value": vpc.enable_dns_support}
         elif attr == "enableDnsHostnames":
             out["EnableDnsHostnames"] = {"Value": vpc.enable_dns_hostnames}
+        elif attr == "enableNetworkAddressUsageMetrics":
+            out["EnableNetworkAddressUsageMetrics"] = {
+                "Value": bool(ctx.state.meta(_nau_key(vpc.id)))}
         else:
             raise error("InvalidParameterValue", f"Value ({attr}) for parameter attribute is "
                         "invalid.")
@@ -246,27 +342,98 @@ class VpcOperations:
 
     def AssociateVpcCidrBlock(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
+        """A secondary IPv4 block (/16../28, overlapping nothing of the VPC) or an
+        Amazon-provided IPv6 /56; either way every route table gets a local route (RT-5)."""
         vpc = self._vpc(ctx, params["VpcId"])
         text = params.get("CidrBlock")
-        if not text:
-            raise error("MissingParameter", "The request must contain the parameter cidrBlock")
-        cidr = cidr_param(text)
-        if any(cidr.overlaps(c) for c in vpc.cidrs):
-            raise error("InvalidVpc.Range", f"The CIDR '{text}' overlaps with an existing CIDR "
-                        "block of the VPC.")
         net = ctx.state.network
+        if text and params.get("AmazonProvidedIpv6CidrBlock"):
+            raise error("InvalidParameterCombination", "Specify either cidrBlock or "
+                        "amazonProvidedIpv6CidrBlock, not both.")
+        if params.get("AmazonProvidedIpv6CidrBlock"):
+            if vpc.ipv6_cidrs:
+                raise error("CidrLimitExceeded", f"The VPC '{vpc.id}' already has an "
+                            "Amazon-provided IPv6 CIDR block.")
+            cidr = amazon_ipv6_block(net)
+        elif not text:
+            raise error("MissingParameter", "The request must contain the parameter cidrBlock")
+        else:
+            cidr = cidr_param(text)
+            if cidr.version != 4 or not 16 <= cidr.prefixlen <= 28:
+                raise error("InvalidVpc.Range", f"The CIDR '{text}' is invalid.")
+            if any(cidr.overlaps(c) for c in vpc.cidrs):
+                raise error("InvalidVpc.Range", f"The CIDR '{text}' overlaps with an existing "
+                            "CIDR block of the VPC.")
+            if len(vpc.cidrs) >= 5:
+                raise error("CidrLimitExceeded", f"The VPC '{vpc.id}' already has the maximum "
+                            "number of IPv4 CIDR blocks (5).")
         with ctx.state.write() as w:
-            vpc.cidrs.append(cidr)
+            (vpc.cidrs if cidr.version == 4 else vpc.ipv6_cidrs).append(cidr)
             w.save(vpc)
             for rt in net.route_tables.values():  # RT-5: a local route in every table
                 if rt.vpc_id == vpc.id:
                     rt.routes.append(Route(cidr, TargetType.LOCAL, "local",
                                            origin=RouteOrigin.CREATE_ROUTE_TABLE))
                     w.save(rt)
-        index = len(vpc.cidrs) - 1
-        return {"VpcId": vpc.id, "CidrBlockAssociation": {
-            "AssociationId": f"vpc-cidr-assoc-{vpc.id[4:]}{index}", "CidrBlock": str(cidr),
-            "CidrBlockState": {"State": "associated"}}}
+            if cidr.version == 6:
+                self._add_ipv6_nacl_entries(ctx, vpc, w)
+        if cidr.version == 6:
+            return {"VpcId": vpc.id,
+                    "Ipv6CidrBlockAssociation": _v6_association(vpc, cidr, "associating")}
+        return {"VpcId": vpc.id, "CidrBlockAssociation": _v4_association(vpc, cidr,
+                                                                         "associating")}
+
+    @staticmethod
+    def _add_ipv6_nacl_entries(ctx: RequestContext, vpc: Vpc, w: Changes) -> None:
+        """NA-1/NA-2: the IPv6 catch-all deny in every NACL of the VPC; the default NACL
+        also gets rule 101 allow ::/0 in each direction whose rules were never changed."""
+        for acl in ctx.state.network.network_acls.values():
+            if acl.vpc_id != vpc.id:
+                continue
+            for egress in (False, True):
+                if acl.is_default and {(e.rule_number, e.action) for e in acl.entries
+                                       if e.egress == egress} == {(100, "allow"),
+                                                                  (32767, "deny")}:
+                    acl.entries.append(NaclEntry(101, "-1", "allow", egress, ALL_V6))
+                if not any(e.rule_number == 32768 and e.egress == egress for e in acl.entries):
+                    acl.entries.append(NaclEntry(32768, "-1", "deny", egress, ALL_V6))
+            w.save(acl)
+
+    def DisassociateVpcCidrBlock(self, ctx: RequestContext, params: dict[str, Any]
+                                 ) -> dict[str, Any]:
+        """Removes a secondary block and its local routes (RT-5). The primary IPv4 block
+        stays; a block that a subnet still uses cannot go."""
+        net = ctx.state.network
+        assoc = params["AssociationId"]
+        for vpc in scoped(net.vpcs, ctx.account, ctx.region).values():
+            for cidr in vpc.all_cidrs:
+                if cidr_association_id(vpc.id, cidr) != assoc:
+                    continue
+                if vpc.cidrs and cidr == vpc.cidrs[0]:
+                    raise error("OperationNotPermitted", f"The vpc CIDR block association "
+                                f"{assoc} cannot be disassociated: it is the primary CIDR "
+                                "block of the VPC.")
+                used = [s.id for s in net.subnets.values() if s.vpc_id == vpc.id
+                        and any(within(c, cidr) for c in s.all_cidrs)]
+                if used:
+                    raise error("DependencyViolation", f"The vpc CIDR block {cidr} is in use "
+                                f"by subnet {used[0]}.")
+                view = (_v4_association(vpc, cidr, "disassociating") if cidr.version == 4
+                        else _v6_association(vpc, cidr, "disassociating"))
+                with ctx.state.write() as w:
+                    (vpc.cidrs if cidr.version == 4 else vpc.ipv6_cidrs).remove(cidr)
+                    w.save(vpc)
+                    for rt in net.route_tables.values():
+                        kept = [r for r in rt.routes if not (
+                            r.origin == RouteOrigin.CREATE_ROUTE_TABLE
+                            and r.destination == cidr)]
+                        if len(kept) != len(rt.routes) and rt.vpc_id == vpc.id:
+                            rt.routes = kept
+                            w.save(rt)
+                key = "CidrBlockAssociation" if cidr.version == 4 else "Ipv6CidrBlockAssociation"
+                return {"VpcId": vpc.id, key: view}
+        raise error("InvalidVpcCidrBlockAssociationID.NotFound", f"The vpc CIDR block "
+                    f"association ID '{assoc}' does not exist")
 
     def _vpc(self, ctx: RequestContext, vpc_id: str) -> Vpc:
         vpc = scoped(ctx.state.network.vpcs, ctx.account, ctx.region).get(vpc_id)
@@ -281,22 +448,36 @@ class VpcOperations:
         if not text:
             raise error("MissingParameter", "The request must contain the parameter cidrBlock")
         cidr = cidr_param(text)
-        if cidr.version != 4 or not any(cidr.subnet_of(c) for c in vpc.cidrs
-                                        if c.version == 4):
+        if cidr.version != 4 or not any(within(cidr, c) for c in vpc.cidrs):
             raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
         if not 16 <= cidr.prefixlen <= 28:
             raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
         net = ctx.state.network
-        for other in net.subnets.values():
-            if other.vpc_id == vpc.id and other.cidr is not None and other.cidr.overlaps(cidr):
+        siblings = [s for s in net.subnets.values() if s.vpc_id == vpc.id]
+        for other in siblings:
+            if other.cidr is not None and other.cidr.overlaps(cidr):
                 raise error("InvalidSubnet.Conflict", f"The CIDR '{text}' conflicts with "
                             "another subnet")
+        v6 = None
+        if params.get("Ipv6CidrBlock"):
+            v6 = cidr_param(params["Ipv6CidrBlock"])
+            if v6.version != 6 or v6.prefixlen != 64 or not any(
+                    within(v6, c) for c in vpc.ipv6_cidrs):
+                raise error("InvalidSubnet.Range", f"The IPv6 CIDR "
+                            f"'{params['Ipv6CidrBlock']}' is invalid: it must be a /64 of an "
+                            "IPv6 block of the VPC.")
+            if any(c.overlaps(v6) for other in siblings for c in other.ipv6_cidrs):
+                raise error("InvalidSubnet.Conflict", f"The CIDR '{v6}' conflicts with "
+                            "another subnet")
+        if params.get("AvailabilityZone") and params.get("AvailabilityZoneId"):
+            raise error("InvalidParameterCombination", "Specify either availabilityZone or "
+                        "availabilityZoneId, not both.")
         zone, zone_id = self._zone(ctx, params.get("AvailabilityZone"),
                                    params.get("AvailabilityZoneId"))
         subnet = Subnet(new_id("subnet"), ctx.account, ctx.region, vpc_id=vpc.id, cidr=cidr,
                         availability_zone=zone, availability_zone_id=zone_id)
-        if params.get("Ipv6CidrBlock"):
-            subnet.ipv6_cidrs.append(cidr_param(params["Ipv6CidrBlock"]))
+        if v6 is not None:
+            subnet.ipv6_cidrs.append(v6)
         apply_tag_specs(subnet, params, "subnet")
         with ctx.state.write() as w:
             net.add(subnet)
