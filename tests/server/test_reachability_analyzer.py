@@ -224,6 +224,37 @@ def test_no_route_to_the_internet_gateway(net: tuple[Any, dict[str, str]]) -> No
                                         "Origin": "CreateRoute", "State": "active"}
 
 
+def test_nat_gateway_destination_and_component_filters(
+        net: tuple[Any, dict[str, str]]) -> None:
+    ec2, n = net
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=n["sub_a"], AllocationId=eip
+                                 )["NatGateway"]["NatGatewayId"]
+    path = ec2.create_network_insights_path(Source=n["app"], Destination=nat, Protocol="tcp",
+                                            DestinationPort=443)["NetworkInsightsPath"]
+    path_id = path["NetworkInsightsPathId"]
+    assert rerun(ec2, path_id)["Explanations"][0]["ExplanationCode"] == (
+        "NO_ROUTE_TO_DESTINATION")
+    ec2.create_route(RouteTableId=n["main_rt"], DestinationCidrBlock="0.0.0.0/0",
+                     NatGatewayId=nat)
+    found = rerun(ec2, path_id)
+    assert found["NetworkPathFound"] is True
+    forward = ids(found["ForwardPathComponents"])
+    assert forward[0] == n["app"] and nat in forward and n["igw"] not in forward
+    # The reply comes back through the NAT gateway's session.
+    assert nat in ids(found["ReturnPathComponents"])
+    nat_arn = f"arn:aws:ec2:us-east-1:000000000000:natgateway/{nat}"
+    vpc_arn = f"arn:aws:ec2:us-east-1:000000000000:vpc/{n['vpc']}"
+    kept = ec2.start_network_insights_analysis(
+        NetworkInsightsPathId=path_id, FilterInArns=[vpc_arn])["NetworkInsightsAnalysis"]
+    assert kept["NetworkPathFound"] is True and kept["FilterInArns"] == [vpc_arn]
+    avoided = ec2.start_network_insights_analysis(
+        NetworkInsightsPathId=path_id, FilterOutArns=[nat_arn])["NetworkInsightsAnalysis"]
+    assert avoided["NetworkPathFound"] is False
+    assert [(e["ExplanationCode"], e["Component"]["Id"]) for e in avoided["Explanations"]] == [
+        ("COMPONENT_FILTER_RESTRICTION", nat)]
+
+
 def test_internet_gateway_as_source(net: tuple[Any, dict[str, str]]) -> None:
     ec2, n = net
     path = ec2.create_network_insights_path(Source=n["igw"], Destination=n["bastion"],
@@ -248,8 +279,9 @@ def test_internet_gateway_as_source(net: tuple[Any, dict[str, str]]) -> None:
     private = analyze(ec2, Source=n["igw"], Destination=n["app"], Protocol="tcp",
                       DestinationPort=22)
     assert private["NetworkPathFound"] is False
-    assert private["Explanations"][0]["ExplanationCode"] == (
-        "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS")
+    (exp,) = private["Explanations"]
+    assert exp["ExplanationCode"] == "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"
+    assert exp["InternetGateway"]["Id"] == n["igw"] == exp["Component"]["Id"]
 
 
 def test_describe_filter_paginate_and_delete(net: tuple[Any, dict[str, str]]) -> None:

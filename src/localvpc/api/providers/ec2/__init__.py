@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.endpoints import EndpointOperations
 from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.insights import InsightsOperations
@@ -20,7 +21,7 @@ from localvpc.api.registry import Provider
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
                   InstanceOperations, GatewayOperations, ZoneOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
-                  VpnOperations):
+                  VpnOperations, EndpointOperations):
     service = "ec2"
 
     def prepare(self, ctx: RequestContext) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from localvpc.api.context import RequestContext
@@ -16,10 +15,10 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
-from localvpc.api.providers.ec2.instances import free_address
+from localvpc.api.providers.ec2.instances import check_private_ip, free_address
+from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.model.gateways import EgressOnlyInternetGateway, NatAddress, NatGateway
 from localvpc.model.interfaces import NetworkInterface, PrivateIp
-from localvpc.model.vpc import TargetType
 
 
 def nat_view(n: NatGateway) -> dict[str, Any]:
@@ -49,6 +48,9 @@ class GatewayOperations:
             raise error("InvalidSubnetID.NotFound",
                         f"The subnet ID '{params['SubnetId']}' does not exist")
         kind = params.get("ConnectivityType") or "public"
+        if kind not in ("public", "private"):
+            raise error("InvalidParameterValue", f"Value ({kind}) for parameter "
+                        "connectivityType is invalid. Expected: public | private.")
         allocation = params.get("AllocationId")
         eip = None
         if kind == "public":  # NG-1
@@ -62,10 +64,13 @@ class GatewayOperations:
             if eip.network_interface_id:
                 raise error("Resource.AlreadyAssociated", f"Elastic IP address "
                             f"[{allocation}] is already associated")
+            if net.internet_gateway_of(subnet.vpc_id) is None:
+                raise error("Gateway.NotAttached", f"Network {subnet.vpc_id} has no Internet "
+                            "gateway attached")
         elif allocation:
             raise error("InvalidParameterCombination", "A private NAT gateway cannot have an "
                         "Elastic IP address")
-        ip = (ipaddress.ip_address(params["PrivateIpAddress"])
+        ip = (check_private_ip(net, subnet, params["PrivateIpAddress"])
               if params.get("PrivateIpAddress") else free_address(net, subnet))
         eni = NetworkInterface(new_id("eni"), ctx.account, ctx.region, subnet_id=subnet.id,
                                vpc_id=subnet.vpc_id, availability_zone=subnet.availability_zone,
@@ -85,9 +90,12 @@ class GatewayOperations:
                 w.save(r)
             if eip is not None:
                 eip.network_interface_id, eip.private_ip = eni.id, ip
-                eip.association_id = "eipassoc-" + eip.id[9:]
+                eip.association_id = "eipassoc-" + new_id("x")[2:]
                 w.save(eip)
-        return {"NatGateway": nat_view(nat), "ClientToken": params.get("ClientToken")}
+        # AWS answers "pending" and the gateway is "available" moments later; localvpc
+        # provisions at once, so DescribeNatGateways already shows "available".
+        return {"NatGateway": nat_view(nat) | {"State": "pending"},
+                "ClientToken": params.get("ClientToken")}
 
     def DescribeNatGateways(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
@@ -104,6 +112,8 @@ class GatewayOperations:
         if nat is None:
             raise error("NatGatewayNotFound", f"The Nat Gateway {params['NatGatewayId']} was "
                         "not found")
+        if nat.state == "deleted":
+            return {"NatGatewayId": nat.id}
         with ctx.state.write() as w:
             nat.state = "deleted"  # NG-11: kept visible; routes to it become blackholes
             w.save(nat)
@@ -115,13 +125,7 @@ class GatewayOperations:
                 if eip is not None:
                     eip.network_interface_id = eip.private_ip = eip.association_id = None
                     w.save(eip)
-            for rt in net.route_tables.values():
-                hit = [r for r in rt.routes if r.target_type == TargetType.NAT_GATEWAY
-                       and r.target_id == nat.id]
-                for r in hit:
-                    r.state = "blackhole"
-                if hit:
-                    w.save(rt)
+            refresh_route_states(net, w)  # NG-11
         return {"NatGatewayId": nat.id}
 
     # ------------------------------------------------------------------ egress-only IGW
@@ -152,7 +156,7 @@ class GatewayOperations:
                            "egress-only internet gateway",
                            "InvalidEgressOnlyInternetGatewayId.NotFound")
         found = apply_filters(found, params.get("Filters"), {})
-        page, token = paginate(found, params, lambda g: g.id)
+        page, token = paginate(found, params, lambda g: g.id, maximum=255)
         return {"EgressOnlyInternetGateways": [self._eigw_view(g) for g in page],
                 "NextToken": token}
 
@@ -166,10 +170,5 @@ class GatewayOperations:
         with ctx.state.write() as w:
             del net.egress_only_internet_gateways[gid]
             w.deleted.append(("egress_only_internet_gateways", gid))
-            for rt in net.route_tables.values():
-                hit = [r for r in rt.routes if r.target_id == gid]
-                for r in hit:
-                    r.state = "blackhole"
-                if hit:
-                    w.save(rt)
+            refresh_route_states(net, w)  # ST-2
         return {"ReturnCode": True}

@@ -78,7 +78,7 @@ KINDS = (
     Kind("vgw-", "vpn_gateways", "InvalidVpnGatewayID.NotFound", "VPN gateway", True, True),
     Kind("pcx-", "peering_connections", "InvalidVpcPeeringConnectionID.NotFound",
          "VPC peering connection", False, True),
-    Kind("nat-", "nat_gateways", "NatGatewayNotFound", "NAT gateway", True, True),
+    Kind("nat-", "nat_gateways", "NatGatewayNotFound", "NAT gateway", False, True),
 )
 
 
@@ -268,6 +268,8 @@ def _mentions(hop: Hop, resource_id: str, in_detail: bool) -> bool:
 def forward_reach(plan: Plan, trace: Trace) -> tuple[bool, int]:
     """Whether the forward trace reaches the destination, and how many hops get there."""
     hops = trace.hops
+    if plan.source_gateway is not None and all(h.node != plan.source_gateway for h in hops):
+        return False, len(hops)  # entered by another gateway, or dropped before it
     if plan.through is not None:
         idx = next((i for i, h in enumerate(hops)
                     if _mentions(h, plan.through, plan.mention)), None)
@@ -606,7 +608,10 @@ def analyze(path: dict[str, Any], net: Network, fp: ForwardingPlane, account: st
     if not reached:
         last = trace.hops[-1]
         if last.code and not trace.disposition.is_success:
-            explanations.append(describe.explain(last, last.code, destination))
+            exp = describe.explain(last, last.code, destination)
+            if last.node in PSEUDO_NODES and plan.source_gateway is not None:
+                exp["Component"] = exp["InternetGateway"] = describe.ref(plan.source_gateway)
+            explanations.append(exp)
         else:  # delivered, but somewhere else than the destination
             exp = {"ExplanationCode": "NO_PATH", **describe.place(last),
                    "Component": describe.ref(destination or last.node)}

@@ -161,7 +161,7 @@ def _overlap(a: Vpc, b: Vpc) -> bool:
 
 
 class PeeringOperations:
-    def _peering(self, ctx: RequestContext, pcx_id: str) -> VpcPeeringConnection:
+    def _pcx(self, ctx: RequestContext, pcx_id: str) -> VpcPeeringConnection:
         pcx = visible(ctx).get(pcx_id)
         if pcx is None:
             raise error("InvalidVpcPeeringConnectionID.NotFound",
@@ -219,7 +219,7 @@ class PeeringOperations:
     def AcceptVpcPeeringConnection(self, ctx: RequestContext, params: dict[str, Any]
                                    ) -> dict[str, Any]:
         net = ctx.state.network
-        pcx = self._peering(ctx, params["VpcPeeringConnectionId"])
+        pcx = self._pcx(ctx, params["VpcPeeringConnectionId"])
         if not is_accepter(ctx, pcx):  # PX-2
             raise error("OperationNotPermitted", f"User {ctx.account} cannot accept peering "
                         f"{pcx.id}: only the owner of {pcx.accepter_vpc_id} can, in "
@@ -236,7 +236,7 @@ class PeeringOperations:
     def RejectVpcPeeringConnection(self, ctx: RequestContext, params: dict[str, Any]
                                    ) -> dict[str, Any]:
         net = ctx.state.network
-        pcx = self._peering(ctx, params["VpcPeeringConnectionId"])
+        pcx = self._pcx(ctx, params["VpcPeeringConnectionId"])
         if not is_accepter(ctx, pcx):
             raise error("OperationNotPermitted", f"User {ctx.account} cannot reject peering "
                         f"{pcx.id}: only the owner of {pcx.accepter_vpc_id} can.")
@@ -253,7 +253,7 @@ class PeeringOperations:
     def DeleteVpcPeeringConnection(self, ctx: RequestContext, params: dict[str, Any]
                                    ) -> dict[str, Any]:
         net = ctx.state.network
-        pcx = self._peering(ctx, params["VpcPeeringConnectionId"])
+        pcx = self._pcx(ctx, params["VpcPeeringConnectionId"])
         if pcx.status == "pending-acceptance" and not is_requester(ctx, pcx):  # PX-2
             raise error("OperationNotPermitted", f"Only the requester can delete the pending "
                         f"peering request {pcx.id}; reject it instead.")
@@ -279,7 +279,7 @@ class PeeringOperations:
     def ModifyVpcPeeringConnectionOptions(self, ctx: RequestContext, params: dict[str, Any]
                                           ) -> dict[str, Any]:
         net = ctx.state.network
-        pcx = self._peering(ctx, params["VpcPeeringConnectionId"])
+        pcx = self._pcx(ctx, params["VpcPeeringConnectionId"])
         requester = params.get("RequesterPeeringConnectionOptions")
         accepter = params.get("AccepterPeeringConnectionOptions")
         if requester is None and accepter is None:
@@ -311,18 +311,18 @@ class PeeringOperations:
                 value = requester.get("AllowDnsResolutionFromRemoteVpc")
                 if value is not None:
                     pcx.requester_allow_dns = bool(value)
-                out["RequesterPeeringConnectionOptions"] = self._options(
+                out["RequesterPeeringConnectionOptions"] = self._pcx_options(
                     pcx.requester_allow_dns)
             if accepter is not None:
                 value = accepter.get("AllowDnsResolutionFromRemoteVpc")
                 if value is not None:
                     pcx.accepter_allow_dns = bool(value)
-                out["AccepterPeeringConnectionOptions"] = self._options(pcx.accepter_allow_dns)
+                out["AccepterPeeringConnectionOptions"] = self._pcx_options(pcx.accepter_allow_dns)
             w.save(pcx)
         return out
 
     @staticmethod
-    def _options(allow_dns: bool) -> dict[str, bool]:
+    def _pcx_options(allow_dns: bool) -> dict[str, bool]:
         return {"AllowDnsResolutionFromRemoteVpc": allow_dns,
                 "AllowEgressFromLocalClassicLinkToRemoteVpc": False,
                 "AllowEgressFromLocalVpcToRemoteClassicLink": False}

@@ -16,8 +16,23 @@ RESOURCE_TYPES = {
     "tgw-attach": "transit-gateway-attachment", "tgw-rtb": "transit-gateway-route-table",
     "vgw": "vpn-gateway", "vpn": "vpn-connection", "cgw": "customer-gateway",
     "vpce": "vpc-endpoint", "lgw": "local-gateway", "lgw-rtb": "local-gateway-route-table",
-    "cagw": "carrier-gateway",
+    "cagw": "carrier-gateway", "eipalloc": "elastic-ip", "dopt": "dhcp-options",
+    "vpce-svc": "vpc-endpoint-service", "lgw-vif-grp": "local-gateway-virtual-interface-group",
+    "coip-pool": "coip-pool", "tgw-attach-peering": "transit-gateway-attachment",
 }
+
+# The not-found code AWS uses for each resource type where it is not Invalid<Type>ID.NotFound.
+NOT_FOUND_CODES = {
+    "security-group": "InvalidGroup.NotFound",
+    "elastic-ip": "InvalidAllocationID.NotFound",
+    "natgateway": "InvalidNatGatewayID.NotFound",
+    "network-acl": "InvalidNetworkAclID.NotFound",
+    "egress-only-internet-gateway": "InvalidEgressOnlyInternetGatewayId.NotFound",
+    "vpc-endpoint": "InvalidVpcEndpointId.NotFound",
+    "prefix-list": "InvalidPrefixListID.NotFound",
+    "vpc-peering-connection": "InvalidVpcPeeringConnectionID.NotFound",
+}
+MAX_TAGS = 50
 
 
 def resource_type(resource_id: str) -> str:
@@ -27,19 +42,36 @@ def resource_type(resource_id: str) -> str:
 
 class TagOperations:
     def _taggable(self, ctx: RequestContext, resource_id: str) -> Any:
+        """A resource of the caller's account in the caller's Region (tags are regional)."""
         resource = ctx.state.network.find(resource_id)
-        if resource is None or not hasattr(resource, "tags") or getattr(
-                resource, "account", ctx.account) != ctx.account:
-            kind = resource_type(resource_id)
-            raise error(f"Invalid{_camel(kind)}ID.NotFound",
-                        f"The ID '{resource_id}' does not exist")
+        if resource is None or not hasattr(resource, "tags") \
+                or getattr(resource, "account", ctx.account) != ctx.account \
+                or getattr(resource, "region", ctx.region) != ctx.region:
+            prefix = resource_id.rsplit("-", 1)[0] if "-" in resource_id else ""
+            if prefix not in RESOURCE_TYPES:
+                raise error("InvalidID", f"The ID '{resource_id}' is not valid")
+            kind = RESOURCE_TYPES[prefix]
+            code = NOT_FOUND_CODES.get(kind, f"Invalid{_camel(kind)}ID.NotFound")
+            raise error(code, f"The ID '{resource_id}' does not exist")
         return resource
 
     def CreateTags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         resources = [self._taggable(ctx, rid) for rid in params.get("Resources") or []]
+        tags = params.get("Tags") or []
+        for tag in tags:
+            key = tag.get("Key") or ""
+            if not key or key.lower().startswith("aws:") or len(key) > 127 \
+                    or len(tag.get("Value") or "") > 255:
+                raise error("InvalidParameterValue", f"Tag key '{key}' is invalid: keys are "
+                            "1-127 characters, values up to 255, and the 'aws:' prefix is "
+                            "reserved.")
+        for r in resources:
+            if len(set(r.tags) | {t["Key"] for t in tags}) > MAX_TAGS:
+                raise error("TagLimitExceeded", f"The maximum number of tags "
+                            f"({MAX_TAGS}) for resource {r.id} has been exceeded.")
         with ctx.state.write() as w:
             for r in resources:
-                for tag in params.get("Tags") or []:
+                for tag in tags:
                     r.tags[tag["Key"]] = tag.get("Value", "")
                 w.save(r)
         return {}

@@ -297,7 +297,7 @@ class TransitGatewayOperations:
                         f"{table_id} was deleted or does not exist.")
         return table
 
-    def _attachment(self, ctx: RequestContext, att_id: str | None) -> TransitGatewayAttachment:
+    def _tgw_attachment(self, ctx: RequestContext, att_id: str | None) -> TransitGatewayAttachment:
         if not att_id:
             raise error("MissingParameter", "The request must contain the parameter "
                         "TransitGatewayAttachmentId")
@@ -308,9 +308,9 @@ class TransitGatewayOperations:
                         f"Transit Gateway Attachment {att_id} was deleted or does not exist.")
         return att
 
-    def _attachment_of_table(self, ctx: RequestContext, table: TransitGatewayRouteTable,
+    def _tgw_attachment_of_table(self, ctx: RequestContext, table: TransitGatewayRouteTable,
                              att_id: str | None) -> TransitGatewayAttachment:
-        att = self._attachment(ctx, att_id)
+        att = self._tgw_attachment(ctx, att_id)
         if table.transit_gateway_id not in (att.transit_gateway_id,
                                             att.peer_transit_gateway_id):
             raise error("InvalidParameterValue", f"Transit Gateway Attachment {att.id} does "
@@ -421,7 +421,7 @@ class TransitGatewayOperations:
         return {"TransitGateway": tgw_view(tgw, state="deleting")}
 
     # ------------------------------------------------------------------ VPC attachments
-    def _attachment_subnets(self, ctx: RequestContext, vpc_id: str, subnet_ids: list[str]
+    def _tgw_subnets(self, ctx: RequestContext, vpc_id: str, subnet_ids: list[str]
                             ) -> list[str]:
         net = ctx.state.network
         zones: dict[str, str] = {}
@@ -450,7 +450,7 @@ class TransitGatewayOperations:
             raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
         if not params.get("SubnetIds"):
             raise error("MissingParameter", "The request must contain the parameter SubnetIds")
-        subnets = self._attachment_subnets(ctx, vpc.id, list(params["SubnetIds"]))
+        subnets = self._tgw_subnets(ctx, vpc.id, list(params["SubnetIds"]))
         if tgw.state != "available":
             raise error("IncorrectState", f"Transit Gateway {tgw.id} is {tgw.state}.")
         for other in net.transit_gateway_attachments.values():  # TG-4
@@ -477,7 +477,7 @@ class TransitGatewayOperations:
 
     def ModifyTransitGatewayVpcAttachment(self, ctx: RequestContext, params: dict[str, Any]
                                           ) -> dict[str, Any]:
-        att = self._attachment(ctx, params["TransitGatewayAttachmentId"])
+        att = self._tgw_attachment(ctx, params["TransitGatewayAttachmentId"])
         if att.resource_type != "vpc":
             raise error("InvalidParameterValue", f"{att.id} is not a VPC attachment.")
         removed = set(params.get("RemoveSubnetIds") or [])
@@ -485,7 +485,7 @@ class TransitGatewayOperations:
             if sid not in att.subnet_ids:
                 raise error("InvalidParameterValue", f"Subnet {sid} is not part of {att.id}.")
         subnets = [s for s in att.subnet_ids if s not in removed]
-        subnets = self._attachment_subnets(ctx, att.resource_id,
+        subnets = self._tgw_subnets(ctx, att.resource_id,
                                            subnets + list(params.get("AddSubnetIds") or []))
         if not subnets:
             raise error("InvalidParameterValue", f"{att.id} needs at least one subnet.")
@@ -528,7 +528,7 @@ class TransitGatewayOperations:
     def DeleteTransitGatewayVpcAttachment(self, ctx: RequestContext, params: dict[str, Any]
                                           ) -> dict[str, Any]:
         net = ctx.state.network
-        att = self._attachment(ctx, params["TransitGatewayAttachmentId"])
+        att = self._tgw_attachment(ctx, params["TransitGatewayAttachmentId"])
         if att.resource_type != "vpc":
             raise error("InvalidParameterValue", f"{att.id} is a {att.resource_type} "
                         "attachment, not a VPC attachment.")
@@ -589,7 +589,7 @@ class TransitGatewayOperations:
                                           ) -> dict[str, Any]:
         net = ctx.state.network
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
-        att = self._attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
+        att = self._tgw_attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
         current = association_of(net, table.transit_gateway_id, att.id)
         if current is not None:  # TG-3
             raise error("Resource.AlreadyAssociated", f"Transit Gateway Attachment {att.id} "
@@ -609,7 +609,7 @@ class TransitGatewayOperations:
                                              ) -> dict[str, Any]:
         net = ctx.state.network
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
-        att = self._attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
+        att = self._tgw_attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
         if association_of(net, table.transit_gateway_id, att.id) != table.id:
             raise error("InvalidAssociation.NotFound", f"Transit Gateway Attachment {att.id} "
                         f"is not associated with {table.id}.")
@@ -641,7 +641,7 @@ class TransitGatewayOperations:
     def EnableTransitGatewayRouteTablePropagation(self, ctx: RequestContext,
                                                   params: dict[str, Any]) -> dict[str, Any]:
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
-        att = self._attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
+        att = self._tgw_attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
         if att.id in table.propagating_attachment_ids:
             raise error("TransitGatewayRouteTablePropagation.Duplicate", f"Propagation "
                         f"'{att.id}' already exists in Transit Gateway Route Table "
@@ -652,12 +652,12 @@ class TransitGatewayOperations:
         with ctx.state.write() as w:
             table.propagating_attachment_ids.append(att.id)
             w.save(table)
-        return {"Propagation": self._propagation(table, att, "enabling")}
+        return {"Propagation": self._tgw_propagation(table, att, "enabling")}
 
     def DisableTransitGatewayRouteTablePropagation(self, ctx: RequestContext,
                                                    params: dict[str, Any]) -> dict[str, Any]:
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
-        att = self._attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
+        att = self._tgw_attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
         if att.id not in table.propagating_attachment_ids:
             raise error("TransitGatewayRouteTablePropagation.NotFound", f"Propagation "
                         f"'{att.id}' does not exist in Transit Gateway Route Table "
@@ -665,10 +665,10 @@ class TransitGatewayOperations:
         with ctx.state.write() as w:
             table.propagating_attachment_ids.remove(att.id)
             w.save(table)
-        return {"Propagation": self._propagation(table, att, "disabling")}
+        return {"Propagation": self._tgw_propagation(table, att, "disabling")}
 
     @staticmethod
-    def _propagation(table: TransitGatewayRouteTable, att: TransitGatewayAttachment,
+    def _tgw_propagation(table: TransitGatewayRouteTable, att: TransitGatewayAttachment,
                      state: str) -> dict[str, Any]:
         return {"TransitGatewayAttachmentId": att.id, "ResourceId": att.resource_id,
                 "ResourceType": att.resource_type, "TransitGatewayRouteTableId": table.id,
@@ -690,7 +690,7 @@ class TransitGatewayOperations:
         return {"TransitGatewayRouteTablePropagations": page, "NextToken": token}
 
     # ------------------------------------------------------------------ routes
-    def _static_target(self, ctx: RequestContext, table: TransitGatewayRouteTable,
+    def _tgw_static_target(self, ctx: RequestContext, table: TransitGatewayRouteTable,
                        params: dict[str, Any]) -> str | None:
         """The attachment of a static route, or None for ``Blackhole=true`` (TG-7)."""
         att_id, blackhole = params.get("TransitGatewayAttachmentId"), params.get("Blackhole")
@@ -702,7 +702,7 @@ class TransitGatewayOperations:
                         "TransitGatewayAttachmentId or Blackhole")
         if blackhole:
             return None
-        att = self._attachment_of_table(ctx, table, att_id)
+        att = self._tgw_attachment_of_table(ctx, table, att_id)
         if att.state not in LIVE_ATTACHMENT:
             raise error("IncorrectState", f"Transit Gateway Attachment {att.id} is "
                         f"{att.state}.")
@@ -713,7 +713,7 @@ class TransitGatewayOperations:
         net = ctx.state.network
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
         dst = cidr_param(params["DestinationCidrBlock"])
-        target = self._static_target(ctx, table, params)
+        target = self._tgw_static_target(ctx, table, params)
         if any(r.destination == dst for r in table.routes):
             raise error("RouteAlreadyExists", f"Route {dst} already exists in Transit "
                         f"Gateway Route Table {table.id}.")
@@ -724,7 +724,7 @@ class TransitGatewayOperations:
             w.save(table)
         return {"Route": route_view(RouteRow(dst, "static", route.state, target), net)}
 
-    def _static_route(self, table: TransitGatewayRouteTable, dst: IPNetwork
+    def _tgw_static_route(self, table: TransitGatewayRouteTable, dst: IPNetwork
                       ) -> TransitGatewayRoute:
         for r in table.routes:
             if r.destination == dst and r.route_type == "static":
@@ -737,8 +737,8 @@ class TransitGatewayOperations:
         net = ctx.state.network
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
         dst = cidr_param(params["DestinationCidrBlock"])
-        route = self._static_route(table, dst)
-        target = self._static_target(ctx, table, params)
+        route = self._tgw_static_route(table, dst)
+        target = self._tgw_static_target(ctx, table, params)
         with ctx.state.write() as w:
             route.attachment_id = target
             route.state = "blackhole" if target is None else "active"
@@ -750,7 +750,7 @@ class TransitGatewayOperations:
         net = ctx.state.network
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
         dst = cidr_param(params["DestinationCidrBlock"])
-        route = self._static_route(table, dst)
+        route = self._tgw_static_route(table, dst)
         view = route_view(RouteRow(dst, "static", "deleted", route.attachment_id), net)
         with ctx.state.write() as w:
             table.routes.remove(route)

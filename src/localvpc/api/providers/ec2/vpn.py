@@ -169,14 +169,14 @@ class VpnOperations:
         return vpn
 
     @staticmethod
-    def _type(params: dict[str, Any]) -> None:
+    def _vpn_type(params: dict[str, Any]) -> None:
         if params.get("Type") != GATEWAY_TYPE:
             raise error("InvalidParameterValue", f"Value ({params.get('Type')}) for parameter "
                         f"type is invalid. Only {GATEWAY_TYPE} is supported.")
 
     # ------------------------------------------------------------------ VPN gateways
     def CreateVpnGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        self._type(params)
+        self._vpn_type(params)
         asn = int(params.get("AmazonSideAsn") or 64512)
         if not private_asn(asn):
             raise error("InvalidParameterValue", f"The amazon side ASN {asn} is not valid: "
@@ -259,7 +259,7 @@ class VpnOperations:
     def CreateCustomerGateway(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
         net = ctx.state.network
-        self._type(params)
+        self._vpn_type(params)
         text = params.get("IpAddress") or params.get("PublicIp")
         if not text:
             raise error("MissingParameter", "The request must contain the parameter "
@@ -312,7 +312,7 @@ class VpnOperations:
     def CreateVpnConnection(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
         net = ctx.state.network
-        self._type(params)
+        self._vpn_type(params)
         cgw = self._cgw(ctx, params["CustomerGatewayId"])
         vgw_id, tgw_id = params.get("VpnGatewayId"), params.get("TransitGatewayId")
         if vgw_id and tgw_id:
@@ -382,7 +382,7 @@ class VpnOperations:
             w.deleted.append(("vpn_connections", vpn.id))
         return {}
 
-    def _static_vpn(self, ctx: RequestContext, params: dict[str, Any]) -> VpnConnection:
+    def _vpn_static(self, ctx: RequestContext, params: dict[str, Any]) -> VpnConnection:
         vpn = self._vpn(ctx, params["VpnConnectionId"])
         if vpn.transit_gateway_id or not vpn.static_routes_only:
             raise error("InvalidVpnConnection.InvalidType", f"The VPN connection {vpn.id} "
@@ -394,7 +394,7 @@ class VpnOperations:
 
     def CreateVpnConnectionRoute(self, ctx: RequestContext, params: dict[str, Any]
                                  ) -> dict[str, Any]:
-        vpn = self._static_vpn(ctx, params)
+        vpn = self._vpn_static(ctx, params)
         cidr = cidr_param(params["DestinationCidrBlock"])
         if cidr in vpn.routes:
             raise error("RouteAlreadyExists", f"The route {cidr} already exists for "
@@ -417,7 +417,7 @@ class VpnOperations:
         return {}
 
     # ------------------------------------------------------------------ propagation
-    def _propagation_target(self, ctx: RequestContext, params: dict[str, Any]
+    def _vgw_propagation_target(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> tuple[Any, VpnGateway]:
         rt = scoped(ctx.state.network.route_tables, ctx.account, ctx.region).get(
             params["RouteTableId"])
@@ -428,7 +428,7 @@ class VpnOperations:
 
     def EnableVgwRoutePropagation(self, ctx: RequestContext, params: dict[str, Any]
                                   ) -> dict[str, Any]:
-        rt, vgw = self._propagation_target(ctx, params)
+        rt, vgw = self._vgw_propagation_target(ctx, params)
         if rt.vpc_id not in vgw.vpc_ids:
             raise error("Gateway.NotAttached", f"resource {vgw.id} is not attached to network "
                         f"{rt.vpc_id}")
@@ -443,7 +443,7 @@ class VpnOperations:
 
     def DisableVgwRoutePropagation(self, ctx: RequestContext, params: dict[str, Any]
                                    ) -> dict[str, Any]:
-        rt, vgw = self._propagation_target(ctx, params)
+        rt, vgw = self._vgw_propagation_target(ctx, params)
         if vgw.id in rt.propagating_vgws:
             with ctx.state.write() as w:
                 rt.propagating_vgws.remove(vgw.id)
