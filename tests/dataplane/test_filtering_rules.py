@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import Lab
+from lab import Lab
+
 from localvpc.dataplane import Disposition
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 
-from conftest import Lab
+from lab import Lab
+
 from localvpc.dataplane import Disposition
 from localvpc.model.vpc import TargetType
 

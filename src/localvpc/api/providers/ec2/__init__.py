@@ -8,6 +8,7 @@ from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.insights import InsightsOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
+from localvpc.api.providers.ec2.outposts import OutpostsOperations
 from localvpc.api.providers.ec2.peering import PeeringOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.tags import TagOperations
@@ -21,7 +22,7 @@ from localvpc.api.registry import Provider
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
                   InstanceOperations, GatewayOperations, ZoneOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
-                  VpnOperations, EndpointOperations):
+                  VpnOperations, EndpointOperations, OutpostsOperations):
     service = "ec2"
 
     def prepare(self, ctx: RequestContext) -> None:

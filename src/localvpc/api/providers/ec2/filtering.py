@@ -185,7 +185,9 @@ def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]]) -> 
                             if g.group_name == r["GroupName"] and g.account == ctx.account
                             and g.region == ctx.region), None)
             found = net.security_groups.get(gid or "")
-            if gid is None or found is None or found.region != ctx.region:
+            owner = r.get("UserId") or ctx.account  # another account's group needs UserId
+            if gid is None or found is None or found.region != ctx.region \
+                    or found.account != owner:
                 raise error("InvalidGroup.NotFound", f"The security group '{gid or r}' does "
                             "not exist")
             peers.append({"group": gid, "d": r.get("Description")})
