@@ -81,6 +81,12 @@ class Target:
     url: str
     proc: subprocess.Popen[bytes]
     health: str
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server's output, without its access-log lines."""
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join([t for t in text if '" 200 ' not in t][-lines:])
 
     def client(self) -> Any:
         """A client of its own session (boto3's default session is not thread-safe)."""
@@ -97,7 +103,7 @@ def serve(name: str, command: list[str], url: str, health: str, log_path: Path
           ) -> Iterator[Target]:
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    target = Target(name, url, proc, health)
+    target = Target(name, url, proc, health, log_path)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -374,7 +380,7 @@ def fill(target: Target, estate: Estate, n: int, threads: int) -> tuple[int, flo
         t.join()
     wall = time.perf_counter() - t0
     if errors:
-        raise RuntimeError(f"{target.name}: fill failed: {errors[:3]}")
+        raise RuntimeError(f"{target.name}: fill failed: {errors[:3]}\n{target.log_tail()}")
     for k in sorted(results):
         vpc, ids = results[k]
         estate.vpcs.append(vpc)
@@ -562,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(the default); boto3: boto3 calls, client work included")
     parser.add_argument("--only", choices=["localvpc", "moto"], help="one server only")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--logs", type=Path,
+                        help="keep the servers' logs and localvpc's state file here")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
     args = parser.parse_args(argv)
     sizes = sorted(int(s.replace(",", "").replace("_", "")) for s in args.sizes.split(","))
@@ -574,7 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     extra: dict[str, Any] = {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="localvpc-bench-") as tmp:
-        work = Path(tmp)
+        work = args.logs or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         targets: dict[str, Target] = {}
         servers = []
         if "localvpc" in names:

@@ -1,4 +1,4 @@
-"""A tiny lab for data-plane tests (the ``lab`` fixture is in conftest.py): build a network from model objects, then trace in it.
+"""A tiny lab for data-plane tests: build a network from model objects, then trace in it.
 
 Each helper creates what AWS would create alongside (main route table with local routes,
 default NACL allowing all, default security group), so a test states only what it checks.
