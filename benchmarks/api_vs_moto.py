@@ -48,6 +48,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -340,17 +341,66 @@ class Estate:
         return f"10.{k // 256}.{k % 256}.0/24"
 
 
-def fill(target: Target, estate: Estate, n: int, threads: int) -> tuple[int, float]:
+def _server_error(e: Exception) -> bool:
+    if isinstance(e, ClientError):
+        return int(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
+    return isinstance(e, ResponseParserError)  # moto's 500 is an HTML page
+
+
+def _create_subnet(client: Any, vpc: str, cidr: str) -> str:
+    return str(client.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"])
+
+
+def _subnets_with_cidr(client: Any, vpc: str, cidr: str) -> list[str]:
+    return [s["SubnetId"] for s in client.describe_subnets(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "cidr-block", "Values": [cidr]}])
+        ["Subnets"]]
+
+
+def fill(target: Target, estate: Estate, n: int, threads: int
+         ) -> tuple[int, float, list[str]]:
     """Create ten-subnet VPCs until the benchmark has created ``n`` subnets; returns the
-    number of creates (VPCs and subnets) and the wall time."""
+    number of creates (VPCs and subnets), the wall time and the server errors met.
+
+    A create answered with a server error is looked up (by its CIDR) before it is sent
+    again, so the estate is the same on both servers whatever they answered."""
     need = max(0, n - estate.created)
     vpcs = -(-need // SUBNETS_PER_VPC)
     first = len(estate.vpcs)
     plan = [(first + i, min(SUBNETS_PER_VPC, need - i * SUBNETS_PER_VPC)) for i in range(vpcs)]
     results: dict[int, tuple[str, list[str]]] = {}
     errors: list[str] = []
+    incidents: list[str] = []
     lock = threading.Lock()
     work = iter(plan)
+
+    def create(what: str, call: Any, lookup: Any) -> str:
+        for _ in range(3):
+            try:
+                return str(call())
+            except Exception as e:
+                if not _server_error(e):
+                    raise
+                incidents.append(f"{what}: {str(e).splitlines()[0][:120]}")
+                found = lookup()
+                if found:
+                    return str(found[0])
+        raise RuntimeError(f"{what} failed three times")
+
+    def one_vpc(client: Any, cidr: str, count: int) -> tuple[str, list[str]]:
+        def vpcs_with_cidr() -> list[str]:
+            return [v["VpcId"] for v in client.describe_vpcs(Filters=[
+                {"Name": "cidr-block-association.cidr-block", "Values": [cidr]}])["Vpcs"]]
+
+        vpc = create("CreateVpc", lambda: client.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"],
+                     vpcs_with_cidr)
+        base = cidr.rsplit(".", 1)[0]
+        ids = []
+        for i in range(count):
+            sub = f"{base}.{16 * i}/28"
+            ids.append(create("CreateSubnet", partial(_create_subnet, client, vpc, sub),
+                              partial(_subnets_with_cidr, client, vpc, sub)))
+        return vpc, ids
 
     def worker(client: Any) -> None:
         while True:
@@ -360,11 +410,7 @@ def fill(target: Target, estate: Estate, n: int, threads: int) -> tuple[int, flo
                 return
             k, count = item
             try:
-                cidr = estate.fill_vpc_cidr(k)
-                vpc = client.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-                base = cidr.rsplit(".", 1)[0]
-                ids = [client.create_subnet(VpcId=vpc, CidrBlock=f"{base}.{16 * i}/28")
-                       ["Subnet"]["SubnetId"] for i in range(count)]
+                vpc, ids = one_vpc(client, estate.fill_vpc_cidr(k), count)
             except Exception as e:
                 errors.append(repr(e))
                 return
@@ -386,7 +432,7 @@ def fill(target: Target, estate: Estate, n: int, threads: int) -> tuple[int, flo
         estate.vpcs.append(vpc)
         estate.subnets[vpc] = ids
         estate.created += len(ids)
-    return vpcs + need, wall
+    return vpcs + need, wall, incidents
 
 
 def describe_cells(target: Target, estate: Estate, n: int, thread_counts: list[int],
@@ -534,7 +580,7 @@ def growth_table(results: dict[str, dict[int, dict[str, Cell]]], sizes: list[int
     return [*lines, ""]
 
 
-def fill_table(fills: dict[str, dict[int, tuple[int, float]]], sizes: list[int],
+def fill_table(fills: dict[str, dict[int, tuple[int, float, list[str]]]], sizes: list[int],
                names: list[str], threads: int) -> list[str]:
     lines = [f"### Filling up to N (CreateVpc + CreateSubnet, {threads} threads)", "",
              "| N |" + "".join(f" {name} creates | s | creates/s |" for name in names),
@@ -542,10 +588,18 @@ def fill_table(fills: dict[str, dict[int, tuple[int, float]]], sizes: list[int],
     for n in sizes:
         row = f"| {fmt_n(n)} |"
         for name in names:
-            count, wall = fills[name][n]
+            count, wall, incidents = fills[name][n]
             rate = count / wall if wall else 0.0
-            row += f" {fmt_n(count)} | {wall:.1f} | {fmt_rate(rate)} |"
+            note = f" ({len(incidents)} 5xx)" if incidents else ""
+            row += f" {fmt_n(count)} | {wall:.1f} | {fmt_rate(rate)}{note} |"
         lines.append(row)
+    lines.append("")
+    for name in names:
+        seen = [i for n in sizes for i in fills[name][n][2]]
+        if seen:
+            lines.append(f"* {name} answered {len(seen)} fill creates with a server error "
+                         f"(then looked up, and sent again if missing): "
+                         f"{sorted(set(seen))[:3]}")
     return [*lines, ""]
 
 
@@ -577,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [args.only] if args.only else ["localvpc", "moto"]
 
     results: dict[str, dict[int, dict[str, Cell]]] = {name: {} for name in names}
-    fills: dict[str, dict[int, tuple[int, float]]] = {name: {} for name in names}
+    fills: dict[str, dict[int, tuple[int, float, list[str]]]] = {name: {} for name in names}
     estates = {name: Estate() for name in names}
     extra: dict[str, Any] = {}
     started = time.perf_counter()

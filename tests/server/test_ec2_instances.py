@@ -114,6 +114,14 @@ def test_min_and_max_count(net: Net) -> None:
     assert len(out["Instances"]) == 4  # as many as MaxCount when there is room
     assert len({i["InstanceId"] for i in out["Instances"]}) == 4
     assert len({i["PrivateIpAddress"] for i in out["Instances"]}) == 4
+    ids = [i["InstanceId"] for i in out["Instances"]]
+    (reservation,) = net.ec2.describe_instances(InstanceIds=ids)["Reservations"]
+    assert reservation["ReservationId"] == out["ReservationId"]  # launched together
+    assert [i["InstanceId"] for i in reservation["Instances"]] == sorted(ids)
+    alone = net.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=net.subnet)
+    both = net.ec2.describe_instances(InstanceIds=[ids[0], alone["Instances"][0]["InstanceId"]])
+    assert {r["ReservationId"] for r in both["Reservations"]} == {out["ReservationId"],
+                                                                  alone["ReservationId"]}
     fails("InvalidParameterValue", net.ec2.run_instances, ImageId=AMI, MinCount=3, MaxCount=2,
           SubnetId=net.subnet)
     fails("InvalidParameterValue", net.ec2.run_instances, ImageId=AMI, MinCount=0, MaxCount=2,

@@ -215,3 +215,16 @@ def test_egress_only_internet_gateway_IG5(net: Net) -> None:
           ec2.delete_egress_only_internet_gateway, EgressOnlyInternetGatewayId=gid)
     fails("InvalidVpcID.NotFound", ec2.create_egress_only_internet_gateway,
           VpcId="vpc-0000000000000000a")
+
+
+def test_nat_gateway_ipv6_routes_only_for_nat64_NG10(net: Net) -> None:
+    ec2 = net.ec2
+    nid = ec2.create_nat_gateway(SubnetId=net.private, ConnectivityType="private")[
+        "NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=net.rtb, DestinationIpv6CidrBlock="64:ff9b::/96",
+                     NatGatewayId=nid)
+    fails("InvalidParameterValue", ec2.create_route, RouteTableId=net.rtb,
+          DestinationIpv6CidrBlock="::/0", NatGatewayId=nid)
+    rt = ec2.describe_route_tables(RouteTableIds=[net.rtb])["RouteTables"][0]
+    assert {"DestinationIpv6CidrBlock": "64:ff9b::/96", "NatGatewayId": nid,
+            "Origin": "CreateRoute", "State": "active"} in rt["Routes"]

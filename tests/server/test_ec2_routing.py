@@ -430,6 +430,27 @@ def test_gateway_route_table_routes_GW2_GW3(net: Net) -> None:
     assert len(routes(net)) == 2
 
 
+def test_gateway_association_can_move_to_another_table(net: Net) -> None:
+    ec2 = net.ec2
+    assoc = ec2.associate_route_table(RouteTableId=net.rtb, GatewayId=net.igw)["AssociationId"]
+    clean = ec2.create_route_table(VpcId=net.vpc)["RouteTable"]["RouteTableId"]
+    dirty = ec2.create_route_table(VpcId=net.vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=dirty, DestinationCidrBlock="0.0.0.0/0", GatewayId=net.igw)
+    fails("InvalidParameterValue", ec2.replace_route_table_association, AssociationId=assoc,
+          RouteTableId=dirty)  # GW-4 holds for the new table too
+    new = ec2.replace_route_table_association(AssociationId=assoc,
+                                              RouteTableId=clean)["NewAssociationId"]
+    got = ec2.describe_route_tables(Filters=[{"Name": "association.gateway-id",
+                                              "Values": [net.igw]}])["RouteTables"]
+    assert [t["RouteTableId"] for t in got] == [clean]
+    assert got[0]["Associations"][0]["RouteTableAssociationId"] == new
+    ec2.delete_route_table(RouteTableId=net.rtb)
+    main_assoc = ec2.describe_route_tables(RouteTableIds=[net.main])["RouteTables"][0][
+        "Associations"][0]["RouteTableAssociationId"]
+    fails("InvalidParameterValue", ec2.replace_route_table_association,
+          AssociationId=main_assoc, RouteTableId=clean)  # a gateway table cannot be main
+
+
 # ---------------------------------------------------------------------- IGW, ST-2
 def test_igw_route_blackholes_on_detach_and_recovers_ST2(net: Net) -> None:
     ec2 = net.ec2

@@ -191,6 +191,14 @@ def test_describe_vpcs_every_filter(fresh: Server) -> None:
     assert ids(("tag:Name", ["*"]), ("cidr", ["10.0.*"])) == {a}  # filters AND-ed
     assert ids(("cidr", ["10.?.0.0/16"])) == {a, b, c["VpcId"]}
     assert ids(("cidr", ["*"])) == {a, b, c["VpcId"], dflt}
+    b_assocs = ec2.describe_vpcs(VpcIds=[b])["Vpcs"][0]["CidrBlockAssociationSet"]
+    second = next(x["AssociationId"] for x in b_assocs if x["CidrBlock"] == "10.2.0.0/16")
+    assert ids(("cidr-block-association.association-id", [second])) == {b}
+    assert ids(("cidr-block-association.state", ["associated"])) == {a, b, c["VpcId"], dflt}
+    v6_assoc = c["Ipv6CidrBlockAssociationSet"][0]["AssociationId"]
+    assert ids(("ipv6-cidr-block-association.association-id", [v6_assoc])) == {c["VpcId"]}
+    assert ids(("ipv6-cidr-block-association.state", ["associated"])) == {c["VpcId"]}
+    assert ids(("ipv6-cidr-block-association.ipv6-pool", ["Amazon"])) == {c["VpcId"]}
 
 
 def test_filter_value_brackets_are_literal(fresh: Server) -> None:
@@ -621,3 +629,18 @@ def test_modify_subnet_attribute(fresh: Server) -> None:
         ec2.modify_subnet_attribute(SubnetId="subnet-0000000000000000a",
                                     MapPublicIpOnLaunch={"Value": True})
     assert code(e) == "InvalidSubnetID.NotFound"
+
+
+# ---------------------------------------------------------------------- regions
+def test_describe_regions(fresh: Server) -> None:
+    ec2 = fresh.client("ec2")
+    names = [r["RegionName"] for r in ec2.describe_regions()["Regions"]]
+    assert {"us-east-1", "us-west-2"} <= set(names)
+    us = ec2.describe_regions(Filters=[{"Name": "region-name", "Values": ["us-*"]}])["Regions"]
+    assert {r["RegionName"] for r in us} == {n for n in names if n.startswith("us-")}
+    one = ec2.describe_regions(RegionNames=["us-west-2"])["Regions"]
+    assert one == [{"RegionName": "us-west-2", "Endpoint": "ec2.us-west-2.amazonaws.com",
+                    "OptInStatus": "opt-in-not-required"}]
+    with pytest.raises(ClientError) as e:
+        ec2.describe_regions(RegionNames=["mars-1"])
+    assert code(e) == "InvalidParameterValue"

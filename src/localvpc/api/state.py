@@ -4,19 +4,22 @@ Reads use the in-memory ``Network``; a write runs under one lock, changes the mo
 commits the changed resources to the store before the API call is acknowledged. The gateway
 holds the same (re-entrant) lock for the whole of every API call, reads included, so no
 handler iterates a table another thread is changing or acts on a check another call has
-since made stale. The compiled forwarding plane is cached and rebuilt only after a write.
+since made stale. The compiled forwarding plane and the read indexes (``derived``) are
+cached and rebuilt only after a write.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from localvpc.dataplane import ForwardingPlane, compile_network
 from localvpc.model.network import Network
 from localvpc.store import Store
+
+T = TypeVar("T")
 
 
 class Changes:
@@ -40,32 +43,50 @@ class ServerState:
         self.generation = 0
         self._plane: tuple[int, ForwardingPlane] | None = None
         self._meta: dict[str, Any] = {}
+        self._derived: dict[str, tuple[int, Any]] = {}
 
     @contextmanager
     def write(self) -> Iterator[Changes]:
         """Change the model; on success the changes are committed before returning."""
         with self.lock:
             changes = Changes()
+            # Bumped on the way in and out: anything cached from the model (the plane,
+            # ``derived`` indexes) before or during the write is not used after it.
+            self.generation += 1
             try:
                 yield changes
+                with self.store.transaction() as tx:
+                    for resource in changes.put.values():
+                        tx.put(resource)
+                    for table, rid in changes.deleted:
+                        tx.delete(table, rid)
+                    for key, value in changes.meta.items():
+                        if value is None:
+                            tx.delete_meta(key)
+                        else:
+                            tx.put_meta(key, value)
             except BaseException:
                 if changes.put or changes.deleted:
-                    # The handler changed the model and then failed: the store still holds
-                    # the last acknowledged state, so take the model from there again.
+                    # The handler changed the model and then failed, or the commit did: the
+                    # store still holds the last acknowledged state, so take the model from
+                    # there again (an unacknowledged change must not be seen by reads).
                     self.network = self.store.load_network()
                 raise
-            with self.store.transaction() as tx:
-                for resource in changes.put.values():
-                    tx.put(resource)
-                for table, rid in changes.deleted:
-                    tx.delete(table, rid)
-                for key, value in changes.meta.items():
-                    if value is None:
-                        tx.delete_meta(key)
-                    else:
-                        tx.put_meta(key, value)
+            finally:
+                self.generation += 1
             self._meta.update(changes.meta)
-            self.generation += 1
+
+    def derived(self, name: str, build: Callable[[Network], T]) -> T:
+        """``build(network)``, computed once and reused until the next write: indexes that let
+        a read find what it needs without scanning every resource. For reads only: a value
+        computed inside a write is dropped when the write ends."""
+        with self.lock:
+            cached = self._derived.get(name)
+            if cached is None or cached[0] != self.generation:
+                cached = (self.generation, build(self.network))
+                self._derived[name] = cached
+            value: T = cached[1]
+            return value
 
     def meta(self, key: str) -> Any:
         """Non-resource state (zone opt-in, idempotency tokens), cached from the store."""

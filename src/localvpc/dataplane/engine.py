@@ -894,7 +894,8 @@ class Walk:
         self.note(f"local gateway route {prefix} ({route.route_type}) in {table.id}")
         if route.network_interface_id is not None:
             device = self.fp.devices.get(route.network_interface_id)
-            if device is None or not device.eni.attached or route.state == "blackhole":
+            # LG-6: the state follows the ENI's attachment, whatever state was recorded.
+            if device is None or not device.eni.attached or device.eni.instance_id is None:
                 raise self.end(Disposition.NULL_ROUTED, "dropped",
                                f"route {prefix} is a blackhole: {route.network_interface_id} "
                                "is not attached to an instance (LG-6)", code="BAD_STATE_ROUTE")

@@ -100,6 +100,10 @@ def instance_view(i: Instance, network: Network) -> dict[str, Any]:
     }
 
 
+def _launch_key(instance_id: str) -> str:
+    return f"instance-launch/{instance_id}"
+
+
 def _dns_suffix(region: str) -> str:
     return "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
 
@@ -117,6 +121,8 @@ ENI_FILTERS = {
     "attachment.instance-id": lambda e: [e.instance_id] if e.instance_id else [],
     "interface-type": lambda e: [e.interface_type],
     "status": lambda e: [e.status],
+    "requester-managed": lambda e: [e.requester_id is not None],
+    "attachment.status": lambda e: ["attached"] if e.instance_id else [],
     "source-dest-check": lambda e: [e.source_dest_check],
     "owner-id": lambda e: [e.account],
     "description": lambda e: [e.description],
@@ -309,11 +315,13 @@ class InstanceOperations:
             apply_tag_specs(eni, params, "network-interface")
             enis.append(eni)
             created.append(inst)
+        reservation = "r-" + secrets.token_hex(9)[:17]
         with ctx.state.write() as w:
             for r in (*enis, *created):
                 net.add(r)
                 w.save(r)
-        reservation = "r-" + secrets.token_hex(9)[:17]
+            for n, inst in enumerate(created):  # not part of the model: kept beside it
+                w.meta[_launch_key(inst.id)] = {"reservation": reservation, "index": n}
         views = [instance_view(i, net) | {"AmiLaunchIndex": n} for n, i in enumerate(created)]
         return {"ReservationId": reservation, "OwnerId": ctx.account,
                 "Groups": [], "Instances": views}
@@ -331,9 +339,15 @@ class InstanceOperations:
                   "private-dns-name": lambda i: [instance_view(i, net)["PrivateDnsName"]]}
         found = apply_filters(found, params.get("Filters"), fields)
         page, token = paginate(found, params, lambda i: i.id)
-        return {"Reservations": [{"ReservationId": "r-" + i.id[2:], "OwnerId": i.account,
-                                  "Groups": [], "Instances": [instance_view(i, net)]}
-                                 for i in page], "NextToken": token}
+        reservations: dict[str, dict[str, Any]] = {}
+        for i in page:  # instances launched together share their reservation
+            launch = ctx.state.meta(_launch_key(i.id)) or {}
+            rid = launch.get("reservation") or "r-" + i.id[2:]
+            group = reservations.setdefault(rid, {"ReservationId": rid, "OwnerId": i.account,
+                                                  "Groups": [], "Instances": []})
+            group["Instances"].append(instance_view(i, net)
+                                      | {"AmiLaunchIndex": launch.get("index", 0)})
+        return {"Reservations": list(reservations.values()), "NextToken": token}
 
     def TerminateInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Mapping
 from typing import Any
 
 from localvpc.api.context import RequestContext
@@ -70,9 +71,14 @@ def vpc_view(vpc: Vpc) -> dict[str, Any]:
     }
 
 
-def subnet_view(s: Subnet, network: Network) -> dict[str, Any]:
-    used = sum(1 for e in network.network_interfaces.values() if e.subnet_id == s.id
-               for _ in e.private_ips)
+def subnet_view(s: Subnet, network: Network,
+                addresses_in_use: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """``addresses_in_use`` (``addresses_by_subnet``) spares a scan of every ENI."""
+    if addresses_in_use is not None:
+        used = addresses_in_use.get(s.id, 0)
+    else:
+        used = sum(len(e.private_ips) for e in network.network_interfaces.values()
+                   if e.subnet_id == s.id)
     free = max(0, s.cidr.num_addresses - 5 - used) if s.cidr is not None else 0
     return {
         "SubnetId": s.id,
@@ -96,6 +102,49 @@ def subnet_view(s: Subnet, network: Network) -> dict[str, Any]:
         "OutpostArn": s.outpost_arn,
         "Tags": tags_list(s.tags),
     }
+
+
+def subnets_by_vpc(network: Network) -> dict[str, list[str]]:
+    """Subnet ids by VPC id (an index for ``derived``)."""
+    index: dict[str, list[str]] = {}
+    for s in network.subnets.values():
+        index.setdefault(s.vpc_id, []).append(s.id)
+    return index
+
+
+def addresses_by_subnet(network: Network) -> dict[str, int]:
+    """Private addresses of ENIs by subnet id (an index for ``derived``)."""
+    used: dict[str, int] = {}
+    for e in network.network_interfaces.values():
+        used[e.subnet_id] = used.get(e.subnet_id, 0) + len(e.private_ips)
+    return used
+
+
+def subnet_candidates(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Subnet]:
+    """The subnets a DescribeSubnets call can return, found without a scan of every subnet
+    when ``SubnetIds`` or a ``subnet-id``/``vpc-id`` filter without wildcards names them.
+    A superset of the answer (filters are AND-ed and are all applied to it afterwards);
+    with ``SubnetIds`` exactly those that exist, so missing ones are still reported."""
+    subnets = ctx.state.network.subnets
+    ids = params.get("SubnetIds")
+    if ids:
+        return {i: subnets[i] for i in ids if i in subnets}
+    keys: set[str] | None = None
+    for f in params.get("Filters") or []:
+        values = [str(v) for v in f.get("Values") or []]
+        if any(c in v for v in values for c in "*?\\"):
+            continue  # a pattern: only a scan can tell
+        if f.get("Name") == "subnet-id":
+            named = {v for v in values if v in subnets}
+        elif f.get("Name") == "vpc-id":
+            index = ctx.state.derived("subnets-by-vpc", subnets_by_vpc)
+            named = {i for v in values for i in index.get(v, ())}
+        else:
+            continue
+        keys = named if keys is None else keys & named
+    if keys is None:
+        return subnets
+    return {k: subnets[k] for k in keys if k in subnets}
 
 
 VPC_FILTERS = {
@@ -289,8 +338,8 @@ class VpcOperations:
         blockers += [e.id for e in net.vpc_endpoints.values()
                      if e.vpc_id == vpc.id and e.state not in ("deleted", "deleting")]
         blockers += [a.id for a in net.transit_gateway_attachments.values()
-                     if getattr(a, "vpc_id", None) == vpc.id
-                     and getattr(a, "state", "") not in ("deleted", "deleting")]
+                     if a.resource_type == "vpc" and a.resource_id == vpc.id
+                     and a.state not in ("deleted", "deleting")]
         blockers += [g.id for g in net.carrier_gateways.values() if g.vpc_id == vpc.id]
         if blockers:
             raise error("DependencyViolation", f"The vpc '{vpc.id}' has dependencies and "
@@ -519,12 +568,13 @@ class VpcOperations:
 
     def DescribeSubnets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        subnets = scoped(net.subnets, ctx.account, ctx.region)
+        subnets = scoped(subnet_candidates(ctx, params), ctx.account, ctx.region)
         found = select_ids(subnets, params.get("SubnetIds"), "subnet",
                            "InvalidSubnetID.NotFound")
         found = apply_filters(found, params.get("Filters"), SUBNET_FILTERS)
         page, token = paginate(found, params, lambda s: s.id)
-        return {"Subnets": [subnet_view(s, net) for s in page], "NextToken": token}
+        used = ctx.state.derived("addresses-by-subnet", addresses_by_subnet)
+        return {"Subnets": [subnet_view(s, net, used) for s in page], "NextToken": token}
 
     def DeleteSubnet(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from localvpc.api.context import RequestContext
-from localvpc.api.providers.ec2.common import error, paginate
+from localvpc.api.providers.ec2.common import apply_filters, error, paginate
 from localvpc.model import catalog
 from localvpc.model.errors import CatalogError
 
@@ -37,10 +37,10 @@ class ZoneOperations:
             known = [n for n in known if n in names]
         regions = [{"RegionName": n, "Endpoint": f"ec2.{n}.amazonaws.com",
                     "OptInStatus": "opt-in-not-required"} for n in known]
-        for f in params.get("Filters") or []:
-            if f["Name"] == "region-name":
-                regions = [r for r in regions if r["RegionName"] in f.get("Values", [])]
-        return {"Regions": regions}
+        fields = {"region-name": lambda r: [r["RegionName"]],
+                  "endpoint": lambda r: [r["Endpoint"]],
+                  "opt-in-status": lambda r: [r["OptInStatus"]]}
+        return {"Regions": apply_filters(regions, params.get("Filters"), fields)}
 
     def DescribeAvailabilityZones(self, ctx: RequestContext, params: dict[str, Any]
                                   ) -> dict[str, Any]:
