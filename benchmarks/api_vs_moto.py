@@ -191,6 +191,8 @@ class RawDriver:
     Neither server checks signatures, so a request may be sent after its signing time."""
 
     name = "raw HTTP"
+    summary = ("requests serialized and signed by botocore before the clock starts, sent "
+               "over keep-alive http.client connections: client work is not timed")
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -248,6 +250,7 @@ class BotoDriver:
     """Calls boto3 in the timed part (its serializing, signing and parsing included)."""
 
     name = "boto3"
+    summary = "boto3 calls: botocore's serializing, signing and parsing are timed too"
 
     def __init__(self, target: Target) -> None:
         self.client = target.client()
@@ -677,9 +680,10 @@ def main(argv: list[str] | None = None) -> int:
            + f". Servers and the client share the machine; total run {elapsed:.0f} s.",
            "localvpc commits every write durably (SQLite WAL, synchronous=FULL) before "
            "answering; moto keeps everything in memory.",
-           f"Driver: {DRIVERS[args.driver].name} ({DRIVERS[args.driver].__doc__.split(':')[0]}"
-           f"); {args.describes} describes and {args.creates} creates per cell; latencies in "
-           "ms, measured in the client.", ""]
+           f"Driver: {DRIVERS[args.driver].name} ({DRIVERS[args.driver].summary}); "
+           f"{args.describes} describes and {args.creates} creates per cell, each cell's "
+           "calls dealt round-robin to its threads; latencies in ms, measured in the client.",
+           ""]
     for key, title in (("create", "CreateSubnet (N = subnets when the cell starts)"),
                        ("vpc-id", "DescribeSubnets, Filters vpc-id = one VPC (10 matches)"),
                        ("subnet-id", "DescribeSubnets, Filters subnet-id = one subnet "

@@ -20,10 +20,10 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
-from localvpc.api.state import Changes
+from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.model.network import Network
 from localvpc.model.peering import VpcPeeringConnection
-from localvpc.model.vpc import TargetType, Vpc
+from localvpc.model.vpc import Vpc
 
 # Statuses that still hold the pair of VPCs (PX-4: at most one per pair).
 LIVE = ("initiating-request", "pending-acceptance", "provisioning", "active")
@@ -139,21 +139,6 @@ def _filters(net: Network) -> dict[str, Any]:
     }
 
 
-def set_peering_route_states(net: Network, w: Changes) -> None:
-    """ST-2: a route to a peering connection is active only while the connection is."""
-    for rt in net.route_tables.values():
-        changed = False
-        for r in rt.routes:
-            if r.target_type != TargetType.VPC_PEERING:
-                continue
-            pcx = net.peering_connections.get(r.target_id)
-            state = "active" if pcx is not None and pcx.status == "active" else "blackhole"
-            if r.state != state:
-                r.state, changed = state, True
-        if changed:
-            w.save(rt)
-
-
 def _overlap(a: Vpc, b: Vpc) -> bool:
     """PX-3: any IPv4 block of one overlaps any IPv4 block of the other, or any IPv6 ones."""
     return any(x.version == y.version and x.overlaps(y)
@@ -230,7 +215,7 @@ class PeeringOperations:
         with ctx.state.write() as w:
             pcx.status = "active"
             w.save(pcx)
-            set_peering_route_states(net, w)
+            refresh_route_states(net, w)
         return {"VpcPeeringConnection": peering_view(pcx, net)}
 
     def RejectVpcPeeringConnection(self, ctx: RequestContext, params: dict[str, Any]
@@ -247,7 +232,7 @@ class PeeringOperations:
         with ctx.state.write() as w:
             pcx.status = "rejected"
             w.save(pcx)
-            set_peering_route_states(net, w)
+            refresh_route_states(net, w)
         return {"Return": True}
 
     def DeleteVpcPeeringConnection(self, ctx: RequestContext, params: dict[str, Any]
@@ -263,7 +248,7 @@ class PeeringOperations:
         with ctx.state.write() as w:
             pcx.status = "deleted"  # PX-1: the record stays visible as deleted
             w.save(pcx)
-            set_peering_route_states(net, w)
+            refresh_route_states(net, w)
         return {"Return": True}
 
     def DescribeVpcPeeringConnections(self, ctx: RequestContext, params: dict[str, Any]

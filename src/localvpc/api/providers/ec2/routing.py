@@ -22,6 +22,9 @@ from localvpc.model.gateways import InternetGateway
 from localvpc.model.network import Network
 from localvpc.model.vpc import Route, RouteOrigin, RouteTable, TargetType
 
+# Attachment states in which a transit gateway carries the VPC's traffic.
+LIVE_ATTACHMENT = ("available", "modifying", "pending", "pendingAcceptance")
+
 RESERVED = (ipaddress.ip_network("169.254.168.0/22"), ipaddress.ip_network("fd00:ec2::/32"))
 
 # Request parameter -> (target kind, table the target lives in, error code when missing).
@@ -152,7 +155,7 @@ def igw_view(g: InternetGateway) -> dict[str, Any]:
 def refresh_route_states(network: Network, w: Changes) -> None:
     """ST-1/ST-2: a route whose target was deleted or became unusable is a ``blackhole``;
     one whose target is usable again (re-attached IGW, re-attached ENI) is ``active``. Only
-    the target kinds of this module are judged; others (peering, TGW ...) keep their state.
+    the target kinds judged here change state (prefix-list and propagated routes keep theirs).
     The route itself is never removed or rewritten."""
     for rt in network.route_tables.values():
         changed = False
@@ -173,6 +176,17 @@ def _target_state(network: Network, rt: RouteTable, r: Route) -> str | None:
         nat = network.nat_gateways.get(tid)
         usable = nat is not None and nat.state in ("pending", "available")
         return "active" if usable else "blackhole"
+    if kind == TargetType.VPC_PEERING:
+        pcx = network.peering_connections.get(tid)
+        return "active" if pcx is not None and pcx.status == "active" else "blackhole"
+    if kind == TargetType.TRANSIT_GATEWAY:
+        live = any(a.transit_gateway_id == tid and a.resource_id == rt.vpc_id
+                   and a.resource_type == "vpc" and a.state in LIVE_ATTACHMENT
+                   for a in network.transit_gateway_attachments.values())
+        return "active" if live else "blackhole"
+    if kind == TargetType.VPN_GATEWAY:
+        vgw = network.vpn_gateways.get(tid)
+        return "active" if vgw is not None and rt.vpc_id in vgw.vpc_ids else "blackhole"
     if kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY:
         return "active" if tid in network.egress_only_internet_gateways else "blackhole"
     if kind == TargetType.NETWORK_INTERFACE:

@@ -27,6 +27,7 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.providers.ec2.routing import LIVE_ATTACHMENT, refresh_route_states
 from localvpc.api.state import Changes
 from localvpc.model.base import IPNetwork
 from localvpc.model.network import Network
@@ -36,9 +37,7 @@ from localvpc.model.transit import (
     TransitGatewayRoute,
     TransitGatewayRouteTable,
 )
-from localvpc.model.vpc import TargetType
 
-LIVE_ATTACHMENT = ("available", "modifying", "pending", "pendingAcceptance")
 # TG-1: creation options and their defaults.
 TGW_DEFAULTS = {
     "AutoAcceptSharedAttachments": "disable", "DefaultRouteTableAssociation": "enable",
@@ -176,24 +175,6 @@ def route_view(row: RouteRow, net: Network) -> dict[str, Any]:
                                              "TransitGatewayAttachmentId": att.id,
                                              "ResourceType": att.resource_type}]
     return out
-
-
-def set_tgw_route_states(net: Network, w: Changes) -> None:
-    """ST-2: a VPC route to a transit gateway works while the VPC has a live attachment to it,
-    and is a blackhole otherwise."""
-    live = {(a.transit_gateway_id, a.resource_id) for a in
-            net.transit_gateway_attachments.values()
-            if a.resource_type == "vpc" and a.state in LIVE_ATTACHMENT}
-    for rt in net.route_tables.values():
-        changed = False
-        for r in rt.routes:
-            if r.target_type != TargetType.TRANSIT_GATEWAY:
-                continue
-            state = "active" if (r.target_id, rt.vpc_id) in live else "blackhole"
-            if r.state != state:
-                r.state, changed = state, True
-        if changed:
-            w.save(rt)
 
 
 def auto_attach(net: Network, tgw: TransitGateway, att: TransitGatewayAttachment,
@@ -417,7 +398,7 @@ class TransitGatewayOperations:
                 w.deleted.append(("transit_gateway_route_tables", table_id))
             del net.transit_gateways[tgw.id]
             w.deleted.append(("transit_gateways", tgw.id))
-            set_tgw_route_states(net, w)
+            refresh_route_states(net, w)
         return {"TransitGateway": tgw_view(tgw, state="deleting")}
 
     # ------------------------------------------------------------------ VPC attachments
@@ -472,7 +453,7 @@ class TransitGatewayOperations:
             net.add(att)
             auto_attach(net, tgw, att, w)
             w.save(att)
-            set_tgw_route_states(net, w)
+            refresh_route_states(net, w)
         return {"TransitGatewayVpcAttachment": vpc_attachment_view(att, state="pending")}
 
     def ModifyTransitGatewayVpcAttachment(self, ctx: RequestContext, params: dict[str, Any]
@@ -537,7 +518,7 @@ class TransitGatewayOperations:
             detach_everywhere(net, att.id, w)
             del net.transit_gateway_attachments[att.id]
             w.deleted.append(("transit_gateway_attachments", att.id))
-            set_tgw_route_states(net, w)
+            refresh_route_states(net, w)
         return {"TransitGatewayVpcAttachment": view}
 
     # ------------------------------------------------------------------ route tables

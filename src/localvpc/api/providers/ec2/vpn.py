@@ -22,17 +22,16 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.transit import (
     auto_attach,
     detach_everywhere,
     private_asn,
 )
-from localvpc.api.state import Changes
 from localvpc.model.base import IPAddress
 from localvpc.model.gateways import CustomerGateway, VpnConnection, VpnGateway, VpnTunnel
 from localvpc.model.network import Network
 from localvpc.model.transit import TransitGatewayAttachment
-from localvpc.model.vpc import TargetType
 
 GATEWAY_TYPE = "ipsec.1"
 # Tunnel outside addresses come from the documentation ranges (RFC 5737), from the top of
@@ -106,21 +105,6 @@ def _vpn_filters(net: Network) -> dict[str, Any]:
         "route.destination-cidr-block": lambda v: [str(r) for r in v.routes],
         "bgp-asn": asn,
     }
-
-
-def set_vgw_route_states(net: Network, w: Changes) -> None:
-    """ST-2: a route to a VGW works while the VGW is attached to the table's VPC."""
-    for rt in net.route_tables.values():
-        changed = False
-        for r in rt.routes:
-            if r.target_type != TargetType.VPN_GATEWAY:
-                continue
-            vgw = net.vpn_gateways.get(r.target_id)
-            state = "active" if vgw is not None and rt.vpc_id in vgw.vpc_ids else "blackhole"
-            if r.state != state:
-                r.state, changed = state, True
-        if changed:
-            w.save(rt)
 
 
 def tunnel_addresses(net: Network, count: int = 2) -> list[IPAddress]:
@@ -215,7 +199,7 @@ class VpnOperations:
         with ctx.state.write() as w:
             vgw.vpc_ids.append(vpc_id)
             w.save(vgw)
-            set_vgw_route_states(net, w)
+            refresh_route_states(net, w)
         return {"VpcAttachment": {"VpcId": vpc_id, "State": "attaching"}}
 
     def DetachVpnGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +216,7 @@ class VpnOperations:
                 if rt.vpc_id == vpc_id and vgw.id in rt.propagating_vgws:
                     rt.propagating_vgws.remove(vgw.id)
                     w.save(rt)
-            set_vgw_route_states(net, w)
+            refresh_route_states(net, w)
         return {}
 
     def DeleteVpnGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -252,7 +236,7 @@ class VpnOperations:
                 if vgw.id in rt.propagating_vgws:
                     rt.propagating_vgws.remove(vgw.id)
                     w.save(rt)
-            set_vgw_route_states(net, w)
+            refresh_route_states(net, w)
         return {}
 
     # ------------------------------------------------------------------ customer gateways
