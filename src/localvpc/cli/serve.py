@@ -9,10 +9,23 @@ from typing import Annotated
 
 import typer
 
+from localvpc.model.base import DEFAULT_ACCOUNT
 from localvpc.model.errors import LocalVpcError
+from localvpc.model.network import Network
 
 DEFAULT_STATE = "localvpc-state.db"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpress.yaml"
+
+
+def _demo_network() -> Network:
+    """The seed's Local Zone network, in the account open-mode callers get, so a plain
+    ``aws --endpoint-url ...`` sees it."""
+    network = Network.from_topology(EXAMPLE)
+    for table in network.tables().values():
+        for resource in table.values():
+            if hasattr(resource, "account"):
+                resource.account = DEFAULT_ACCOUNT
+    return network
 
 
 def serve_command(
@@ -33,7 +46,6 @@ def serve_command(
     from localvpc.api.auth import Accounts
     from localvpc.api.server import create_app, default_registry
     from localvpc.api.state import ServerState
-    from localvpc.model.network import Network
     from localvpc.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -50,7 +62,7 @@ def serve_command(
             print(f"localvpc: {state} already holds a network; --demo loads only into an "
                   "empty state (POST /_localvpc/reset empties it)", file=sys.stderr)
         else:
-            server_state.reset(Network.from_topology(EXAMPLE))
+            server_state.reset(_demo_network())
     app = create_app(server_state, default_registry(), keys)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
