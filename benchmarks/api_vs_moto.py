@@ -1,9 +1,10 @@
-"""The AWS-compatible endpoint against moto's server: the same EC2 calls, timed from boto3.
+"""The AWS-compatible endpoint against moto's server: the same EC2 calls, on loopback.
 
 Usage::
 
     python benchmarks/api_vs_moto.py [--sizes 100,1000,10000] [--threads 1,4]
-                                     [--describes 300] [--creates 200] [--json out.json]
+                                     [--describes 300] [--creates 200] [--driver raw|boto3]
+                                     [--json out.json] [--logs DIR] [--only localvpc|moto]
 
 Both servers run on loopback for the whole run: ``python -m localvpc serve`` on a temporary
 SQLite state file (every write committed durably before it is acknowledged) and
@@ -19,13 +20,17 @@ created so far, ten per VPC):
   answer is checked (the VPC's subnets, the one subnet);
 * CreateSubnet: ``--creates`` calls from 1 thread, then as many from 4 threads, into a VPC of
   their own (these subnets count towards the next N);
-* after the largest N, a Reachability Analyzer analysis (CreateNetworkInsightsPath +
-  StartNetworkInsightsAnalysis, polled to completion) between two instances, where the server
-  has the operations.
+* after the largest N, the Reachability Analyzer between two instances, where the server has
+  it: CreateNetworkInsightsPath, then StartNetworkInsightsAnalysis (polled to completion)
+  three times, the first after the network changed, the others not.
 
-Latency is per call, measured in the client around the boto3 call (botocore's own work is
-included, the same for both servers); requests/s is calls / wall time of the cell. Clients
-never retry. The report (Markdown) goes to stdout, progress to stderr.
+Latency is per call, measured in the client. By default (``--driver raw``) botocore
+serializes and signs every request before the clock starts and the timed part is sending it
+and reading the answer over a keep-alive connection, so the client's own work (about 1 ms of
+CPU per boto3 call, on the same cores as the servers) does not blur the comparison;
+``--driver boto3`` times whole boto3 calls. Requests/s is calls / wall time of the cell.
+Clients never retry. Every answer is checked. The report (Markdown) goes to stdout, progress
+to stderr; the exit status is 1 if any timed call failed.
 """
 
 from __future__ import annotations
@@ -502,25 +507,28 @@ def reachability(target: Target, estate: Estate) -> dict[str, Any]:
         path = client.create_network_insights_path(
             Source=instances[0], Destination=instances[1], Protocol="tcp",
             DestinationPort=22)["NetworkInsightsPath"]["NetworkInsightsPathId"]
-        t1 = time.perf_counter()
-        analysis = client.start_network_insights_analysis(NetworkInsightsPathId=path)
-        aid = analysis["NetworkInsightsAnalysis"]["NetworkInsightsAnalysisId"]
-        status = analysis["NetworkInsightsAnalysis"].get("Status")
-        deadline = time.monotonic() + 300
-        while status == "running" and time.monotonic() < deadline:
-            time.sleep(0.01)
-            found = client.describe_network_insights_analyses(
-                NetworkInsightsAnalysisIds=[aid])["NetworkInsightsAnalyses"][0]
-            status = found.get("Status")
-            analysis = {"NetworkInsightsAnalysis": found}
-        t2 = time.perf_counter()
+        path_ms = (time.perf_counter() - t0) * 1e3
+        # The first analysis after a change of the network pays for compiling it.
+        runs = [_analysis(client, path) for _ in range(3)]
     except ClientError as e:
         status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         code = e.response.get("Error", {}).get("Code")
         return {"skipped": f"the analysis failed: HTTP {status} {code}"}
-    result = analysis["NetworkInsightsAnalysis"]
-    return {"path_ms": (t1 - t0) * 1e3, "analysis_ms": (t2 - t1) * 1e3, "status": status,
-            "reachable": result.get("NetworkPathFound")}
+    return {"path_ms": path_ms, "analysis_ms": [ms for ms, _, _ in runs],
+            "status": runs[-1][1], "reachable": runs[-1][2]}
+
+
+def _analysis(client: Any, path: str) -> tuple[float, str, Any]:
+    """StartNetworkInsightsAnalysis, polled until it is no longer running."""
+    t0 = time.perf_counter()
+    found = client.start_network_insights_analysis(
+        NetworkInsightsPathId=path)["NetworkInsightsAnalysis"]
+    deadline = time.monotonic() + 300
+    while found.get("Status") == "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+        found = client.describe_network_insights_analyses(NetworkInsightsAnalysisIds=[
+            found["NetworkInsightsAnalysisId"]])["NetworkInsightsAnalyses"][0]
+    return (time.perf_counter() - t0) * 1e3, found.get("Status"), found.get("NetworkPathFound")
 
 
 # ---------------------------------------------------------------------------- report
@@ -698,9 +706,12 @@ def main(argv: list[str] | None = None) -> int:
         if "skipped" in r:
             out.append(f"* {name}: not measured ({r['skipped']}).")
         else:
-            out.append(f"* {name}: CreateNetworkInsightsPath {r['path_ms']:.1f} ms, "
-                       f"StartNetworkInsightsAnalysis to `{r['status']}` "
-                       f"{r['analysis_ms']:.1f} ms (path found: {r['reachable']}).")
+            first, *again = r["analysis_ms"]
+            out.append(f"* {name}: CreateNetworkInsightsPath {r['path_ms']:.1f} ms; "
+                       f"StartNetworkInsightsAnalysis until `{r['status']}`: {first:.0f} ms "
+                       f"the first time (the network compiled after the last change), then "
+                       + ", ".join(f"{ms:.0f} ms" for ms in again)
+                       + f" (path found: {r['reachable']}).")
     out.append("")
     if len(names) == 2:
         out += targets_summary(results, sizes, thread_counts)

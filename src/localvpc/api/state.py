@@ -50,9 +50,6 @@ class ServerState:
         """Change the model; on success the changes are committed before returning."""
         with self.lock:
             changes = Changes()
-            # Bumped on the way in and out: anything cached from the model (the plane,
-            # ``derived`` indexes) before or during the write is not used after it.
-            self.generation += 1
             try:
                 yield changes
                 with self.store.transaction() as tx:
@@ -71,15 +68,19 @@ class ServerState:
                     # store still holds the last acknowledged state, so take the model from
                     # there again (an unacknowledged change must not be seen by reads).
                     self.network = self.store.load_network()
-                raise
-            finally:
                 self.generation += 1
+                raise
             self._meta.update(changes.meta)
+            if changes.put or changes.deleted:
+                # The model changed: what was computed from it (the plane, ``derived``
+                # indexes) is stale. A write of meta state alone (a client token, an
+                # analysis record) leaves them be.
+                self.generation += 1
 
     def derived(self, name: str, build: Callable[[Network], T]) -> T:
-        """``build(network)``, computed once and reused until the next write: indexes that let
-        a read find what it needs without scanning every resource. For reads only: a value
-        computed inside a write is dropped when the write ends."""
+        """``build(network)``, computed once and reused until a write changes the model:
+        indexes that let a read find what it needs without scanning every resource. For
+        reads only (not inside a ``write`` that has already changed the model)."""
         with self.lock:
             cached = self._derived.get(name)
             if cached is None or cached[0] != self.generation:

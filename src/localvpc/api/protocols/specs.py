@@ -33,6 +33,7 @@ SUPPORTED_SERVICES: tuple[str, ...] = (
     "networkmanager",
     "logs",
     "firehose",
+    "ram",
     "s3",
 )
 

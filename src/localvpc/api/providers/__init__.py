@@ -8,5 +8,6 @@ from localvpc.api.registry import Provider
 def all_providers() -> list[Provider]:
     from localvpc.api.providers.ec2 import Ec2Provider
     from localvpc.api.providers.pricing import PricingProvider
+    from localvpc.api.providers.ram import RamProvider
 
-    return [Ec2Provider(), PricingProvider()]
+    return [Ec2Provider(), PricingProvider(), RamProvider()]

@@ -7,6 +7,7 @@ from localvpc.api.providers.ec2.endpoints import EndpointOperations
 from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.insights import InsightsOperations
+from localvpc.api.providers.ec2.instance_types import InstanceTypeOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.outposts import OutpostsOperations
 from localvpc.api.providers.ec2.peering import PeeringOperations
@@ -20,7 +21,8 @@ from localvpc.api.registry import Provider
 
 
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
-                  InstanceOperations, GatewayOperations, ZoneOperations, TagOperations,
+                  InstanceOperations, GatewayOperations, ZoneOperations,
+                  InstanceTypeOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
                   VpnOperations, EndpointOperations, OutpostsOperations):
     service = "ec2"

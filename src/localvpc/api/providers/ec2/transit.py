@@ -6,6 +6,13 @@ The data plane reads ``TransitGatewayRouteTable.associated_attachment_ids``,
 routes are never stored: like the data plane, SearchTransitGatewayRoutes computes them from
 the propagating attachments (a VPC's blocks, a VPN's static routes), and a static route hides
 a propagated one with the same destination (TG-6).
+
+Shared transit gateways (RAM): an account that accepted a share of a transit gateway sees it
+(``OwnerId`` is the owner) and may attach its own VPCs; nothing else of the gateway (tables,
+changes, deletion) is its to touch. Such an attachment waits in ``pendingAcceptance`` until the
+owner accepts it (``AutoAcceptSharedAttachments=enable`` skips the wait); only then do the
+default association and propagation apply. The attachment is one resource seen by both the
+VPC owner and the transit gateway owner.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from localvpc.api.providers.ec2.common import (
     tags_list,
 )
 from localvpc.api.providers.ec2.routing import LIVE_ATTACHMENT, refresh_route_states
+from localvpc.api.providers.ram import shared_with
 from localvpc.api.state import Changes
 from localvpc.model.base import IPNetwork
 from localvpc.model.network import Network
@@ -244,7 +252,7 @@ def _filters_attachment(net: Network) -> dict[str, Any]:
         "resource-type": lambda a: [a.resource_type], "resource-id": lambda a: [a.resource_id],
         "resource-owner-id": lambda a: [a.resource_owner or a.account],
         "transit-gateway-owner-id": lambda a: [
-            net.transit_gateways[a.transit_gateway_id].account
+            tgw_owner(net.transit_gateways[a.transit_gateway_id])
             if a.transit_gateway_id in net.transit_gateways else a.account],
         "state": lambda a: [a.state], "vpc-id": lambda a: [a.resource_id],
         "association.transit-gateway-route-table-id": assoc,
@@ -259,6 +267,38 @@ TABLE_FILTERS = {
     "default-association-route-table": lambda t: [t.default_association],
     "default-propagation-route-table": lambda t: [t.default_propagation],
 }
+
+
+def tgw_owner(t: TransitGateway) -> str:
+    return t.owner_id or t.account
+
+
+def visible_tgws(ctx: RequestContext) -> dict[str, TransitGateway]:
+    """The caller's transit gateways in its Region, and those other accounts shared with it
+    through RAM (an accepted invitation)."""
+    net = ctx.state.network
+    found = scoped(net.transit_gateways, ctx.account, ctx.region)
+    for tgw_id, owner in shared_with(ctx.state, ctx.account, ctx.region,
+                                     "ec2:TransitGateway").items():
+        tgw = net.transit_gateways.get(tgw_id)
+        if tgw is not None and tgw.region == ctx.region and tgw_owner(tgw) == owner:
+            found[tgw_id] = tgw
+    return found
+
+
+def visible_attachments(ctx: RequestContext) -> dict[str, TransitGatewayAttachment]:
+    """Attachments in the caller's Region that it created, whose resource (VPC) it owns, or
+    that attach to a transit gateway it owns."""
+    net = ctx.state.network
+
+    def sees(a: TransitGatewayAttachment) -> bool:
+        if a.region != ctx.region:
+            return False
+        if ctx.account in (a.account, a.resource_owner):
+            return True
+        tgw = net.transit_gateways.get(a.transit_gateway_id)
+        return tgw is not None and tgw_owner(tgw) == ctx.account
+    return {k: a for k, a in net.transit_gateway_attachments.items() if sees(a)}
 
 
 class TransitGatewayOperations:
@@ -282,8 +322,7 @@ class TransitGatewayOperations:
         if not att_id:
             raise error("MissingParameter", "The request must contain the parameter "
                         "TransitGatewayAttachmentId")
-        att = scoped(ctx.state.network.transit_gateway_attachments, ctx.account,
-                     ctx.region).get(att_id)
+        att = visible_attachments(ctx).get(att_id)
         if att is None:
             raise error("InvalidTransitGatewayAttachmentID.NotFound",
                         f"Transit Gateway Attachment {att_id} was deleted or does not exist.")
@@ -298,6 +337,13 @@ class TransitGatewayOperations:
                         f"not belong to {table.transit_gateway_id}, the transit gateway of "
                         f"{table.id}.")
         return att
+
+    @staticmethod
+    def _accepted(att: TransitGatewayAttachment) -> None:
+        """An attachment the owner has not accepted (or rejected) carries no routes yet."""
+        if att.state in ("pendingAcceptance", "rejected"):
+            raise error("IncorrectState", f"Transit Gateway Attachment {att.id} is in "
+                        f"{att.state} state.")
 
     # ------------------------------------------------------------------ transit gateways
     def CreateTransitGateway(self, ctx: RequestContext, params: dict[str, Any]
@@ -339,7 +385,7 @@ class TransitGatewayOperations:
 
     def DescribeTransitGateways(self, ctx: RequestContext, params: dict[str, Any]
                                 ) -> dict[str, Any]:
-        items = scoped(ctx.state.network.transit_gateways, ctx.account, ctx.region)
+        items = visible_tgws(ctx)
         found = select_ids(items, params.get("TransitGatewayIds"), "transitGateway",
                            "InvalidTransitGatewayID.NotFound")
         found = apply_filters(found, params.get("Filters"), _filters_tgw())
@@ -424,7 +470,10 @@ class TransitGatewayOperations:
     def CreateTransitGatewayVpcAttachment(self, ctx: RequestContext, params: dict[str, Any]
                                           ) -> dict[str, Any]:
         net = ctx.state.network
-        tgw = self._tgw(ctx, params["TransitGatewayId"])
+        tgw = visible_tgws(ctx).get(params["TransitGatewayId"])
+        if tgw is None:
+            raise error("InvalidTransitGatewayID.NotFound", f"Transit Gateway "
+                        f"{params['TransitGatewayId']} was deleted or does not exist.")
         vpc_id = params["VpcId"]
         vpc = scoped(net.vpcs, ctx.account, ctx.region).get(vpc_id)
         if vpc is None:
@@ -449,9 +498,13 @@ class TransitGatewayOperations:
                                                            "disable") == "enable",
             options=options)
         apply_tag_specs(att, params, "transit-gateway-attachment")
+        if tgw_owner(tgw) != ctx.account and \
+                tgw_options(tgw)["AutoAcceptSharedAttachments"] != "enable":
+            att.state = "pendingAcceptance"  # the owner accepts it (or not)
         with ctx.state.write() as w:
             net.add(att)
-            auto_attach(net, tgw, att, w)
+            if att.state == "available":
+                auto_attach(net, tgw, att, w)
             w.save(att)
             refresh_route_states(net, w)
         return {"TransitGatewayVpcAttachment": vpc_attachment_view(att, state="pending")}
@@ -461,6 +514,9 @@ class TransitGatewayOperations:
         att = self._tgw_attachment(ctx, params["TransitGatewayAttachmentId"])
         if att.resource_type != "vpc":
             raise error("InvalidParameterValue", f"{att.id} is not a VPC attachment.")
+        if (att.resource_owner or att.account) != ctx.account:
+            raise error("OperationNotPermitted", f"Account {ctx.account} cannot modify "
+                        f"{att.id}: only the owner of {att.resource_id} can.")
         removed = set(params.get("RemoveSubnetIds") or [])
         for sid in removed:
             if sid not in att.subnet_ids:
@@ -484,7 +540,7 @@ class TransitGatewayOperations:
     def DescribeTransitGatewayAttachments(self, ctx: RequestContext, params: dict[str, Any]
                                           ) -> dict[str, Any]:
         net = ctx.state.network
-        items = scoped(net.transit_gateway_attachments, ctx.account, ctx.region)
+        items = visible_attachments(ctx)
         found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
                            "transitGatewayAttachment",
                            "InvalidTransitGatewayAttachmentID.NotFound")
@@ -496,8 +552,8 @@ class TransitGatewayOperations:
     def DescribeTransitGatewayVpcAttachments(self, ctx: RequestContext, params: dict[str, Any]
                                              ) -> dict[str, Any]:
         net = ctx.state.network
-        items = {k: a for k, a in scoped(net.transit_gateway_attachments, ctx.account,
-                                         ctx.region).items() if a.resource_type == "vpc"}
+        items = {k: a for k, a in visible_attachments(ctx).items()
+                 if a.resource_type == "vpc"}
         found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
                            "transitGatewayAttachment",
                            "InvalidTransitGatewayAttachmentID.NotFound")
@@ -520,6 +576,45 @@ class TransitGatewayOperations:
             w.deleted.append(("transit_gateway_attachments", att.id))
             refresh_route_states(net, w)
         return {"TransitGatewayVpcAttachment": view}
+
+    def _pending_shared(self, ctx: RequestContext, params: dict[str, Any], verb: str
+                        ) -> tuple[TransitGateway, TransitGatewayAttachment]:
+        """A VPC attachment waiting for the caller, the owner of its transit gateway."""
+        net = ctx.state.network
+        att = self._tgw_attachment(ctx, params.get("TransitGatewayAttachmentId"))
+        tgw = net.transit_gateways.get(att.transit_gateway_id)
+        if att.resource_type != "vpc":
+            raise error("InvalidParameterValue", f"{att.id} is a {att.resource_type} "
+                        "attachment, not a VPC attachment.")
+        if tgw is None or tgw_owner(tgw) != ctx.account:
+            raise error("OperationNotPermitted", f"Account {ctx.account} cannot {verb} "
+                        f"{att.id}: only the owner of {att.transit_gateway_id} can.")
+        if att.state != "pendingAcceptance":
+            raise error("IncorrectState", f"Transit Gateway Attachment {att.id} is in "
+                        f"{att.state} state; only a pendingAcceptance attachment can be "
+                        f"{verb}ed.")
+        return tgw, att
+
+    def AcceptTransitGatewayVpcAttachment(self, ctx: RequestContext, params: dict[str, Any]
+                                          ) -> dict[str, Any]:
+        net = ctx.state.network
+        tgw, att = self._pending_shared(ctx, params, "accept")
+        with ctx.state.write() as w:
+            att.state = "available"
+            auto_attach(net, tgw, att, w)  # TG-2, now that it is accepted
+            w.save(att)
+            refresh_route_states(net, w)
+        return {"TransitGatewayVpcAttachment": vpc_attachment_view(att, state="pending")}
+
+    def RejectTransitGatewayVpcAttachment(self, ctx: RequestContext, params: dict[str, Any]
+                                          ) -> dict[str, Any]:
+        net = ctx.state.network
+        _, att = self._pending_shared(ctx, params, "reject")
+        with ctx.state.write() as w:
+            att.state = "rejected"
+            w.save(att)
+            refresh_route_states(net, w)
+        return {"TransitGatewayVpcAttachment": vpc_attachment_view(att, state="rejecting")}
 
     # ------------------------------------------------------------------ route tables
     def CreateTransitGatewayRouteTable(self, ctx: RequestContext, params: dict[str, Any]
@@ -571,6 +666,7 @@ class TransitGatewayOperations:
         net = ctx.state.network
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
         att = self._tgw_attachment_of_table(ctx, table, params.get("TransitGatewayAttachmentId"))
+        self._accepted(att)
         current = association_of(net, table.transit_gateway_id, att.id)
         if current is not None:  # TG-3
             raise error("Resource.AlreadyAssociated", f"Transit Gateway Attachment {att.id} "
@@ -627,6 +723,7 @@ class TransitGatewayOperations:
             raise error("TransitGatewayRouteTablePropagation.Duplicate", f"Propagation "
                         f"'{att.id}' already exists in Transit Gateway Route Table "
                         f"'{table.id}'.")
+        self._accepted(att)
         if att.resource_type == "peering":  # TG-5
             raise error("InvalidParameterValue", f"{att.id} is a peering attachment; peering "
                         "attachments support static routes only.")
@@ -684,6 +781,7 @@ class TransitGatewayOperations:
         if blackhole:
             return None
         att = self._tgw_attachment_of_table(ctx, table, att_id)
+        self._accepted(att)
         if att.state not in LIVE_ATTACHMENT:
             raise error("IncorrectState", f"Transit Gateway Attachment {att.id} is "
                         f"{att.state}.")
