@@ -510,9 +510,12 @@ def test_traffic_crosses_accounts_through_the_shared_tgw(fresh: Server) -> None:
     pending = trace(fresh, a.instance_id, b.ip, protocol="tcp", dst_port=22)
     assert (pending.disposition, pending.hops[-1].node, pending.hops[-1].code) == (
         Disposition.NO_ROUTE, tgw_id, "TGW_RTB_CANNOT_ROUTE")
+    # B's own route to the gateway is a blackhole while its attachment awaits acceptance
+    # (ST-2: the target is not usable yet), so the packet dies in B's subnet.
     pending = trace(fresh, b.instance_id, a.ip, protocol="tcp", dst_port=22)
-    assert (pending.disposition, pending.hops[-1].node, pending.hops[-1].code) == (
-        Disposition.NO_ROUTE, tgw_id, "TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION")
+    assert (pending.disposition, pending.hops[-1].code) == (
+        Disposition.NULL_ROUTED, "BAD_STATE_ROUTE")
+    assert pending.hops[-1].node.startswith("subnet-")
 
     ec2a.accept_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=shared)
     forward = trace(fresh, a.instance_id, b.ip, protocol="tcp", dst_port=22)

@@ -24,6 +24,8 @@ from localvpc.model.vpc import Route, RouteOrigin, RouteTable, TargetType
 
 # Attachment states in which a transit gateway carries the VPC's traffic.
 LIVE_ATTACHMENT = ("available", "modifying", "pending", "pendingAcceptance")
+# ... of which these carry traffic (a route to a TGW is active only then).
+CARRYING_ATTACHMENT = ("available", "modifying", "pending")
 
 RESERVED = (ipaddress.ip_network("169.254.168.0/22"), ipaddress.ip_network("fd00:ec2::/32"))
 
@@ -181,7 +183,7 @@ def _target_state(network: Network, rt: RouteTable, r: Route) -> str | None:
         return "active" if pcx is not None and pcx.status == "active" else "blackhole"
     if kind == TargetType.TRANSIT_GATEWAY:
         live = any(a.transit_gateway_id == tid and a.resource_id == rt.vpc_id
-                   and a.resource_type == "vpc" and a.state in LIVE_ATTACHMENT
+                   and a.resource_type == "vpc" and a.state in CARRYING_ATTACHMENT
                    for a in network.transit_gateway_attachments.values())
         return "active" if live else "blackhole"
     if kind == TargetType.VPN_GATEWAY:
@@ -481,6 +483,11 @@ class RoutingOperations:
             target = getattr(net, table).get(value)
             if target is None or getattr(target, "region", ctx.region) != ctx.region:
                 raise error(code, f"The ID '{value}' does not exist")
+        if kind == TargetType.TRANSIT_GATEWAY and target.account != ctx.account and not any(
+                a.transit_gateway_id == value and a.resource_id == rt.vpc_id
+                for a in net.transit_gateway_attachments.values()):
+            # Another account's TGW is visible only through an attachment (RAM sharing).
+            raise error(code, f"The ID '{value}' does not exist")
         # Targets that live in one VPC must live in this table's VPC.
         same_vpc_kinds = (TargetType.NAT_GATEWAY, TargetType.NETWORK_INTERFACE,
                           TargetType.INSTANCE, TargetType.EGRESS_ONLY_INTERNET_GATEWAY,
