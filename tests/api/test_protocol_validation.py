@@ -51,13 +51,18 @@ def test_ec2_missing_nested_parameter_uses_wire_path() -> None:
 
 
 def test_ec2_enum_violation_is_invalid_parameter_value() -> None:
-    error = _reject(
-        "ec2",
-        "RunInstances",
-        {"ImageId": "ami-1", "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.gigantic"},
-    )
+    error = _reject("ec2", "DescribeInstanceTypeOfferings", {"LocationType": "galaxy"})
     assert error.code == "InvalidParameterValue"
-    assert "t3.gigantic" in error.message and "InstanceType" in error.message
+    assert "galaxy" in error.message and "LocationType" in error.message
+
+
+def test_instance_type_names_are_left_to_the_service() -> None:
+    """botocore's InstanceType enum lags EC2; the handler answers InvalidInstanceType."""
+    request = botocore_request("ec2", "RunInstances",
+                               {"ImageId": "ami-1", "MinCount": 1, "MaxCount": 1,
+                                "InstanceType": "t3.gigantic"}, client_validation=False)
+    _, params = parse_request(load_service_model("ec2"), request)
+    assert params["InstanceType"] == "t3.gigantic"
 
 
 def test_ec2_malformed_integer() -> None:

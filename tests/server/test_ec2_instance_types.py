@@ -270,3 +270,9 @@ def test_aws_cli_describe_instance_types(fresh: Server) -> None:
                        "Name=network-info.maximum-network-interfaces,Values=3",
                        "--query", "InstanceTypes[].InstanceType")
     assert sorted(listed) == ["t3.large", "t3.medium", "t3.small"]
+
+
+def test_instance_type_unknown_to_botocore_gets_ec2s_own_error(fresh: Server) -> None:
+    with pytest.raises(ClientError) as e:
+        fresh.client("ec2").describe_instance_types(InstanceTypes=["zz9.nope"])
+    assert e.value.response["Error"]["Code"] == "InvalidInstanceType"
