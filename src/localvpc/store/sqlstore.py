@@ -21,6 +21,7 @@ Every failure of the database or of a stored row is raised as ``StoreError``.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -350,14 +351,26 @@ class Transaction:
         replace: tuple[str, ...],
         bump: str | None = None,
     ) -> None:
-        backend = self._live().dialect.name
-        insert = sqlite_dialect.insert if backend == "sqlite" else pg_dialect.insert
-        stmt = insert(table).values(**values)
-        updates: dict[str, Any] = {name: stmt.excluded[name] for name in replace}
-        if bump is not None:
-            updates[bump] = table.c[bump] + 1
-        keys = [column.name for column in table.primary_key.columns]
-        self._execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))
+        stmt = _upsert_statement(self._live().dialect.name, table, replace, bump)
+        conn = self._live()
+        try:
+            conn.execute(stmt, values)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot write to the store: {_reason(exc)}") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _upsert_statement(backend: str, table: sa.Table, replace: tuple[str, ...],
+                      bump: str | None) -> sa.Executable:
+    """One insert-or-update statement per table, built once: SQLAlchemy then reuses its
+    compiled form, so a write costs the database round trip, not statement construction."""
+    insert = sqlite_dialect.insert if backend == "sqlite" else pg_dialect.insert
+    stmt = insert(table)
+    updates: dict[str, Any] = {name: stmt.excluded[name] for name in replace}
+    if bump is not None:
+        updates[bump] = table.c[bump] + 1
+    keys = [column.name for column in table.primary_key.columns]
+    return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
 
 
 # ---------------------------------------------------------------------------- helpers
