@@ -243,3 +243,13 @@ def test_postgresql_url_spellings(postgres_url: str, scheme: str) -> None:
         with store.transaction() as tx:
             tx.put(Vpc(id=f"vpc-{scheme}"))
         assert set(store.load_network().vpcs) == {f"vpc-{scheme}"}
+
+
+def test_durability_must_be_known(tmp_path: Path) -> None:
+    from localvpc.store import Store, StoreError
+
+    with pytest.raises(StoreError, match="durability"):
+        Store.open(tmp_path / "s.db", durability="sometimes")
+    for mode in ("full", "process"):
+        store = Store.open(tmp_path / f"{mode}.db", durability=mode)
+        store.close()

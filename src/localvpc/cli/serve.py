@@ -39,6 +39,9 @@ def serve_command(
                                                      "SigV4 signatures)")] = "open",
     accounts: Annotated[str | None, typer.Option("--accounts", help="JSON file: access key "
                                                  "-> {account, secret}")] = None,
+    durability: Annotated[str, typer.Option("--durability", help="SQLite: 'process' (an "
+                                            "acknowledged write survives kill -9) or 'full' "
+                                            "(also power loss: fsync per write)")] = "process",
 ) -> None:
     """Serve the AWS-compatible API (point boto3 or the AWS CLI at --endpoint-url)."""
     import uvicorn
@@ -53,7 +56,7 @@ def serve_command(
         raise typer.BadParameter("--auth is open or strict")
     try:
         keys = Accounts.load(accounts, strict=auth == "strict")
-        server_state = ServerState(Store.open(state))
+        server_state = ServerState(Store.open(state, durability))
     except (ValueError, LocalVpcError) as e:
         print(f"localvpc: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None

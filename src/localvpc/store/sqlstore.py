@@ -90,15 +90,22 @@ class Store:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, target: str | Path) -> Store:
+    def open(cls, target: str | Path, durability: str = "full") -> Store:
         """Open (creating if needed) the store at a file path or SQLAlchemy URL.
 
         A path, or a ``sqlite:///path`` URL, is a SQLite file; missing parent directories are
         created. ``postgresql://`` (driver psycopg 3), ``postgresql+psycopg://`` and
         ``postgres://`` URLs name a PostgreSQL database, which must exist.
+
+        ``durability`` (SQLite): ``full`` syncs every commit to disk (survives power loss);
+        ``process`` leaves the commit in the OS (WAL, ``synchronous=NORMAL``): an
+        acknowledged write still survives the process being killed, not a machine crash.
         """
+        if durability not in SYNCHRONOUS:
+            raise StoreError(f"durability must be one of {sorted(SYNCHRONOUS)}, "
+                             f"not {durability!r}")
         url = _resolve(target)
-        engine = _create_engine(url)
+        engine = _create_engine(url, SYNCHRONOUS[durability])
         store = cls(engine, url)
         try:
             store._create_schema()
@@ -456,7 +463,10 @@ def _sqlite_file(path: Path, url: URL) -> URL:
     return url.set(database=str(path))
 
 
-def _create_engine(url: URL) -> Engine:
+SYNCHRONOUS = {"full": "FULL", "process": "NORMAL"}
+
+
+def _create_engine(url: URL, synchronous: str = "FULL") -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
             engine = sa.create_engine(
@@ -467,7 +477,8 @@ def _create_engine(url: URL) -> Engine:
                 pool_size=5,
                 max_overflow=40,
             )
-            sa.event.listen(engine, "connect", _sqlite_connect)
+            sa.event.listen(engine, "connect", functools.partial(_sqlite_connect,
+                                                                 synchronous=synchronous))
             sa.event.listen(engine, "begin", _sqlite_begin)
             return engine
         return sa.create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
@@ -480,14 +491,15 @@ def _create_engine(url: URL) -> Engine:
         raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
 
 
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    """Per connection: durable WAL commits, a busy timeout, and BEGIN left to ``_sqlite_begin``."""
+def _sqlite_connect(dbapi_conn: Any, _record: Any, synchronous: str = "FULL") -> None:
+    """Per connection: WAL commits synced as asked, a busy timeout, and BEGIN left to
+    ``_sqlite_begin``."""
     dbapi_conn.isolation_level = None  # the driver must not start transactions on its own
     cursor = dbapi_conn.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
     finally:
         cursor.close()
 
