@@ -503,8 +503,11 @@ class VpcOperations:
             raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
         net = ctx.state.network
         siblings = [s for s in net.subnets.values() if s.vpc_id == vpc.id]
-        for other in siblings:
-            if other.cidr is not None and other.cidr.overlaps(cidr):
+        lo, hi = int(cidr.network_address), int(cidr.broadcast_address)
+        for other in siblings:  # integer bounds: this scan runs on every create
+            oc = other.cidr
+            if oc is not None and oc.version == 4 and int(oc.network_address) <= hi \
+                    and lo <= int(oc.broadcast_address):
                 raise error("InvalidSubnet.Conflict", f"The CIDR '{text}' conflicts with "
                             "another subnet")
         v6 = None
