@@ -8,10 +8,13 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from localvpc.api.protocols.request import ServiceError
 from localvpc.model.base import IPNetwork, Resource, parse_cidr
+
+if TYPE_CHECKING:
+    from localvpc.api.context import RequestContext
 
 T = TypeVar("T")
 FilterFields = Mapping[str, Callable[[Any], Iterable[Any]]]
@@ -158,3 +161,25 @@ def scoped(resources: dict[str, T], account: str, region: str) -> dict[str, T]:
     return {k: r for k, r in resources.items()
             if getattr(r, "account", account) == account
             and getattr(r, "region", region) == region}
+
+
+def owned(ctx: RequestContext, table: str, resource_id: str, code: str, kind: str = "",
+          message: str | None = None) -> Any:
+    """The caller's resource ``resource_id`` from ``ctx.state.network.<table>``, else AWS's
+    NotFound error: ``code`` with ``message``, by default "The <kind> ID '<id>' does not
+    exist"."""
+    resource = scoped(getattr(ctx.state.network, table), ctx.account, ctx.region).get(
+        resource_id)
+    if resource is None:
+        raise error(code, message if message is not None
+                    else f"The {kind} ID '{resource_id}' does not exist")
+    return resource
+
+
+def persist_new(ctx: RequestContext, *resources: Resource) -> None:
+    """Add new resources to the caller's network and save them, in one write."""
+    net = ctx.state.network
+    with ctx.state.write() as w:
+        for r in resources:
+            net.add(r)
+            w.save(r)

@@ -23,6 +23,7 @@ from localvpc.api.providers.ec2.common import (
     apply_tag_specs,
     error,
     new_id,
+    owned,
     paginate,
     scoped,
     select_ids,
@@ -243,20 +244,15 @@ def _policy(text: str | None) -> str | None:
 class EndpointOperations:
     # ------------------------------------------------------------------ lookups
     def _vpce(self, ctx: RequestContext, vpce_id: str) -> VpcEndpoint:
-        ep = scoped(ctx.state.network.vpc_endpoints, ctx.account, ctx.region).get(vpce_id)
-        if ep is None:
-            raise error("InvalidVpcEndpointId.NotFound",
-                        f"The Vpc Endpoint Id '{vpce_id}' does not exist")
+        ep: VpcEndpoint = owned(ctx, "vpc_endpoints", vpce_id, "InvalidVpcEndpointId.NotFound",
+                                message=f"The Vpc Endpoint Id '{vpce_id}' does not exist")
         return ep
 
     def _vpce_tables(self, ctx: RequestContext, vpc_id: str, ids: list[str]
                          ) -> list[RouteTable]:
         out = []
         for rid in dict.fromkeys(ids):
-            rt = scoped(ctx.state.network.route_tables, ctx.account, ctx.region).get(rid)
-            if rt is None:
-                raise error("InvalidRouteTableID.NotFound",
-                            f"The routeTable ID '{rid}' does not exist")
+            rt = owned(ctx, "route_tables", rid, "InvalidRouteTableID.NotFound", "routeTable")
             if rt.vpc_id != vpc_id:
                 raise error("InvalidParameter", f"Route table {rid} is not in {vpc_id}.")
             out.append(rt)
@@ -267,10 +263,7 @@ class EndpointOperations:
         zones = dict(taken_zones or {})
         out = []
         for sid in dict.fromkeys(ids):
-            subnet = scoped(ctx.state.network.subnets, ctx.account, ctx.region).get(sid)
-            if subnet is None:
-                raise error("InvalidSubnetID.NotFound", f"The subnet ID '{sid}' does not "
-                            "exist")
+            subnet = owned(ctx, "subnets", sid, "InvalidSubnetID.NotFound", "subnet")
             if subnet.vpc_id != vpc_id:
                 raise error("InvalidParameter", f"Subnet {sid} is not in {vpc_id}.")
             if subnet.availability_zone in zones:
@@ -290,10 +283,8 @@ class EndpointOperations:
                             if g.vpc_id == vpc_id and g.group_name == "default"), None)
             return [default] if default else []
         for gid in ids:
-            g = scoped(net.security_groups, ctx.account, ctx.region).get(gid)
-            if g is None:
-                raise error("InvalidGroup.NotFound", f"The security group '{gid}' does not "
-                            "exist")
+            g = owned(ctx, "security_groups", gid, "InvalidGroup.NotFound",
+                      message=f"The security group '{gid}' does not exist")
             if g.vpc_id != vpc_id:
                 raise error("InvalidParameter", f"Security group {gid} is not in {vpc_id}.")
         return list(dict.fromkeys(ids))
@@ -343,10 +334,7 @@ class EndpointOperations:
     def CreateVpcEndpoint(self, ctx: RequestContext, params: dict[str, Any]
                           ) -> dict[str, Any]:
         net = ctx.state.network
-        vpc = scoped(net.vpcs, ctx.account, ctx.region).get(params["VpcId"])
-        if vpc is None:
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not "
-                        "exist")
+        vpc = owned(ctx, "vpcs", params["VpcId"], "InvalidVpcID.NotFound", "vpc")
         name = params.get("ServiceName")
         if not name:
             raise error("MissingParameter", "The request must contain the parameter "

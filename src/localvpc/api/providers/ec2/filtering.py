@@ -13,7 +13,9 @@ from localvpc.api.providers.ec2.common import (
     apply_tag_specs,
     error,
     new_id,
+    owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -286,8 +288,7 @@ class FilteringOperations:
             if default is None:
                 raise error("VPCIdNotSpecified", "No default VPC for this user")
             vpc_id = default.id
-        if vpc_id not in scoped(net.vpcs, ctx.account, ctx.region):
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        owned(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")
         if any(g.vpc_id == vpc_id and g.group_name == name for g in
                net.security_groups.values()):
             raise error("InvalidGroup.Duplicate", f"The security group '{name}' already "
@@ -296,9 +297,7 @@ class FilteringOperations:
                            group_name=name, description=desc,
                            egress=[SgRule("-1", cidr=ALL_V4)])  # SG-3
         apply_tag_specs(sg, params, "security-group")
-        with ctx.state.write() as w:
-            net.add(sg)
-            w.save(sg)
+        persist_new(ctx, sg)
         return {"GroupId": sg.id, "Tags": tags_list(sg.tags),
                 "SecurityGroupArn": sg_view(sg)["SecurityGroupArn"]}
 
@@ -418,26 +417,19 @@ class FilteringOperations:
 
     # ------------------------------------------------------------------ network ACLs
     def _acl(self, ctx: RequestContext, acl_id: str) -> NetworkAcl:
-        acl = scoped(ctx.state.network.network_acls, ctx.account, ctx.region).get(acl_id)
-        if acl is None:
-            raise error("InvalidNetworkAclID.NotFound",
-                        f"The network ACL '{acl_id}' does not exist")
+        acl: NetworkAcl = owned(ctx, "network_acls", acl_id, "InvalidNetworkAclID.NotFound",
+                                message=f"The network ACL '{acl_id}' does not exist")
         return acl
 
     def CreateNetworkAcl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        net = ctx.state.network
-        vpc = scoped(net.vpcs, ctx.account, ctx.region).get(params["VpcId"])
-        if vpc is None:
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not exist")
+        vpc = owned(ctx, "vpcs", params["VpcId"], "InvalidVpcID.NotFound", "vpc")
         entries = [NaclEntry(32767, "-1", "deny", e, ALL_V4) for e in (False, True)]  # NA-2
         if vpc.ipv6_cidrs:
             entries += [NaclEntry(32768, "-1", "deny", e, ALL_V6) for e in (False, True)]
         acl = NetworkAcl(new_id("acl"), ctx.account, ctx.region, vpc_id=vpc.id,
                          entries=entries)
         apply_tag_specs(acl, params, "network-acl")
-        with ctx.state.write() as w:
-            net.add(acl)
-            w.save(acl)
+        persist_new(ctx, acl)
         return {"NetworkAcl": nacl_view(acl)}
 
     def DescribeNetworkAcls(self, ctx: RequestContext, params: dict[str, Any]

@@ -10,7 +10,9 @@ from localvpc.api.providers.ec2.common import (
     apply_tag_specs,
     error,
     new_id,
+    owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -43,10 +45,7 @@ NAT_FILTERS = {
 class GatewayOperations:
     def CreateNatGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        subnet = scoped(net.subnets, ctx.account, ctx.region).get(params["SubnetId"])
-        if subnet is None:
-            raise error("InvalidSubnetID.NotFound",
-                        f"The subnet ID '{params['SubnetId']}' does not exist")
+        subnet = owned(ctx, "subnets", params["SubnetId"], "InvalidSubnetID.NotFound", "subnet")
         kind = params.get("ConnectivityType") or "public"
         if kind not in ("public", "private"):
             raise error("InvalidParameterValue", f"Value ({kind}) for parameter "
@@ -57,10 +56,8 @@ class GatewayOperations:
             if not allocation:
                 raise error("MissingParameter", "The request must contain the parameter "
                             "AllocationId")
-            eip = scoped(net.elastic_ips, ctx.account, ctx.region).get(allocation)
-            if eip is None:
-                raise error("InvalidAllocationID.NotFound",
-                            f"The allocation ID '{allocation}' does not exist")
+            eip = owned(
+                ctx, "elastic_ips", allocation, "InvalidAllocationID.NotFound", "allocation")
             if eip.network_interface_id:
                 raise error("Resource.AlreadyAssociated", f"Elastic IP address "
                             f"[{allocation}] is already associated")
@@ -108,10 +105,8 @@ class GatewayOperations:
 
     def DeleteNatGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        nat = scoped(net.nat_gateways, ctx.account, ctx.region).get(params["NatGatewayId"])
-        if nat is None:
-            raise error("NatGatewayNotFound", f"The Nat Gateway {params['NatGatewayId']} was "
-                        "not found")
+        nat = owned(ctx, "nat_gateways", params["NatGatewayId"], "NatGatewayNotFound",
+                    message=f"The Nat Gateway {params['NatGatewayId']} was not found")
         if nat.state == "deleted":
             return {"NatGatewayId": nat.id}
         with ctx.state.write() as w:
@@ -131,15 +126,11 @@ class GatewayOperations:
     # ------------------------------------------------------------------ egress-only IGW
     def CreateEgressOnlyInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
                                         ) -> dict[str, Any]:
-        net = ctx.state.network
-        if params["VpcId"] not in scoped(net.vpcs, ctx.account, ctx.region):
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not exist")
+        owned(ctx, "vpcs", params["VpcId"], "InvalidVpcID.NotFound", "vpc")
         gw = EgressOnlyInternetGateway(new_id("eigw"), ctx.account, ctx.region,
                                        vpc_id=params["VpcId"])
         apply_tag_specs(gw, params, "egress-only-internet-gateway")
-        with ctx.state.write() as w:
-            net.add(gw)
-            w.save(gw)
+        persist_new(ctx, gw)
         return {"EgressOnlyInternetGateway": self._eigw_view(gw)}
 
     @staticmethod
@@ -164,9 +155,10 @@ class GatewayOperations:
                                         ) -> dict[str, Any]:
         net = ctx.state.network
         gid = params["EgressOnlyInternetGatewayId"]
-        if gid not in scoped(net.egress_only_internet_gateways, ctx.account, ctx.region):
-            raise error("InvalidEgressOnlyInternetGatewayId.NotFound",
-                        f"The egress-only internet gateway '{gid}' does not exist")
+        owned(
+            ctx, "egress_only_internet_gateways", gid,
+            "InvalidEgressOnlyInternetGatewayId.NotFound",
+            message=f"The egress-only internet gateway '{gid}' does not exist")
         with ctx.state.write() as w:
             del net.egress_only_internet_gateways[gid]
             w.deleted.append(("egress_only_internet_gateways", gid))

@@ -23,6 +23,7 @@ from localvpc.api.providers.ec2.common import (
     apply_filters,
     error,
     new_id,
+    owned,
     paginate,
     scoped,
     tags_list,
@@ -698,10 +699,7 @@ class InsightsOperations:
                         "instances, network interfaces, internet gateways, VPC endpoints, "
                         "transit gateways and their attachments, VPN gateways, VPC peering "
                         "connections and NAT gateways.")
-        table = scoped(getattr(ctx.state.network, kind.table), ctx.account, ctx.region)
-        resource = table.get(resource_id)
-        if resource is None:
-            raise error(kind.not_found, f"The {kind.noun} ID '{resource_id}' does not exist")
+        resource = owned(ctx, kind.table, resource_id, kind.not_found, kind.noun)
         arn = (f"arn:aws:ec2:{resource.region}:{resource.account}:"
                f"{resource_type(resource_id)}/{resource_id}")
         return resource_id, arn

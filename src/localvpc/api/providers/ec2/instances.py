@@ -12,7 +12,9 @@ from localvpc.api.providers.ec2.common import (
     apply_tag_specs,
     error,
     new_id,
+    owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -219,10 +221,7 @@ def release_enis(network: Network, eni_ids: list[str], w: Changes) -> None:
 
 class InstanceOperations:
     def _subnet(self, ctx: RequestContext, subnet_id: str) -> Subnet:
-        subnet = scoped(ctx.state.network.subnets, ctx.account, ctx.region).get(subnet_id)
-        if subnet is None:
-            raise error("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_id}' does not "
-                        "exist")
+        subnet: Subnet = owned(ctx, "subnets", subnet_id, "InvalidSubnetID.NotFound", "subnet")
         return subnet
 
     def _groups(self, ctx: RequestContext, ids: list[str] | None, vpc_id: str,
@@ -397,10 +396,8 @@ class InstanceOperations:
         return out
 
     def _instance(self, ctx: RequestContext, instance_id: str) -> Instance:
-        inst = scoped(ctx.state.network.instances, ctx.account, ctx.region).get(instance_id)
-        if inst is None:
-            raise error("InvalidInstanceID.NotFound",
-                        f"The instance ID '{instance_id}' does not exist")
+        inst: Instance = owned(
+            ctx, "instances", instance_id, "InvalidInstanceID.NotFound", "instance")
         return inst
 
     def ModifyInstanceAttribute(self, ctx: RequestContext, params: dict[str, Any]
@@ -426,10 +423,9 @@ class InstanceOperations:
 
     # ------------------------------------------------------------------ ENIs
     def _eni(self, ctx: RequestContext, eni_id: str) -> NetworkInterface:
-        eni = scoped(ctx.state.network.network_interfaces, ctx.account, ctx.region).get(eni_id)
-        if eni is None:
-            raise error("InvalidNetworkInterfaceID.NotFound",
-                        f"The networkInterface ID '{eni_id}' does not exist")
+        eni: NetworkInterface = owned(
+            ctx, "network_interfaces", eni_id, "InvalidNetworkInterfaceID.NotFound",
+            "networkInterface")
         return eni
 
     def CreateNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
@@ -440,9 +436,7 @@ class InstanceOperations:
         eni.description = params.get("Description") or ""
         eni.status, eni.attached = "available", False
         apply_tag_specs(eni, params, "network-interface")
-        with ctx.state.write() as w:
-            ctx.state.network.add(eni)
-            w.save(eni)
+        persist_new(ctx, eni)
         return {"NetworkInterface": eni_view(eni, ctx.state.network)}
 
     def DescribeNetworkInterfaces(self, ctx: RequestContext, params: dict[str, Any]
@@ -472,10 +466,8 @@ class InstanceOperations:
                                ) -> dict[str, Any]:
         net = ctx.state.network
         eni = self._eni(ctx, params["NetworkInterfaceId"])
-        inst = scoped(net.instances, ctx.account, ctx.region).get(params["InstanceId"])
-        if inst is None:
-            raise error("InvalidInstanceID.NotFound",
-                        f"The instance ID '{params['InstanceId']}' does not exist")
+        inst = owned(
+            ctx, "instances", params["InstanceId"], "InvalidInstanceID.NotFound", "instance")
         if eni.instance_id or eni.status == "in-use":
             raise error("InvalidNetworkInterface.InUse", f"Interface: [{eni.id}] in use.")
         if inst.state not in ("pending", "running", "stopping", "stopped"):
@@ -542,9 +534,7 @@ class InstanceOperations:
                         public_ip=public_address(net),
                         network_border_group=params.get("NetworkBorderGroup") or ctx.region)
         apply_tag_specs(eip, params, "elastic-ip")
-        with ctx.state.write() as w:
-            net.add(eip)
-            w.save(eip)
+        persist_new(ctx, eip)
         return {"AllocationId": eip.id, "PublicIp": str(eip.public_ip), "Domain": "vpc",
                 "NetworkBorderGroup": eip.network_border_group,
                 "PublicIpv4Pool": "amazon"}

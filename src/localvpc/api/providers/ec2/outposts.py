@@ -20,6 +20,7 @@ from localvpc.api.providers.ec2.common import (
     apply_filters,
     cidr_param,
     error,
+    owned,
     paginate,
     scoped,
     select_ids,
@@ -130,11 +131,9 @@ def _sort_key(r: LocalGatewayRoute) -> str:
 
 class OutpostsOperations:
     def _lgw_table(self, ctx: RequestContext, table_id: str) -> LocalGatewayRouteTable:
-        table = scoped(ctx.state.network.local_gateway_route_tables, ctx.account,
-                       ctx.region).get(table_id)
-        if table is None:
-            raise error("InvalidLocalGatewayRouteTableID.NotFound", f"The local gateway "
-                        f"route table ID '{table_id}' does not exist")
+        table: LocalGatewayRouteTable = owned(
+            ctx, "local_gateway_route_tables", table_id,
+            "InvalidLocalGatewayRouteTableID.NotFound", "local gateway route table")
         return table
 
     # ------------------------------------------------------------------ describe
@@ -221,10 +220,9 @@ class OutpostsOperations:
             return vif, None
         net = ctx.state.network
         assert eni_id is not None
-        eni = scoped(net.network_interfaces, ctx.account, ctx.region).get(eni_id)
-        if eni is None:
-            raise error("InvalidNetworkInterfaceID.NotFound", f"The networkInterface ID "
-                        f"'{eni_id}' does not exist")
+        eni = owned(
+            ctx, "network_interfaces", eni_id, "InvalidNetworkInterfaceID.NotFound",
+            "networkInterface")
         subnet = net.subnets.get(eni.subnet_id)
         if subnet is None or not subnet.outpost_arn or (
                 table.outpost_arn and subnet.outpost_arn != table.outpost_arn):

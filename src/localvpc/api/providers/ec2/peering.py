@@ -17,6 +17,7 @@ from localvpc.api.providers.ec2.common import (
     error,
     new_id,
     paginate,
+    persist_new,
     select_ids,
     tags_list,
 )
@@ -194,9 +195,7 @@ class PeeringOperations:
             accepter_region=peer_region,
             status="failed" if failed else "pending-acceptance")
         apply_tag_specs(pcx, params, "vpc-peering-connection")
-        with ctx.state.write() as w:
-            net.add(pcx)
-            w.save(pcx)
+        persist_new(ctx, pcx)
         # AWS answers before the request reaches the peer, so the answer says
         # initiating-request; DescribeVpcPeeringConnections shows where it went.
         return {"VpcPeeringConnection": peering_view(pcx, net, status="initiating-request")}

@@ -11,7 +11,9 @@ from localvpc.api.providers.ec2.common import (
     apply_tag_specs,
     error,
     new_id,
+    owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -225,24 +227,18 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 class RoutingOperations:
     # ------------------------------------------------------------------ route tables
     def _table(self, ctx: RequestContext, table_id: str) -> RouteTable:
-        rt = scoped(ctx.state.network.route_tables, ctx.account, ctx.region).get(table_id)
-        if rt is None:
-            raise error("InvalidRouteTableID.NotFound",
-                        f"The routeTable ID '{table_id}' does not exist")
+        rt: RouteTable = owned(
+            ctx, "route_tables", table_id, "InvalidRouteTableID.NotFound", "routeTable")
         return rt
 
     def CreateRouteTable(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        vpc = scoped(net.vpcs, ctx.account, ctx.region).get(params["VpcId"])
-        if vpc is None:
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{params['VpcId']}' does not exist")
+        vpc = owned(ctx, "vpcs", params["VpcId"], "InvalidVpcID.NotFound", "vpc")
         local = [Route(c, TargetType.LOCAL, "local", origin=RouteOrigin.CREATE_ROUTE_TABLE)
                  for c in vpc.all_cidrs]
         rt = RouteTable(new_id("rtb"), ctx.account, ctx.region, vpc_id=vpc.id, routes=local)
         apply_tag_specs(rt, params, "route-table")
-        with ctx.state.write() as w:
-            net.add(rt)
-            w.save(rt)
+        persist_new(ctx, rt)
         return {"RouteTable": route_table_view(rt, net),
                 "ClientToken": params.get("ClientToken")}
 
@@ -275,10 +271,7 @@ class RoutingOperations:
             raise error("InvalidParameterCombination",
                         "Exactly one of SubnetId or GatewayId must be specified.")
         if subnet_id:
-            subnet = scoped(net.subnets, ctx.account, ctx.region).get(subnet_id)
-            if subnet is None:
-                raise error("InvalidSubnetID.NotFound",
-                            f"The subnet ID '{subnet_id}' does not exist")
+            subnet = owned(ctx, "subnets", subnet_id, "InvalidSubnetID.NotFound", "subnet")
             if subnet.vpc_id != rt.vpc_id:  # RT-3
                 raise error("InvalidParameterValue", f"routeTable {rt.id} and subnet "
                             f"{subnet_id} belong to different networks")
@@ -457,19 +450,13 @@ class RoutingOperations:
         key, value = given[0], params[given[0]]
         if key == "GatewayId":
             if value.startswith("igw-"):
-                igw = scoped(net.internet_gateways, ctx.account, ctx.region).get(value)
-                if igw is None:
-                    raise error("InvalidGatewayID.NotFound",
-                                f"The gateway ID '{value}' does not exist")
+                igw = owned(ctx, "internet_gateways", value, "InvalidGatewayID.NotFound", "gateway")
                 if igw.vpc_id != rt.vpc_id:
                     raise error("Gateway.NotAttached", f"Gateway {value} is not attached to "
                                 f"{rt.vpc_id}")
                 return TargetType.INTERNET_GATEWAY, value, None
             if value.startswith("vgw-"):
-                vgw = scoped(net.vpn_gateways, ctx.account, ctx.region).get(value)
-                if vgw is None:
-                    raise error("InvalidGatewayID.NotFound",
-                                f"The gateway ID '{value}' does not exist")
+                vgw = owned(ctx, "vpn_gateways", value, "InvalidGatewayID.NotFound", "gateway")
                 if rt.vpc_id not in vgw.vpc_ids:
                     raise error("Gateway.NotAttached", f"Gateway {value} is not attached to "
                                 f"{rt.vpc_id}")
@@ -609,19 +596,16 @@ class RoutingOperations:
 
     # ------------------------------------------------------------------ internet gateways
     def _igw(self, ctx: RequestContext, igw_id: str) -> InternetGateway:
-        igw = scoped(ctx.state.network.internet_gateways, ctx.account, ctx.region).get(igw_id)
-        if igw is None:
-            raise error("InvalidInternetGatewayID.NotFound",
-                        f"The internetGateway ID '{igw_id}' does not exist")
+        igw: InternetGateway = owned(
+            ctx, "internet_gateways", igw_id, "InvalidInternetGatewayID.NotFound",
+            "internetGateway")
         return igw
 
     def CreateInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
         igw = InternetGateway(new_id("igw"), ctx.account, ctx.region)
         apply_tag_specs(igw, params, "internet-gateway")
-        with ctx.state.write() as w:
-            ctx.state.network.add(igw)
-            w.save(igw)
+        persist_new(ctx, igw)
         return {"InternetGateway": igw_view(igw)}
 
     def DescribeInternetGateways(self, ctx: RequestContext, params: dict[str, Any]
@@ -638,8 +622,7 @@ class RoutingOperations:
         net = ctx.state.network
         igw = self._igw(ctx, params["InternetGatewayId"])
         vpc_id = params["VpcId"]
-        if vpc_id not in scoped(net.vpcs, ctx.account, ctx.region):
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        owned(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")
         if igw.vpc_id is not None:  # IG-1
             raise error("Resource.AlreadyAssociated", f"resource {igw.id} is already "
                         f"attached to network {igw.vpc_id}")

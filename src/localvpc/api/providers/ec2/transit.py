@@ -29,7 +29,9 @@ from localvpc.api.providers.ec2.common import (
     cidr_param,
     error,
     new_id,
+    owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -304,18 +306,15 @@ def visible_attachments(ctx: RequestContext) -> dict[str, TransitGatewayAttachme
 class TransitGatewayOperations:
     # ------------------------------------------------------------------ lookups
     def _tgw(self, ctx: RequestContext, tgw_id: str) -> TransitGateway:
-        tgw = scoped(ctx.state.network.transit_gateways, ctx.account, ctx.region).get(tgw_id)
-        if tgw is None:
-            raise error("InvalidTransitGatewayID.NotFound",
-                        f"Transit Gateway {tgw_id} was deleted or does not exist.")
+        tgw: TransitGateway = owned(
+            ctx, "transit_gateways", tgw_id, "InvalidTransitGatewayID.NotFound",
+            message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
         return tgw
 
     def _tgw_table(self, ctx: RequestContext, table_id: str) -> TransitGatewayRouteTable:
-        table = scoped(ctx.state.network.transit_gateway_route_tables, ctx.account,
-                       ctx.region).get(table_id)
-        if table is None:
-            raise error("InvalidRouteTableID.NotFound", f"Transit Gateway Route Table "
-                        f"{table_id} was deleted or does not exist.")
+        table: TransitGatewayRouteTable = owned(
+            ctx, "transit_gateway_route_tables", table_id, "InvalidRouteTableID.NotFound",
+            message=f"Transit Gateway Route Table {table_id} was deleted or does not exist.")
         return table
 
     def _tgw_attachment(self, ctx: RequestContext, att_id: str | None) -> TransitGatewayAttachment:
@@ -348,7 +347,6 @@ class TransitGatewayOperations:
     # ------------------------------------------------------------------ transit gateways
     def CreateTransitGateway(self, ctx: RequestContext, params: dict[str, Any]
                              ) -> dict[str, Any]:
-        net = ctx.state.network
         given = params.get("Options") or {}
         asn = int(given.get("AmazonSideAsn") or 64512)
         if not private_asn(asn):  # TG-1
@@ -377,10 +375,7 @@ class TransitGatewayOperations:
             tgw.default_association_route_table_id = table.id if assoc else None
             tgw.default_propagation_route_table_id = table.id if prop else None
             created.append(table)
-        with ctx.state.write() as w:
-            for r in created:
-                net.add(r)
-                w.save(r)
+        persist_new(ctx, *created)
         return {"TransitGateway": tgw_view(tgw, state="pending")}
 
     def DescribeTransitGateways(self, ctx: RequestContext, params: dict[str, Any]
@@ -450,13 +445,9 @@ class TransitGatewayOperations:
     # ------------------------------------------------------------------ VPC attachments
     def _tgw_subnets(self, ctx: RequestContext, vpc_id: str, subnet_ids: list[str]
                             ) -> list[str]:
-        net = ctx.state.network
         zones: dict[str, str] = {}
         for sid in subnet_ids:
-            subnet = scoped(net.subnets, ctx.account, ctx.region).get(sid)
-            if subnet is None:
-                raise error("InvalidSubnetID.NotFound", f"The subnet ID '{sid}' does not "
-                            "exist")
+            subnet = owned(ctx, "subnets", sid, "InvalidSubnetID.NotFound", "subnet")
             if subnet.vpc_id != vpc_id:
                 raise error("InvalidParameterValue", f"Subnet {sid} does not belong to "
                             f"{vpc_id}.")
@@ -475,9 +466,7 @@ class TransitGatewayOperations:
             raise error("InvalidTransitGatewayID.NotFound", f"Transit Gateway "
                         f"{params['TransitGatewayId']} was deleted or does not exist.")
         vpc_id = params["VpcId"]
-        vpc = scoped(net.vpcs, ctx.account, ctx.region).get(vpc_id)
-        if vpc is None:
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        vpc = owned(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")
         if not params.get("SubnetIds"):
             raise error("MissingParameter", "The request must contain the parameter SubnetIds")
         subnets = self._tgw_subnets(ctx, vpc.id, list(params["SubnetIds"]))
@@ -623,9 +612,7 @@ class TransitGatewayOperations:
         table = TransitGatewayRouteTable(new_id("tgw-rtb"), ctx.account, ctx.region,
                                          transit_gateway_id=tgw.id)
         apply_tag_specs(table, params, "transit-gateway-route-table")
-        with ctx.state.write() as w:
-            ctx.state.network.add(table)
-            w.save(table)
+        persist_new(ctx, table)
         return {"TransitGatewayRouteTable": table_view(table, state="pending")}
 
     def DescribeTransitGatewayRouteTables(self, ctx: RequestContext, params: dict[str, Any]

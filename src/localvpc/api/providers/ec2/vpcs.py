@@ -14,7 +14,9 @@ from localvpc.api.providers.ec2.common import (
     cidr_param,
     error,
     new_id,
+    owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -290,11 +292,7 @@ class VpcOperations:
         if params.get("AmazonProvidedIpv6CidrBlock"):
             vpc.ipv6_cidrs.append(amazon_ipv6_block(ctx.state.network))
         apply_tag_specs(vpc, params, "vpc")
-        with ctx.state.write() as w:
-            net = ctx.state.network
-            for r in (vpc, *default_resources(vpc)):
-                net.add(r)
-                w.save(r)
+        persist_new(ctx, vpc, *default_resources(vpc))
         return {"Vpc": vpc_view(vpc)}
 
     def CreateDefaultVpc(self, ctx: RequestContext, params: dict[str, Any]
@@ -485,9 +483,7 @@ class VpcOperations:
                     f"association ID '{assoc}' does not exist")
 
     def _vpc(self, ctx: RequestContext, vpc_id: str) -> Vpc:
-        vpc = scoped(ctx.state.network.vpcs, ctx.account, ctx.region).get(vpc_id)
-        if vpc is None:
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        vpc: Vpc = owned(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")
         return vpc
 
     # ------------------------------------------------------------------ subnets
@@ -582,9 +578,7 @@ class VpcOperations:
     def DeleteSubnet(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
         sid = params["SubnetId"]
-        subnet = scoped(net.subnets, ctx.account, ctx.region).get(sid)
-        if subnet is None:
-            raise error("InvalidSubnetID.NotFound", f"The subnet ID '{sid}' does not exist")
+        owned(ctx, "subnets", sid, "InvalidSubnetID.NotFound", "subnet")
         if any(e.subnet_id == sid for e in net.network_interfaces.values()):
             raise error("DependencyViolation", f"The subnet '{sid}' has dependencies and "
                         "cannot be deleted.")
@@ -602,9 +596,7 @@ class VpcOperations:
     def ModifySubnetAttribute(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
         sid = params["SubnetId"]
-        subnet = scoped(ctx.state.network.subnets, ctx.account, ctx.region).get(sid)
-        if subnet is None:
-            raise error("InvalidSubnetID.NotFound", f"The subnet ID '{sid}' does not exist")
+        subnet = owned(ctx, "subnets", sid, "InvalidSubnetID.NotFound", "subnet")
         with ctx.state.write() as w:
             for key, attr in (("MapPublicIpOnLaunch", "map_public_ip_on_launch"),
                               ("AssignIpv6AddressOnCreation", "assign_ipv6_address_on_creation"),

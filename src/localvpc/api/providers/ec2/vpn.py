@@ -18,6 +18,8 @@ from localvpc.api.providers.ec2.common import (
     cidr_param,
     error,
     new_id,
+    owned,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -132,24 +134,19 @@ def tunnel_addresses(net: Network, count: int = 2) -> list[IPAddress]:
 class VpnOperations:
     # ------------------------------------------------------------------ lookups
     def _vgw(self, ctx: RequestContext, vgw_id: str) -> VpnGateway:
-        vgw = scoped(ctx.state.network.vpn_gateways, ctx.account, ctx.region).get(vgw_id)
-        if vgw is None:
-            raise error("InvalidVpnGatewayID.NotFound",
-                        f"The virtual private gateway ID '{vgw_id}' does not exist")
+        vgw: VpnGateway = owned(
+            ctx, "vpn_gateways", vgw_id, "InvalidVpnGatewayID.NotFound", "virtual private gateway")
         return vgw
 
     def _cgw(self, ctx: RequestContext, cgw_id: str) -> CustomerGateway:
-        cgw = scoped(ctx.state.network.customer_gateways, ctx.account, ctx.region).get(cgw_id)
-        if cgw is None:
-            raise error("InvalidCustomerGatewayID.NotFound",
-                        f"The customerGateway ID '{cgw_id}' does not exist")
+        cgw: CustomerGateway = owned(
+            ctx, "customer_gateways", cgw_id, "InvalidCustomerGatewayID.NotFound",
+            "customerGateway")
         return cgw
 
     def _vpn(self, ctx: RequestContext, vpn_id: str) -> VpnConnection:
-        vpn = scoped(ctx.state.network.vpn_connections, ctx.account, ctx.region).get(vpn_id)
-        if vpn is None:
-            raise error("InvalidVpnConnectionID.NotFound",
-                        f"The vpnConnection ID '{vpn_id}' does not exist")
+        vpn: VpnConnection = owned(
+            ctx, "vpn_connections", vpn_id, "InvalidVpnConnectionID.NotFound", "vpnConnection")
         return vpn
 
     @staticmethod
@@ -167,9 +164,7 @@ class VpnOperations:
                         "use a private ASN, 64512-65534 or 4200000000-4294967294.")
         vgw = VpnGateway(new_id("vgw"), ctx.account, ctx.region, amazon_side_asn=asn)
         apply_tag_specs(vgw, params, "vpn-gateway")
-        with ctx.state.write() as w:
-            ctx.state.network.add(vgw)
-            w.save(vgw)
+        persist_new(ctx, vgw)
         return {"VpnGateway": vgw_view(vgw)}
 
     def DescribeVpnGateways(self, ctx: RequestContext, params: dict[str, Any]
@@ -184,8 +179,7 @@ class VpnOperations:
         net = ctx.state.network
         vgw = self._vgw(ctx, params["VpnGatewayId"])
         vpc_id = params["VpcId"]
-        if vpc_id not in scoped(net.vpcs, ctx.account, ctx.region):
-            raise error("InvalidVpcID.NotFound", f"The vpc ID '{vpc_id}' does not exist")
+        owned(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")
         if vgw.state != "available":
             raise error("InvalidVpnGatewayState", f"The virtual private gateway {vgw.id} is "
                         f"{vgw.state}.")
@@ -266,9 +260,7 @@ class VpnOperations:
         cgw = CustomerGateway(new_id("cgw"), ctx.account, ctx.region, ip_address=ip,
                               bgp_asn=asn)
         apply_tag_specs(cgw, params, "customer-gateway")
-        with ctx.state.write() as w:
-            net.add(cgw)
-            w.save(cgw)
+        persist_new(ctx, cgw)
         return {"CustomerGateway": cgw_view(cgw)}
 
     def DescribeCustomerGateways(self, ctx: RequestContext, params: dict[str, Any]
@@ -315,10 +307,8 @@ class VpnOperations:
                 raise error("AsnConflict", f"The ASN of {cgw.id} and {vgw.id} are the same "
                             f"({cgw.bgp_asn}).")
         else:
-            tgw = scoped(net.transit_gateways, ctx.account, ctx.region).get(tgw_id or "")
-            if tgw is None:
-                raise error("InvalidTransitGatewayID.NotFound",
-                            f"Transit Gateway {tgw_id} was deleted or does not exist.")
+            tgw = owned(ctx, "transit_gateways", tgw_id or "", "InvalidTransitGatewayID.NotFound",
+                        message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
         for other in net.vpn_connections.values():
             if other.customer_gateway_id == cgw.id and other.state == "available" and (
                     (vgw_id and other.vpn_gateway_id == vgw_id)
