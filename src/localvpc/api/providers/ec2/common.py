@@ -183,3 +183,14 @@ def persist_new(ctx: RequestContext, *resources: Resource) -> None:
         for r in resources:
             net.add(r)
             w.save(r)
+
+
+def describe(ctx: RequestContext, table: str, params: dict[str, Any], ids_param: str,
+             kind: str, code: str, fields: FilterFields, filters_param: str = "Filters",
+             **limits: int) -> tuple[list[Any], str | None]:
+    """The Describe* pattern: the caller's resources of ``table``, the explicit ids (all must
+    exist), AWS filters, then one page in id order."""
+    items = scoped(getattr(ctx.state.network, table), ctx.account, ctx.region)
+    found = select_ids(items, params.get(ids_param), kind, code)
+    found = apply_filters(found, params.get(filters_param), fields)
+    return paginate(found, params, lambda r: str(r.id), **limits)

@@ -21,6 +21,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
+    describe,
     error,
     new_id,
     owned,
@@ -398,11 +399,8 @@ class EndpointOperations:
 
     def DescribeVpcEndpoints(self, ctx: RequestContext, params: dict[str, Any]
                              ) -> dict[str, Any]:
-        items = scoped(ctx.state.network.vpc_endpoints, ctx.account, ctx.region)
-        found = select_ids(items, params.get("VpcEndpointIds"), "Vpc Endpoint",
-                           "InvalidVpcEndpointId.NotFound")
-        found = apply_filters(found, params.get("Filters"), ENDPOINT_FILTERS)
-        page, token = paginate(found, params, lambda e: e.id)
+        page, token = describe(ctx, "vpc_endpoints", params, "VpcEndpointIds", "Vpc Endpoint",
+                               "InvalidVpcEndpointId.NotFound", ENDPOINT_FILTERS)
         return {"VpcEndpoints": [endpoint_view(ctx, e) for e in page], "NextToken": token}
 
     def DeleteVpcEndpoints(self, ctx: RequestContext, params: dict[str, Any]

@@ -11,6 +11,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
+    describe,
     error,
     new_id,
     owned,
@@ -434,11 +435,8 @@ class FilteringOperations:
 
     def DescribeNetworkAcls(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
-        acls = scoped(ctx.state.network.network_acls, ctx.account, ctx.region)
-        found = select_ids(acls, params.get("NetworkAclIds"), "network ACL",
-                           "InvalidNetworkAclID.NotFound")
-        found = apply_filters(found, params.get("Filters"), NACL_FILTERS)
-        page, token = paginate(found, params, lambda a: a.id)
+        page, token = describe(ctx, "network_acls", params, "NetworkAclIds", "network ACL",
+                               "InvalidNetworkAclID.NotFound", NACL_FILTERS)
         return {"NetworkAcls": [nacl_view(a) for a in page], "NextToken": token}
 
     def DeleteNetworkAcl(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
+    describe,
     error,
     new_id,
     owned,
@@ -96,11 +97,8 @@ class GatewayOperations:
 
     def DescribeNatGateways(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
-        items = scoped(ctx.state.network.nat_gateways, ctx.account, ctx.region)
-        found = select_ids(items, params.get("NatGatewayIds"), "NAT gateway",
-                           "NatGatewayNotFound")
-        found = apply_filters(found, params.get("Filter"), NAT_FILTERS)
-        page, token = paginate(found, params, lambda n: n.id)
+        page, token = describe(ctx, "nat_gateways", params, "NatGatewayIds", "NAT gateway",
+                               "NatGatewayNotFound", NAT_FILTERS, filters_param="Filter")
         return {"NatGateways": [nat_view(n) for n in page], "NextToken": token}
 
     def DeleteNatGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from localvpc.api.providers.ec2 import route_search
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     cidr_param,
+    describe,
     error,
     owned,
     paginate,
@@ -139,11 +140,8 @@ class OutpostsOperations:
     # ------------------------------------------------------------------ describe
     def DescribeLocalGateways(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
-        items = scoped(ctx.state.network.local_gateways, ctx.account, ctx.region)
-        found = select_ids(items, params.get("LocalGatewayIds"), "local gateway",
-                           "InvalidLocalGatewayID.NotFound")
-        found = apply_filters(found, params.get("Filters"), LGW_FILTERS)
-        page, token = paginate(found, params, lambda g: g.id)
+        page, token = describe(ctx, "local_gateways", params, "LocalGatewayIds", "local gateway",
+                               "InvalidLocalGatewayID.NotFound", LGW_FILTERS)
         return {"LocalGateways": [lgw_view(g) for g in page], "NextToken": token}
 
     def DescribeLocalGatewayRouteTables(self, ctx: RequestContext, params: dict[str, Any]
@@ -157,11 +155,8 @@ class OutpostsOperations:
         return {"LocalGatewayRouteTables": [table_view(t) for t in page], "NextToken": token}
 
     def DescribeCoipPools(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        items = scoped(ctx.state.network.coip_pools, ctx.account, ctx.region)
-        found = select_ids(items, params.get("PoolIds"), "CoIP pool",
-                           "InvalidCoipPoolId.NotFound")
-        found = apply_filters(found, params.get("Filters"), COIP_FILTERS)
-        page, token = paginate(found, params, lambda p: p.id)
+        page, token = describe(ctx, "coip_pools", params, "PoolIds", "CoIP pool",
+                               "InvalidCoipPoolId.NotFound", COIP_FILTERS)
         return {"CoipPools": [{
             "PoolId": p.id, "PoolCidrs": [str(c) for c in p.cidrs],
             "LocalGatewayRouteTableId": p.local_gateway_route_table_id,

@@ -9,6 +9,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
+    describe,
     error,
     new_id,
     owned,
@@ -610,11 +611,9 @@ class RoutingOperations:
 
     def DescribeInternetGateways(self, ctx: RequestContext, params: dict[str, Any]
                                  ) -> dict[str, Any]:
-        gws = scoped(ctx.state.network.internet_gateways, ctx.account, ctx.region)
-        found = select_ids(gws, params.get("InternetGatewayIds"), "internetGateway",
-                           "InvalidInternetGatewayID.NotFound")
-        found = apply_filters(found, params.get("Filters"), IGW_FILTERS)
-        page, token = paginate(found, params, lambda g: g.id)
+        page, token = describe(ctx, "internet_gateways", params, "InternetGatewayIds",
+                               "internetGateway", "InvalidInternetGatewayID.NotFound",
+                               IGW_FILTERS)
         return {"InternetGateways": [igw_view(g) for g in page], "NextToken": token}
 
     def AttachInternetGateway(self, ctx: RequestContext, params: dict[str, Any]

@@ -12,6 +12,7 @@ from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
     cidr_param,
+    describe,
     error,
     new_id,
     owned,
@@ -311,10 +312,8 @@ class VpcOperations:
         return {"Vpc": vpc_view(vpc)}
 
     def DescribeVpcs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        vpcs = scoped(ctx.state.network.vpcs, ctx.account, ctx.region)
-        found = select_ids(vpcs, params.get("VpcIds"), "vpc", "InvalidVpcID.NotFound")
-        found = apply_filters(found, params.get("Filters"), VPC_FILTERS)
-        page, token = paginate(found, params, lambda v: v.id)
+        page, token = describe(ctx, "vpcs", params, "VpcIds", "vpc",
+                               "InvalidVpcID.NotFound", VPC_FILTERS)
         return {"Vpcs": [vpc_view(v) for v in page], "NextToken": token}
 
     def DeleteVpc(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
