@@ -68,4 +68,4 @@ def serve_command(
             server_state.reset(_demo_network())
     app = create_app(server_state, default_registry(), keys)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
