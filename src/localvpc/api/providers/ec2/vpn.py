@@ -13,15 +13,14 @@ from typing import Any
 
 from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
-    apply_filters,
     apply_tag_specs,
     cidr_param,
+    describe,
     error,
     new_id,
     owned,
     persist_new,
     scoped,
-    select_ids,
     tags_list,
 )
 from localvpc.api.providers.ec2.routing import refresh_route_states
@@ -169,11 +168,10 @@ class VpnOperations:
 
     def DescribeVpnGateways(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
-        items = scoped(ctx.state.network.vpn_gateways, ctx.account, ctx.region)
-        found = select_ids(items, params.get("VpnGatewayIds"), "virtual private gateway",
-                           "InvalidVpnGatewayID.NotFound")
-        found = apply_filters(found, params.get("Filters"), VGW_FILTERS)
-        return {"VpnGateways": [vgw_view(g) for g in sorted(found, key=lambda g: g.id)]}
+        found, _ = describe(ctx, "vpn_gateways", params, "VpnGatewayIds",
+                            "virtual private gateway", "InvalidVpnGatewayID.NotFound",
+                            VGW_FILTERS)
+        return {"VpnGateways": [vgw_view(g) for g in found]}
 
     def AttachVpnGateway(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
@@ -265,11 +263,10 @@ class VpnOperations:
 
     def DescribeCustomerGateways(self, ctx: RequestContext, params: dict[str, Any]
                                  ) -> dict[str, Any]:
-        items = scoped(ctx.state.network.customer_gateways, ctx.account, ctx.region)
-        found = select_ids(items, params.get("CustomerGatewayIds"), "customerGateway",
-                           "InvalidCustomerGatewayID.NotFound")
-        found = apply_filters(found, params.get("Filters"), CGW_FILTERS)
-        return {"CustomerGateways": [cgw_view(c) for c in sorted(found, key=lambda c: c.id)]}
+        found, _ = describe(ctx, "customer_gateways", params, "CustomerGatewayIds",
+                            "customerGateway", "InvalidCustomerGatewayID.NotFound",
+                            CGW_FILTERS)
+        return {"CustomerGateways": [cgw_view(c) for c in found]}
 
     def DeleteCustomerGateway(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
@@ -335,12 +332,10 @@ class VpnOperations:
 
     def DescribeVpnConnections(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
-        net = ctx.state.network
-        items = scoped(net.vpn_connections, ctx.account, ctx.region)
-        found = select_ids(items, params.get("VpnConnectionIds"), "vpnConnection",
-                           "InvalidVpnConnectionID.NotFound")
-        found = apply_filters(found, params.get("Filters"), _vpn_filters(net))
-        return {"VpnConnections": [vpn_view(v) for v in sorted(found, key=lambda v: v.id)]}
+        found, _ = describe(ctx, "vpn_connections", params, "VpnConnectionIds",
+                            "vpnConnection", "InvalidVpnConnectionID.NotFound",
+                            _vpn_filters(ctx.state.network))
+        return {"VpnConnections": [vpn_view(v) for v in found]}
 
     def DeleteVpnConnection(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
