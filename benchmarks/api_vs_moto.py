@@ -5,9 +5,11 @@ Usage::
     python benchmarks/api_vs_moto.py [--sizes 100,1000,10000] [--threads 1,4]
                                      [--describes 300] [--creates 200] [--driver raw|boto3]
                                      [--json out.json] [--logs DIR] [--only localvpc|moto]
+                                     [--durability process|full]
 
 Both servers run on loopback for the whole run: ``python -m localvpc serve`` on a temporary
-SQLite state file (every write committed durably before it is acknowledged) and
+SQLite state file (every write committed before it is acknowledged; ``--durability full``
+also syncs it to disk) and
 ``python -m moto.server`` (in memory). They are measured one after the other, never at the
 same time, and get the same sequence of calls. For each N (the subnets the benchmark has
 created so far, ten per VPC):
@@ -633,6 +635,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(the default); boto3: boto3 calls, client work included")
     parser.add_argument("--only", choices=["localvpc", "moto"], help="one server only")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--durability", choices=("process", "full"), default="process",
+                        help="localvpc's --durability (default: the server's default, "
+                             "process)")
     parser.add_argument("--logs", type=Path,
                         help="keep the servers' logs and localvpc's state file here")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
@@ -655,7 +660,8 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             servers.append(serve("localvpc", [
                 sys.executable, "-m", "localvpc", "serve", "--port", str(port), "--state",
-                str(work / "state.db")], f"http://127.0.0.1:{port}", "/_localvpc/health",
+                str(work / "state.db"), "--durability", args.durability],
+                f"http://127.0.0.1:{port}", "/_localvpc/health",
                 work / "localvpc.log"))
         if "moto" in names:
             port = free_port()
@@ -686,8 +692,11 @@ def main(argv: list[str] | None = None) -> int:
            f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
            f"{os.cpu_count()} CPUs; " + ", ".join(f"{k} {v}" for k, v in versions().items())
            + f". Servers and the client share the machine; total run {elapsed:.0f} s.",
-           "localvpc commits every write durably (SQLite WAL, synchronous=FULL) before "
-           "answering; moto keeps everything in memory.",
+           "localvpc commits every write to SQLite before answering (WAL, "
+           + ("synchronous=FULL: synced to disk, survives power loss"
+              if args.durability == "full" else
+              "synchronous=NORMAL, the default: survives kill -9, not power loss")
+           + "); moto keeps everything in memory.",
            f"Driver: {DRIVERS[args.driver].name} ({DRIVERS[args.driver].summary}); "
            f"{args.describes} describes and {args.creates} creates per cell, each cell's "
            "calls dealt round-robin to its threads; latencies in ms, measured in the client.",

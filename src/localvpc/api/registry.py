@@ -18,6 +18,9 @@ class Provider:
     """Base class; subclasses set ``service`` (botocore's service name)."""
 
     service: str = ""
+    #: Operations that may take long (an analysis of a whole network, a large object): the
+    #: server runs them in a worker thread instead of on its event loop.
+    slow_operations: frozenset[str] = frozenset()
 
     def prepare(self, ctx: RequestContext) -> None:
         """Called before every handler (e.g. to create per-account defaults lazily)."""

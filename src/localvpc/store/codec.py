@@ -171,6 +171,8 @@ def _none(value: Any) -> None:
 
 def _scalar(cls: type) -> tuple[Converter, Converter]:
     def check(value: Any) -> Any:
+        if type(value) is cls:  # the common case, without the subclass checks below
+            return value
         # bool is an int subclass: keep the two apart. A float field takes ints too (JSON does).
         if cls is float:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
@@ -242,7 +244,11 @@ def _list(item_enc: Converter, item_dec: Converter) -> tuple[Converter, Converte
     def convert(value: Any, item: Converter) -> list[Any]:
         if not isinstance(value, list | tuple):
             raise CodecError(f"expected a list, got {_kind(value)}")
-        out: list[Any] = []
+        try:  # the common case: every element converts
+            return [item(element) for element in value]
+        except CodecError:
+            pass
+        out: list[Any] = []  # find the element that does not, to name it in the error
         for i, element in enumerate(value):
             try:
                 out.append(item(element))

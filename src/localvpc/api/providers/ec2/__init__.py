@@ -9,6 +9,7 @@ from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.insights import InsightsOperations
 from localvpc.api.providers.ec2.instance_types import InstanceTypeOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
+from localvpc.api.providers.ec2.interfaces import InterfaceOperations
 from localvpc.api.providers.ec2.outposts import OutpostsOperations
 from localvpc.api.providers.ec2.peering import PeeringOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
@@ -21,11 +22,13 @@ from localvpc.api.registry import Provider
 
 
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
-                  InstanceOperations, GatewayOperations, ZoneOperations,
+                  InstanceOperations, InterfaceOperations, GatewayOperations, ZoneOperations,
                   InstanceTypeOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
                   VpnOperations, EndpointOperations, OutpostsOperations):
     service = "ec2"
+    slow_operations = frozenset({"StartNetworkInsightsAnalysis", "CreateNetworkInsightsPath",
+                                 "ExportTransitGatewayRoutes", "SearchTransitGatewayRoutes"})
 
     def prepare(self, ctx: RequestContext) -> None:
         create_default_vpc(ctx)
