@@ -132,12 +132,14 @@ def test_describe_security_groups_ids_names_filters(net: Net) -> None:
 def test_authorize_ingress_kinds_and_normalisation_SG5_SG6(net: Net) -> None:
     ec2 = net.ec2
     gid, peer = group(net, "web"), group(net, "lb")
+    pl = ec2.create_managed_prefix_list(PrefixListName="dns", MaxEntries=1,
+                                        AddressFamily="IPv4")["PrefixList"]["PrefixListId"]
     out = ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
         tcp(22, IpRanges=[{"CidrIp": "10.0.0.5/24", "Description": "admins"}]),
         {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
          "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32"}]},
         {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53,
-         "PrefixListIds": [{"PrefixListId": "pl-63a5400a"}]},
+         "PrefixListIds": [{"PrefixListId": pl}]},  # it must exist
         {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1,
          "UserIdGroupPairs": [{"GroupId": peer}]},
         {"IpProtocol": "50", "IpRanges": [{"CidrIp": "192.0.2.0/24"}]}])
@@ -151,7 +153,7 @@ def test_authorize_ingress_kinds_and_normalisation_SG5_SG6(net: Net) -> None:
     assert by_kind["10.0.0.0/24"]["Description"] == "admins"  # SG-6 canonical form
     assert (by_kind["10.0.0.0/24"]["FromPort"], by_kind["10.0.0.0/24"]["ToPort"]) == (22, 22)
     assert by_kind["2001:db8::/32"]["IpProtocol"] == "tcp"
-    assert by_kind["pl-63a5400a"]["IpProtocol"] == "udp"
+    assert by_kind[pl]["IpProtocol"] == "udp"
     assert by_kind[peer]["ReferencedGroupInfo"]["UserId"] == "000000000000"
     assert (by_kind[peer]["FromPort"], by_kind[peer]["ToPort"]) == (-1, -1)
     assert by_kind["192.0.2.0/24"]["IpProtocol"] == "50"

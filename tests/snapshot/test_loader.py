@@ -1369,3 +1369,30 @@ def test_tgw_peering_attachment_listed_by_both_sides(tmp_path: Path) -> None:
     assert tables["tgw-rtb-a"].associated_attachment_ids == ["tgw-attach-p"]
     assert tables["tgw-rtb-b"].associated_attachment_ids == ["tgw-attach-p"]
     assert network.warnings == []
+
+
+def test_dhcp_options_sets_load_and_vpcs_name_theirs(tmp_path: Path) -> None:
+    _write(tmp_path, "DhcpOptions.json", {"DhcpOptions": [{
+        "DhcpOptionsId": "dopt-0abc", "OwnerId": "123456789012",
+        "DhcpConfigurations": [
+            {"Key": "domain-name", "Values": [{"Value": "corp.example"}]},
+            {"Key": "domain-name-servers",
+             "Values": [{"Value": "10.0.0.2"}, {"Value": "AmazonProvidedDNS"}]},
+            {"Key": "ntp-servers", "Values": [{"Value": "169.254.169.123"}]},
+            {"Key": "netbios-node-type", "Values": [{"Value": "2"}]}],
+        "Tags": [{"Key": "Name", "Value": "corp"}]}]})
+    _write(tmp_path, "Vpcs.json", {"Vpcs": [
+        {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "DhcpOptionsId": "dopt-0abc",
+         "InstanceTenancy": "dedicated"},
+        {"VpcId": "vpc-2", "CidrBlock": "10.1.0.0/16", "DhcpOptionsId": "default"}]})
+    network = load_snapshot(tmp_path)
+    dopt = network.dhcp_options["dopt-0abc"]
+    assert dopt.domain_name == "corp.example"
+    assert dopt.domain_name_servers == ["10.0.0.2", "AmazonProvidedDNS"]
+    assert dopt.uses_amazon_dns and dopt.netbios_node_type == 2
+    assert [str(a) for a in dopt.ntp_servers] == ["169.254.169.123"]
+    assert dopt.tags == {"Name": "corp"} and dopt.account == "123456789012"
+    assert network.vpcs["vpc-1"].dhcp_options_id == "dopt-0abc"
+    assert network.vpcs["vpc-1"].instance_tenancy == "dedicated"
+    assert network.vpcs["vpc-2"].dhcp_options_id is None  # "default": no options set
+    assert not any("DhcpOptions" in w for w in network.warnings)

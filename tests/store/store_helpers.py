@@ -268,6 +268,30 @@ def sample_network() -> Network:
         )
     )
     n.add(
+        transit.TransitGatewayConnectPeer(
+            id="tgw-connect-peer-1",
+            attachment_id="tgw-attach-1",
+            transit_gateway_address="192.0.2.9",
+            peer_address="10.0.1.50",
+            inside_cidrs=["169.254.6.0/29", "fd00::/125"],
+            peer_asn=65010,
+        )
+    )
+    n.add(gateways.LocalGatewayVirtualInterfaceGroup(id="lgw-vif-grp-1",
+                                                     local_gateway_id="lgw-1",
+                                                     local_bgp_asn=65100))
+    n.add(
+        gateways.LocalGatewayVirtualInterface(
+            id="lgw-vif-1",
+            local_gateway_id="lgw-1",
+            group_id="lgw-vif-grp-1",
+            outpost_lag_id="outpost-lag-1",
+            vlan=100,
+            local_address="10.20.0.1/30",
+            peer_address="10.20.0.2",
+        )
+    )
+    n.add(
         endpoints.VpcEndpoint(
             id="vpce-1",
             vpc_id="vpc-1",

@@ -7,10 +7,12 @@ parser (botocore's model) -> the provider's handler -> serialize the result or t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -151,7 +153,8 @@ def _fingerprint(params: dict[str, Any]) -> str:
 
 
 def create_app(state: ServerState, registry: Registry,
-               accounts: Accounts | None = None) -> AwsApp:
+               accounts: Accounts | None = None,
+               dns_endpoints: Callable[[], list[dict[str, Any]]] | None = None) -> AwsApp:
     """The ASGI app: AWS requests go straight to the gateway; ``/_localvpc/`` control
     routes (health, reset) go through Starlette."""
     gateway = Gateway(state, registry, accounts)
@@ -164,10 +167,23 @@ def create_app(state: ServerState, registry: Registry,
         await run_in_threadpool(state.reset)
         return JSONResponse({"status": "reset"})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        # Shutting down (SIGTERM/SIGINT): Firehose delivers what it still buffers. Here,
+        # not after the server returns: uvicorn re-raises the signal once it has stopped.
+        await run_in_threadpool(state.close)
+
+    async def dns_table(_: Request) -> Response:
+        # The DNS server's listeners (dns/server.py), for ``localvpc dns endpoints``.
+        return JSONResponse({"enabled": dns_endpoints is not None,
+                             "endpoints": dns_endpoints() if dns_endpoints else []})
+
     control = Starlette(routes=[
         Route("/_localvpc/health", health, methods=["GET"]),
         Route("/_localvpc/reset", reset, methods=["POST"]),
-    ])
+        Route("/_localvpc/dns/endpoints", dns_table, methods=["GET"]),
+    ], lifespan=lifespan)
     return AwsApp(gateway, control)
 
 
@@ -222,7 +238,11 @@ class AwsApp:
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
                    for k, v in resp.headers.items() if k.lower() != "content-length"]
         body = b"" if scope["method"] == "HEAD" else resp.body
-        headers.append((b"content-length", str(len(resp.body)).encode()))
+        length = str(len(resp.body))
+        if scope["method"] == "HEAD":  # HEAD answers with the length a GET would have
+            length = next((v for k, v in resp.headers.items()
+                           if k.lower() == "content-length"), length)
+        headers.append((b"content-length", length.encode()))
         await send({"type": "http.response.start", "status": resp.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

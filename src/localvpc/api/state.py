@@ -13,11 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from localvpc.dataplane import ForwardingPlane, compile_network
 from localvpc.model.network import Network
 from localvpc.store import Store
+
+if TYPE_CHECKING:
+    from localvpc.api.delivery import Delivery
+    from localvpc.flowlogs.firehose import LambdaRegistry
 
 T = TypeVar("T")
 
@@ -35,9 +40,23 @@ class Changes:
         return resource
 
 
+def default_data_dir(store: Store) -> Path:
+    """Where objects live when ``--data-dir`` is not given: ``<state file stem>-data/`` next
+    to a SQLite file, ``./localvpc-data`` for a database server."""
+    if store.backend == "sqlite":
+        db = Path(store.url)
+        return db.with_name(f"{db.stem}-data")
+    return Path("localvpc-data").absolute()
+
+
 class ServerState:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, data_dir: str | Path | None = None,
+                 lambdas: LambdaRegistry | None = None) -> None:
         self.store = store
+        # S3 objects (and other file data) of the delivery services; see api/delivery.py.
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir(store)
+        self.lambdas = lambdas
+        self._delivery: Delivery | None = None
         self.network: Network = store.load_network()
         self.lock = threading.RLock()
         self.generation = 0
@@ -102,6 +121,21 @@ class ServerState:
                 self._plane = (self.generation, compile_network(self.network))
             return self._plane[1]
 
+    @property
+    def delivery(self) -> Delivery:
+        """The object store, log store and Firehose engine, created on first use."""
+        with self.lock:
+            if self._delivery is None:
+                from localvpc.api.delivery import Delivery
+
+                self._delivery = Delivery(self)
+            return self._delivery
+
+    def close(self) -> None:
+        """On shutdown: deliver what the Firehose buffers still hold."""
+        if self._delivery is not None:
+            self._delivery.close()
+
     # Imported price lists are reference data, not account state: a reset keeps them.
     KEEP_ON_RESET = ("pricing/",)
 
@@ -121,4 +155,5 @@ class ServerState:
                         tx.put(resource)
             if network is not None:
                 self.network = self.store.load_network()
+            self.delivery.reset()  # objects, log events, delivery streams
             self.generation += 1

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from localvpc.cli.flowlogs import app as flowlogs_app
 from localvpc.cli.pricing import app as pricing_app
 from localvpc.cli.serve import serve_command
 from localvpc.cli.snapshot import app as snapshot_app
 from localvpc.cli.trace import trace_command
+from localvpc.cli.traffic import app as traffic_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Amazon VPC networking, emulated on one machine.")
@@ -15,6 +17,8 @@ app.command("trace")(trace_command)
 app.command("serve")(serve_command)
 app.add_typer(snapshot_app, name="snapshot")
 app.add_typer(pricing_app, name="pricing")
+app.add_typer(flowlogs_app, name="flowlogs")
+app.add_typer(traffic_app, name="traffic")
 
 
 @app.callback()

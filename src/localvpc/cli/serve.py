@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from localvpc.model.base import DEFAULT_ACCOUNT
 from localvpc.model.errors import LocalVpcError
 from localvpc.model.network import Network
+
+if TYPE_CHECKING:
+    from localvpc.api.state import ServerState
+    from localvpc.dns.health import HealthChecker
+    from localvpc.dns.server import DnsServer
 
 DEFAULT_STATE = "localvpc-state.db"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpress.yaml"
@@ -42,6 +47,22 @@ def serve_command(
     durability: Annotated[str, typer.Option("--durability", help="SQLite: 'process' (an "
                                             "acknowledged write survives kill -9) or 'full' "
                                             "(also power loss: fsync per write)")] = "process",
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="S3 objects and other "
+                                                 "delivered data (default: <state stem>-data/ "
+                                                 "next to a SQLite file, else ./localvpc-data)"
+                                                 )] = None,
+    lambdas: Annotated[list[str] | None, typer.Option("--lambda", help="NAME=module:function "
+                                                      "(or file.py:function): the Python "
+                                                      "handler Firehose calls for the Lambda "
+                                                      "function NAME (repeatable)")] = None,
+    dns_port_base: Annotated[int | None, typer.Option(
+        "--dns-port-base", help="first port of the DNS listeners (one per VPC resolver and "
+        "inbound resolver endpoint; default: free ephemeral ports)")] = None,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help="serve no DNS and run no Route 53 "
+                                                          "health checks")] = False,
+    dev_health_interval: Annotated[float | None, typer.Option(
+        "--dev-health-interval", help="TESTS/DEVELOPMENT ONLY: probe every health check "
+        "this often (seconds) instead of its RequestInterval (10 or 30 s on AWS)")] = None,
 ) -> None:
     """Serve the AWS-compatible API (point boto3 or the AWS CLI at --endpoint-url)."""
     import uvicorn
@@ -49,6 +70,7 @@ def serve_command(
     from localvpc.api.auth import Accounts
     from localvpc.api.server import create_app, default_registry
     from localvpc.api.state import ServerState
+    from localvpc.flowlogs.firehose import LambdaRegistry
     from localvpc.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -56,7 +78,13 @@ def serve_command(
         raise typer.BadParameter("--auth is open or strict")
     try:
         keys = Accounts.load(accounts, strict=auth == "strict")
-        server_state = ServerState(Store.open(state, durability))
+        registry = LambdaRegistry()
+        for spec in lambdas or []:
+            name, sep, target = spec.partition("=")
+            if not sep or not name or ":" not in target:
+                raise ValueError(f"--lambda takes NAME=module:function, not {spec!r}")
+            registry.register(name, target)
+        server_state = ServerState(Store.open(state, durability), data_dir, registry)
     except (ValueError, LocalVpcError) as e:
         print(f"localvpc: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
@@ -66,6 +94,28 @@ def serve_command(
                   "empty state (POST /_localvpc/reset empties it)", file=sys.stderr)
         else:
             server_state.reset(_demo_network())
-    app = create_app(server_state, default_registry(), keys)
+    dns_server, checker = (None, None) if no_dns else _start_dns(
+        server_state, dns_port_base, dev_health_interval)
+    app = create_app(server_state, default_registry(), keys,
+                     dns_endpoints=dns_server.table if dns_server else None)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        server_state.close()  # Firehose delivers what it still buffers
+        if dns_server is not None and checker is not None:
+            checker.stop()
+            dns_server.stop()
+
+
+def _start_dns(server_state: ServerState, port_base: int | None,
+               health_interval: float | None) -> tuple[DnsServer, HealthChecker]:
+    """The DNS listeners (dns/server.py) and the health checkers, on the live state."""
+    from localvpc.dns.health import HealthChecker
+    from localvpc.dns.server import DnsServer
+
+    dns_server = DnsServer(server_state, port_base=port_base).start()
+    checker = HealthChecker(server_state, interval_override=health_interval).start()
+    print(f"localvpc: DNS on {len(dns_server.table())} listener(s), "
+          "see GET /_localvpc/dns/endpoints", flush=True)
+    return dns_server, checker

@@ -28,7 +28,11 @@ from localvpc.model.base import IPAddress, IPNetwork
 from localvpc.model.elb import LoadBalancer, LoadBalancerZone
 from localvpc.model.interfaces import NetworkInterface
 from localvpc.model.network import Network
-from localvpc.model.transit import TransitGatewayAttachment, TransitGatewayRoute
+from localvpc.model.transit import (
+    TransitGatewayAttachment,
+    TransitGatewayRoute,
+    TransitGatewayRouteTable,
+)
 from localvpc.model.vpc import Route, RouteOrigin, Subnet, TargetType
 
 # What kind of device an ENI belongs to, which decides how a packet arriving there is handled.
@@ -194,7 +198,7 @@ class ForwardingPlane:
                     self.private_to_public[(eni.vpc_id, pip.address)] = pip.public_ip
                 if pip.customer_owned_ip is not None:
                     self.coip_owner[pip.customer_owned_ip] = (eni.id, pip.address)
-            for addr in eni.ipv6_addresses:
+            for addr in [*eni.ipv6_addresses, *eni.prefix_addresses()]:
                 if view is not None:
                     view.owners[addr] = eni.id
             for sg_id in eni.security_group_ids:
@@ -302,7 +306,23 @@ class ForwardingPlane:
                       net.transit_gateway_attachments or r.state == "blackhole"
                       else TransitGatewayRoute(r.destination, r.route_type, "blackhole", None)
                       for r in table.routes]
-            self.tgw_tables[table.id] = CompiledTgwRouteTable(table.id, static, propagated)
+            self.tgw_tables[table.id] = CompiledTgwRouteTable(
+                table.id, static, propagated, self._prefix_list_routes(table))
+
+    def _prefix_list_routes(self, table: TransitGatewayRouteTable
+                            ) -> list[TransitGatewayRoute]:
+        """Each entry of a referenced prefix list routes to the reference's attachment, or
+        is a blackhole (also when that attachment is gone)."""
+        routes: list[TransitGatewayRoute] = []
+        for ref in table.prefix_list_references:
+            plist = self.network.prefix_lists.get(ref.prefix_list_id)
+            target = ref.attachment_id
+            live = (not ref.blackhole and target is not None
+                    and target in self.network.transit_gateway_attachments)
+            for cidr in plist.cidrs if plist is not None else []:
+                routes.append(TransitGatewayRoute(cidr, "static", "active" if live else
+                                                  "blackhole", target if live else None))
+        return routes
 
     def _attachment_prefixes(self, att: TransitGatewayAttachment) -> list[IPNetwork]:
         if att.resource_type == "vpc":

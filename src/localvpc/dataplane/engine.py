@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field, replace
 
+from localvpc.dataplane import public_access as bpa
 from localvpc.dataplane.compiled import (
     KIND_ENDPOINT,
     KIND_INSTANCE,
@@ -27,7 +28,7 @@ from localvpc.dataplane.compiled import (
     LbNode,
 )
 from localvpc.dataplane.filters import nacl_allows, sg_allows
-from localvpc.dataplane.flow import Disposition, Flow, Hop, Trace
+from localvpc.dataplane.flow import Crossing, Disposition, Flow, Hop, Trace
 from localvpc.dataplane.routes import RouteChoice
 from localvpc.model.base import IPAddress
 from localvpc.model.errors import TraceInputError
@@ -100,6 +101,7 @@ class Walk:
         self.seen: set[tuple[str, FlowKey, IPAddress | None]] = set()
         self.paths = 1  # equal-cost paths the packet could take (e.g. VPN tunnels)
         self.via_middlebox = False  # forwarded by an appliance: SG references stop matching
+        self.crossings: list[Crossing] = []  # ENIs and TGW attachments passed (flow logs)
 
     # ------------------------------------------------------------------ plumbing
     def hop(self, node: str, type_: str, action: str, detail: str = "", phase: str = "") -> None:
@@ -127,6 +129,44 @@ class Walk:
         self.note(detail)
         return Stop(disposition)
 
+    # ------------------------------------------------------------------ observation points
+    def cross(self, device: Device, egress: bool, action: str = "ACCEPT") -> None:
+        """Record the packet leaving or reaching an ENI: what that ENI's flow log sees."""
+        self.crossings.append(Crossing(device.eni.id, "egress" if egress else "ingress",
+                                       self.flow, device.subnet_id, action,
+                                       max(len(self.hops) - 1, 0)))
+
+    def cross_tgw(self, tgw_id: str, attachment_id: str, egress: bool,
+                  subnet_id: str = "") -> None:
+        self.crossings.append(Crossing(attachment_id, "egress" if egress else "ingress",
+                                       self.flow, subnet_id, hop_index=len(self.hops) - 1,
+                                       tgw_id=tgw_id))
+
+    def _last_crossing(self, tgw: bool = False) -> Crossing | None:
+        for c in reversed(self.crossings):
+            if bool(c.tgw_id) == tgw:
+                return c
+        return None
+
+    def _reject(self, subnet_id: str, egress: bool) -> None:
+        """A security group or NACL of ``subnet_id`` dropped the packet at the ENI it was
+        just leaving (egress) or reaching (ingress): that ENI logs REJECT."""
+        last = self._last_crossing()
+        if last is not None and last.subnet_id == subnet_id and \
+                last.direction == ("egress" if egress else "ingress"):
+            last.action = "REJECT"
+
+    def _route_taken(self, kind: str, target: str) -> None:
+        """Remember where the packet went after the ENI it last left (traffic-path)."""
+        last = self._last_crossing()
+        if last is not None and last.direction == "egress" and not last.via:
+            last.via, last.via_id = kind, target
+
+    def _tgw_lost(self, tgw_id: str, reason: str) -> None:
+        last = self._last_crossing(tgw=True)
+        if last is not None and last.tgw_id == tgw_id and last.direction == "ingress":
+            last.lost = reason
+
     @property
     def dst(self) -> IPAddress:
         """The address routing decisions use (a reply may be steered back to its LB)."""
@@ -150,6 +190,7 @@ class Walk:
             if self.via_middlebox and sg_allows(device.groups, self.flow, egress,
                                                 self.fp.is_member)[0]:
                 code = "SG_REFERENCES_NOT_PRESERVED"  # only a group reference would match
+            self._reject(device.subnet_id, egress)
             raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
                            "denied", why, code=code)
         self.note(why)
@@ -160,12 +201,17 @@ class Walk:
         middlebox that forwarded the packet."""
         return not self.via_middlebox and self.fp.is_member(group_id, address)
 
-    def check_nacl(self, subnet_id: str, egress: bool) -> None:
+    def check_nacl(self, subnet_id: str, egress: bool, target: Device | None = None) -> None:
+        """``target``: the ENI an inbound packet is headed for, which logs a NACL drop."""
         acl = self.fp.nacls.get(subnet_id)
         if acl is None:
             return
         ok, why = nacl_allows(acl, self.flow, egress)
         if not ok:
+            if target is not None and not egress:
+                self.cross(target, egress=False, action="REJECT")
+            else:
+                self._reject(subnet_id, egress)
             raise self.end(Disposition.DENIED_OUT if egress else Disposition.DENIED_IN,
                            "denied", why, code="SUBNET_ACL_RESTRICTION")
         self.note(why)
@@ -200,6 +246,7 @@ class Walk:
         if service is not None:
             raise self.end(Disposition.ACCEPTED, "accepted",
                            f"{service} answers; security groups and NACLs do not apply")
+        self.cross(device, egress=True)
         if device.kind == KIND_INSTANCE or device.groups:
             self.check_sg(device, egress=True)
         if self.flow.dst_ip in (RESERVED_V4 if self.flow.dst_ip.version == 4 else RESERVED_V6):
@@ -213,6 +260,8 @@ class Walk:
                 self.note(f"reply steered back to load balancer address {steer[0]}")
         dst = self.dst
         if dst in device.eni.addresses() and self.steer is None:
+            if self.crossings and self.crossings[-1].point == device.eni.id:
+                self.crossings.pop()  # loopback never reaches the wire: no flow log sees it
             raise self.end(Disposition.ACCEPTED, "accepted", "destination is this interface")
         subnet = self.fp.subnets.get(device.subnet_id)
         if subnet is not None and any(dst in c for c in subnet.all_cidrs
@@ -222,6 +271,7 @@ class Walk:
                 raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
                                f"no interface in {subnet.id} owns {dst}",
                                code="NO_POSSIBLE_DESTINATION")
+            self._route_taken("local", "")
             if target.kind == KIND_LB:
                 self.hop(subnet.id, "subnet", "forwarded", "same subnet, to the load balancer")
                 self.arrive(target)
@@ -244,6 +294,7 @@ class Walk:
         if not device.running:
             raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
                            f"instance {device.owner_id} is not running", code="BAD_STATE")
+        self.cross(device, egress=False)
         if device.kind == KIND_INSTANCE or device.groups:
             self.check_sg(device, egress=False)
         # A masquerading instance un-NATs replies of the flows it translated.
@@ -310,6 +361,8 @@ class Walk:
         """Take the route a subnet (or an attachment or NAT subnet) lookup chose."""
         route = choice.route
         self.note(choice.describe())
+        if not route.is_blackhole:
+            self._route_taken(str(route.target_type), route.target_id)
         if route.is_blackhole:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"route {choice.prefix} is a blackhole (its target "
@@ -356,7 +409,7 @@ class Walk:
                      "gateway endpoint to its AWS service")
             raise Stop(Disposition.EXITS_NETWORK)
         elif kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY:
-            self.eigw_out(route.target_id)
+            self.eigw_out(route.target_id, vpc_id)
         elif kind == TargetType.LOCAL_GATEWAY:
             self.lgw_out(route.target_id)
         elif kind == TargetType.CARRIER_GATEWAY:
@@ -385,8 +438,8 @@ class Walk:
                            f"{dst} is inside the VPC's CIDR but in no subnet",
                            code="NO_POSSIBLE_DESTINATION")
         self.hop(sid, "subnet", "forwarded", phase="in")
-        self.check_nacl(sid, egress=False)
         target = self.fp.owner(vpc_id, dst)
+        self.check_nacl(sid, egress=False, target=target)
         if target is None:
             raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
                            f"no interface in {sid} owns {dst}", code="NO_POSSIBLE_DESTINATION")
@@ -403,7 +456,7 @@ class Walk:
                            code="BAD_STATE_ROUTE")
         self.hop(device.subnet_id, "subnet", "forwarded", f"to appliance {device.node}",
                  phase="in")
-        self.check_nacl(device.subnet_id, egress=False)
+        self.check_nacl(device.subnet_id, egress=False, target=device)
         self.arrive(device, terminate=terminate)
 
     # ------------------------------------------------------------------ NAT gateway
@@ -426,6 +479,7 @@ class Walk:
         if nat is None:
             raise self.end(Disposition.DENIED_IN, "denied", "NAT gateway is unknown",
                            code="UNKNOWN_RESOURCE")
+        self.cross(device, egress=False)
         if routed and device.subnet_id:
             self.check_nacl(device.subnet_id, egress=False)
         nat_ip = nat.private_ip
@@ -474,15 +528,18 @@ class Walk:
         if self.record is not None:
             self.record.nat[(device.eni.id, reply_key(self.flow))] = original
         self.hops[-1].action = "translated"
+        self.cross(device, egress=True)
         self.leave_subnet(nat.subnet_id)
 
     def nat_inside_out(self, device: Device) -> None:
         """An un-NATed reply goes back to the VPC router (or along the NAT subnet's table)."""
         vpc_id = device.vpc_id
         view = self.fp.vpcs[vpc_id]
+        self.cross(device, egress=True)
         self.check_nacl(device.subnet_id, egress=True)  # PATH-2: leaving the NAT's subnet
         self.hop(vpc_id, "vpc", "forwarded", "VPC router", phase=f"nat {device.node}")
         if view.contains(self.dst):
+            self._route_taken("local", "")
             self.in_vpc(vpc_id)
             return
         table = self.fp.subnet_table.get(device.subnet_id)
@@ -499,6 +556,7 @@ class Walk:
         lb = node.lb
         self.hop(node.name, "load-balancer", "received", f"{lb.lb_type} load balancer "
                  f"{lb.lb_name} in {node.zone.zone_name}")
+        self.cross(device, egress=False)
         self.steer = None
         if self.replay is not None:
             back = self.replay.lb.get(flow_key(self.flow))
@@ -508,6 +566,7 @@ class Walk:
                 self.hops[-1].action = "translated"
                 self.note(f"reply to client {back[2]} leaves from the load balancer address "
                           f"{back[0]}")
+                self.cross(device, egress=True)
                 self.leave_subnet(device.subnet_id)
                 return
         if device.groups:
@@ -536,6 +595,7 @@ class Walk:
         self.hops[-1].action = "translated"
         self.note(f"listener {listener.protocol}:{listener.port} forwards to {label} "
                   f"{t_ip}:{t_port}" + ("" if preserve else f", source becomes {lb_ip}"))
+        self.cross(device, egress=True)
         if device.groups:
             self.check_sg(device, egress=True)
         subnet = self.fp.subnets.get(device.subnet_id)
@@ -543,6 +603,7 @@ class Walk:
                                       if c.version == t_ip.version):
             self.hop(device.subnet_id, "subnet", "forwarded", "target in the same subnet",
                      phase="out")
+            self._route_taken("local", "")
             owner = self.fp.owner(device.vpc_id, t_ip)
             if owner is None:
                 raise self.end(Disposition.NEIGHBOR_UNREACHABLE, "dropped",
@@ -596,6 +657,7 @@ class Walk:
     def igw_out(self, igw_id: str, vpc_id: str) -> None:
         self.hop(igw_id, "internet-gateway", "forwarded")
         src = self.flow.src_ip
+        self.check_public_access(vpc_id, src, outward=True)
         if src.version == 4:
             public = self.fp.private_to_public.get((vpc_id, src))
             if public is None:
@@ -644,6 +706,7 @@ class Walk:
                     raise self.end(Disposition.DENIED_IN, "denied",
                                    "egress-only internet gateways drop inbound-initiated IPv6 "
                                    "(IG-5)", code="NO_POSSIBLE_DESTINATION")
+                self.check_public_access(vpc_id, dst, outward=False, egress_only=True)
                 self.note("reply of an outbound IPv6 flow")
                 self.enter_from_gateway(eigw, vpc_id)
                 return
@@ -693,7 +756,29 @@ class Walk:
             self.flow = replace(self.flow, dst_ip=owner[1])
             self.hops[-1].action = "translated"
             self.note(f"1:1 NAT of destination {dst} -> {owner[1]}")
+        self.check_public_access(vpc_id, self.flow.dst_ip, outward=False)
         self.enter_from_gateway(igw_id, vpc_id)
+
+    def check_public_access(self, vpc_id: str, inside: IPAddress, outward: bool,
+                            egress_only: bool = False) -> None:
+        """VPC Block Public Access at an IGW or EIGW (dataplane/public_access.py).
+        ``inside`` is the packet's address in the VPC; a reply is judged by the direction
+        its connection was started in."""
+        verdict = bpa.access(self.fp.network, vpc_id, self.fp.subnet_of(vpc_id, inside))
+        if verdict == bpa.Access.OPEN:
+            return
+        if outward == (self.replay is None):  # the connection started inside the VPC
+            device = self.fp.owner(vpc_id, inside)
+            allowed = bpa.egress_allowed(
+                verdict, via_nat_gateway=device is not None and device.kind == KIND_NAT,
+                egress_only_gateway=egress_only)
+        else:
+            allowed = bpa.ingress_allowed(verdict)
+        if not allowed:
+            # AWS documents no Reachability Analyzer code for BPA (docs/reachability-analyzer.md)
+            raise self.end(Disposition.DENIED_OUT if outward else Disposition.DENIED_IN,
+                           "denied", bpa.reason(verdict, outward),
+                           code="NO_POSSIBLE_DESTINATION")
 
     def enter_from_gateway(self, gateway_id: str, vpc_id: str) -> None:
         """Traffic entering the VPC through an IGW or VGW: its gateway route table, if any,
@@ -731,12 +816,13 @@ class Walk:
                            else "IGW_DESTINATION_ADDRESS_IN_VPC_CIDRS")
         self.in_vpc(vpc_id)
 
-    def eigw_out(self, eigw_id: str) -> None:
+    def eigw_out(self, eigw_id: str, vpc_id: str) -> None:
         self.hop(eigw_id, "egress-only-internet-gateway", "forwarded")
         if self.flow.dst_ip.version != 6:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            "egress-only internet gateways carry IPv6 only (IG-5)",
                            code="NO_POSSIBLE_DESTINATION")
+        self.check_public_access(vpc_id, self.flow.src_ip, outward=True, egress_only=True)
         self.hop(INTERNET, "internet", "exited")
         raise Stop(Disposition.EXITS_NETWORK)
 
@@ -761,6 +847,10 @@ class Walk:
     def enter_tgw(self, tgw_id: str, att: TransitGatewayAttachment,
                   from_zone: str | None) -> None:
         self.hop(tgw_id, "transit-gateway", "forwarded", f"from attachment {att.id}")
+        subs = [s for s in att.subnet_ids if s in self.fp.subnets]
+        self.cross_tgw(tgw_id, att.id, egress=False, subnet_id=next(
+            (s for s in subs if self.fp.subnets[s].availability_zone == from_zone),
+            subs[0] if subs else ""))
         if from_zone is not None and att.resource_type == "vpc":
             sub = next((s for s in att.subnet_ids if s in self.fp.subnets
                         and self.fp.subnets[s].availability_zone == from_zone), None)
@@ -771,28 +861,40 @@ class Walk:
     def tgw_route(self, tgw_id: str, att_id: str) -> None:
         table_id = self.fp.tgw_association.get((tgw_id, att_id))
         if table_id is None or table_id not in self.fp.tgw_tables:
+            self._tgw_lost(tgw_id, "no-route")
             raise self.end(Disposition.NO_ROUTE, "dropped",
                            f"attachment {att_id} is not associated with a route table of "
                            f"{tgw_id}", code="TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION")
         choice = self.fp.tgw_tables[table_id].lookup(self.dst)
         if choice is None:
+            self._tgw_lost(tgw_id, "no-route")
             raise self.end(Disposition.NO_ROUTE, "dropped",
                            f"no route for {self.dst} in {table_id}", code="TGW_RTB_CANNOT_ROUTE")
         self.note(choice.describe())
         route = choice.route
         if route.state == "blackhole" or route.attachment_id is None:
+            self._tgw_lost(tgw_id, "blackhole")
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"transit gateway route {choice.prefix} is a blackhole",
                            code="TGW_RTB_BAD_STATE_ROUTE")
         out = self.fp.network.transit_gateway_attachments.get(route.attachment_id)
         if out is None:
+            self._tgw_lost(tgw_id, "blackhole")
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"attachment {route.attachment_id} is gone", code="BAD_STATE_ATTACHMENT")
+        self.cross_tgw(tgw_id, out.id, egress=True)
         if out.resource_type == "vpc":
             self.tgw_into_vpc(out)
         elif out.resource_type == "peering":
+            if out.state not in ("available", "modifying"):
+                # Until the accepter accepts it (and after a rejection) nothing crosses.
+                raise self.end(Disposition.NULL_ROUTED, "dropped",
+                               f"peering attachment {out.id} is {out.state}",
+                               code="BAD_STATE_ATTACHMENT")
             peer = out.peer_transit_gateway_id or (
                 out.resource_id if out.resource_id.startswith("tgw-") else None)
+            if peer == tgw_id:  # leaving the accepter's side: back to the requester's
+                peer = out.transit_gateway_id or None
             if peer == tgw_id or peer is None:
                 peer = next((t for (t, a) in self.fp.tgw_association
                              if a == out.id and t != tgw_id), None)
@@ -800,6 +902,7 @@ class Walk:
                 raise self.end(Disposition.EXITS_NETWORK, "exited",
                                f"to the peer transit gateway of {out.id}, outside the network")
             self.hop(peer, "transit-gateway", "forwarded", f"over peering attachment {out.id}")
+            self.cross_tgw(peer, out.id, egress=False)
             self.tgw_route(peer, out.id)
         elif out.resource_type == "vpn":
             self.hop(out.resource_id, "vpn-connection", "exited",
@@ -822,6 +925,9 @@ class Walk:
         subs = [s for s in att.subnet_ids if s in self.fp.subnets]
         sub = next((s for s in subs if self.fp.subnets[s].availability_zone == dst_zone),
                    subs[0] if subs else None)
+        last = self._last_crossing(tgw=True)
+        if last is not None and last.point == att.id and sub is not None:
+            last.subnet_id = sub
         if sub is None:
             self.in_vpc(vpc_id)
             return
@@ -1015,13 +1121,14 @@ class Tracer:
         sessions = Sessions() if bidirectional else None
         walk = Walk(self.fp, flow, sessions, None)
         disposition = self._run(walk, start)
-        trace = Trace(disposition, walk.hops, walk.flow)
-        extra = [Trace(disposition, list(walk.hops), walk.flow) for _ in range(walk.paths - 1)]
+        trace = Trace(disposition, walk.hops, walk.flow, crossings=walk.crossings)
+        extra = [Trace(disposition, list(walk.hops), walk.flow, crossings=list(walk.crossings))
+                 for _ in range(walk.paths - 1)]
         if bidirectional and disposition.is_success and sessions is not None:
             back = self._reply_start(walk, start)
             reply = Walk(self.fp, walk.flow.reversed(), None, sessions)
             rdisp = self._run(reply, back)
-            trace.return_trace = Trace(rdisp, reply.hops, reply.flow)
+            trace.return_trace = Trace(rdisp, reply.hops, reply.flow, crossings=reply.crossings)
         return [trace, *extra]
 
     def _reply_start(self, walk: Walk, start: Start) -> Start:

@@ -92,6 +92,30 @@ class Hop:
 
 
 @dataclass(slots=True)
+class Crossing:
+    """The packet passing one observation point: an ENI, or a transit gateway attachment.
+
+    Flow logs are written per ENI from what that ENI saw, so the walk records, next to its
+    hops, every ENI the packet left or reached, the header on the wire there, and whether that
+    ENI's security groups or its subnet's network ACL rejected it. Not part of the JSON
+    output; ``localvpc.flowlogs`` reads it.
+    """
+
+    point: str  # ENI id, or TGW attachment id when ``tgw_id`` is set
+    direction: str  # "ingress" (reaching the point) or "egress" (leaving it)
+    flow: Flow  # the header on the wire at the point
+    subnet_id: str = ""  # the ENI's subnet, or the attachment subnet the packet used
+    action: str = "ACCEPT"  # REJECT: this ENI's security groups or subnet NACL dropped it
+    hop_index: int = 0  # index in ``Trace.hops`` of the hop where the crossing happened
+    # Egress only: the route target kind the packet took after leaving (a ``TargetType``
+    # value, or "local" for delivery in the same subnet) and the target's id.
+    via: str = ""
+    via_id: str = ""
+    tgw_id: str = ""  # set for transit gateway attachments
+    lost: str = ""  # TGW: why the gateway dropped the packet (no-route, blackhole)
+
+
+@dataclass(slots=True)
 class Trace:
     """A forward path with its disposition, the final header, and optionally the reply's trace."""
 
@@ -99,6 +123,7 @@ class Trace:
     hops: list[Hop] = field(default_factory=list)
     final_flow: Flow | None = None
     return_trace: Trace | None = None
+    crossings: list[Crossing] = field(default_factory=list)
 
     @property
     def reason(self) -> str:

@@ -80,8 +80,10 @@ class CompiledRouteTable:
         return len(self._table)
 
 
-# TG-6: static > VPC propagated > Direct Connect > Connect > VPN propagated.
-_TGW_PROPAGATION_RANK = {"vpc": 1, "direct-connect-gateway": 2, "connect": 3, "vpn": 4}
+# TG-6: static > prefix-list reference > VPC propagated > Direct Connect > Connect > VPN
+# propagated.
+_TGW_PREFIX_LIST, _TGW_PROPAGATED = 1, 2
+_TGW_PROPAGATION_RANK = {"vpc": 0, "direct-connect-gateway": 1, "connect": 2, "vpn": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +104,18 @@ class CompiledTgwRouteTable:
     __slots__ = ("_table", "id")
 
     def __init__(self, table_id: str, static: Sequence[TransitGatewayRoute],
-                 propagated: Sequence[tuple[str, TransitGatewayRoute]]) -> None:
+                 propagated: Sequence[tuple[str, TransitGatewayRoute]],
+                 prefix_list: Sequence[TransitGatewayRoute] = ()) -> None:
         self.id = table_id
         self._table: PrefixTable[tuple[int, TransitGatewayRoute]] = PrefixTable()
         for route in static:
-            rank = 0 if route.route_type != "propagated" else 1
+            rank = 0 if route.route_type != "propagated" else _TGW_PROPAGATED
             self._put(route.destination, rank, route)
+        for route in prefix_list:  # the entries of a referenced prefix list (TG-6)
+            self._put(route.destination, _TGW_PREFIX_LIST, route)
         for resource_type, route in propagated:
-            self._put(route.destination, _TGW_PROPAGATION_RANK.get(resource_type, 5), route)
+            self._put(route.destination,
+                      _TGW_PROPAGATED + _TGW_PROPAGATION_RANK.get(resource_type, 4), route)
 
     def _put(self, prefix: IPNetwork, rank: int, route: TransitGatewayRoute) -> None:
         current = self._table.get(prefix)

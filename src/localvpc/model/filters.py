@@ -33,6 +33,8 @@ class SecurityGroup(Resource):
     description: str = ""
     ingress: list[SgRule] = field(default_factory=list)
     egress: list[SgRule] = field(default_factory=list)
+    # Other VPCs of the Region this group may also be used in (AssociateSecurityGroupVpc).
+    associated_vpc_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -29,6 +29,8 @@ class ElasticIp(Resource):
     private_ip: IPAddress | None = None
     association_id: str | None = None
     domain: str = "vpc"
+    # The reverse DNS (PTR) name set by ModifyAddressAttribute; None: AWS's default name.
+    ptr_record: str | None = None
 
 
 @dataclass(slots=True)
@@ -38,6 +40,7 @@ class NatAddress:
     allocation_id: str | None = None
     network_interface_id: str | None = None
     primary: bool = True
+    association_id: str | None = None  # eipassoc- of the EIP, for DisassociateNatGatewayAddress
 
 
 @dataclass(slots=True)
@@ -94,6 +97,16 @@ class CustomerGateway(Resource):
 class VpnTunnel:
     outside_ip: IPAddress | None
     status: str = "UP"
+    # Set by CreateVpnConnection / ModifyVpnTunnelOptions (None: derived, see api/vpn).
+    inside_cidr: str | None = None
+    inside_ipv6_cidr: str | None = None
+    pre_shared_key: str | None = None
+    # ModifyVpnTunnelOptions settings as AWS spells them: numbers (Phase1LifetimeSeconds,
+    # ...), words (DpdTimeoutAction, StartupAction) and lists (Phase1EncryptionAlgorithms,
+    # IkeVersions, ...).
+    numbers: dict[str, int] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -107,6 +120,9 @@ class VpnConnection(Resource):
     static_routes_only: bool = False
     routes: list[IPNetwork] = field(default_factory=list)
     tunnels: list[VpnTunnel] = field(default_factory=list)
+    # ModifyVpnConnectionOptions: Local/RemoteIpv4NetworkCidr, Local/RemoteIpv6NetworkCidr,
+    # TunnelBandwidth, TunnelInsideIpVersion.
+    options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -135,6 +151,10 @@ class LocalGatewayRouteTable(Resource):
     vpc_ids: list[str] = field(default_factory=list)
     routes: list[LocalGatewayRoute] = field(default_factory=list)
     state: str = "available"
+    # Associated virtual interface groups, and the tags of each association (VPC or VIF
+    # group) by association id.
+    vif_group_ids: list[str] = field(default_factory=list)
+    association_tags: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -148,4 +168,29 @@ class CoipPool(Resource):
 @dataclass(slots=True)
 class LocalGateway(Resource):
     outpost_arn: str = ""
+    state: str = "available"
+
+
+@dataclass(slots=True)
+class LocalGatewayVirtualInterfaceGroup(Resource):
+    """The local gateway's side of the BGP sessions with the on-premises network: a group of
+    VLAN interfaces that LGW routes target (``lgw-vif-grp-...``)."""
+
+    local_gateway_id: str = ""
+    local_bgp_asn: int = 65000
+    state: str = "available"
+
+
+@dataclass(slots=True)
+class LocalGatewayVirtualInterface(Resource):
+    """One VLAN interface of a local gateway towards a customer network device."""
+
+    local_gateway_id: str = ""
+    group_id: str = ""
+    outpost_lag_id: str = ""
+    vlan: int = 0
+    local_address: str = ""
+    peer_address: str = ""
+    peer_bgp_asn: int = 65001
+    local_bgp_asn: int = 65000
     state: str = "available"

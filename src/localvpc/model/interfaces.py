@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from localvpc.model.base import IPAddress, Resource
+from localvpc.model.base import IPAddress, IPNetwork, Resource
 
 
 @dataclass(slots=True)
@@ -36,6 +36,14 @@ class NetworkInterface(Resource):
     status: str = "in-use"
     requester_id: str | None = None
     description: str = ""
+    # Prefix delegation: /28 IPv4 and /80 IPv6 prefixes the ENI owns beside its addresses.
+    ipv4_prefixes: list[IPNetwork] = field(default_factory=list)
+    ipv6_prefixes: list[IPNetwork] = field(default_factory=list)
+    # Launched with an auto-assigned public IPv4: stopping releases it, starting assigns a
+    # new one (the address itself lives on the primary ``PrivateIp``).
+    associate_public_ip: bool = False
+    # None: AWS's default, true for the device-0 interface an instance was launched with.
+    delete_on_termination: bool | None = None
 
     @property
     def primary_ip(self) -> IPAddress | None:
@@ -45,8 +53,31 @@ class NetworkInterface(Resource):
         return self.private_ips[0].address if self.private_ips else None
 
     def addresses(self) -> list[IPAddress]:
-        """Every private IPv4 and IPv6 address the ENI owns."""
-        return [ip.address for ip in self.private_ips] + list(self.ipv6_addresses)
+        """Every private IPv4 and IPv6 address the ENI owns, delegated IPv4 prefixes too."""
+        return ([ip.address for ip in self.private_ips] + list(self.ipv6_addresses)
+                + self.prefix_addresses())
+
+    def prefix_addresses(self) -> list[IPAddress]:
+        """The hosts of the delegated IPv4 prefixes (16 per /28). IPv6 /80 prefixes are
+        too large to list; they are not expanded here."""
+        return [ip for p in self.ipv4_prefixes for ip in p]
+
+    def deleted_on_termination(self) -> bool:
+        if self.delete_on_termination is not None:
+            return self.delete_on_termination
+        return self.device_index in (None, 0)
+
+
+@dataclass(slots=True)
+class NetworkInterfacePermission(Resource):
+    """Another account's (or an AWS service's) right to attach an ENI to its instances or
+    to associate Elastic IPs with it."""
+
+    network_interface_id: str = ""
+    aws_account_id: str | None = None
+    aws_service: str | None = None
+    permission: str = "INSTANCE-ATTACH"
+    state: str = "granted"
 
 
 @dataclass(slots=True)
@@ -62,6 +93,7 @@ class Instance(Resource):
     security_group_ids: list[str] = field(default_factory=list)
     source_dest_check: bool = True
     image_id: str | None = None
+    monitoring: str = "disabled"
     # A NAT instance (e.g. iptables MASQUERADE): forwarded traffic leaves with the source
     # rewritten to this instance's primary private IP. Needs source_dest_check off.
     masquerade: bool = False

@@ -9,10 +9,24 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from localvpc.model.dns import (
+    DnsChange,
+    FirewallConfig,
+    FirewallDomainList,
+    FirewallRuleGroup,
+    FirewallRuleGroupAssociation,
+    HealthCheck,
+    HostedZone,
+    ResolverConfig,
+    ResolverEndpoint,
+    ResolverRule,
+    ResolverRuleAssociation,
+)
 from localvpc.model.elb import LoadBalancer, TargetGroup
 from localvpc.model.endpoints import VpcEndpoint
 from localvpc.model.errors import ModelError
 from localvpc.model.filters import NetworkAcl, PrefixList, SecurityGroup
+from localvpc.model.flow_logs import FlowLog
 from localvpc.model.gateways import (
     CarrierGateway,
     CoipPool,
@@ -22,18 +36,22 @@ from localvpc.model.gateways import (
     InternetGateway,
     LocalGateway,
     LocalGatewayRouteTable,
+    LocalGatewayVirtualInterface,
+    LocalGatewayVirtualInterfaceGroup,
     NatGateway,
     VpnConnection,
     VpnGateway,
 )
-from localvpc.model.interfaces import Instance, NetworkInterface
+from localvpc.model.interfaces import Instance, NetworkInterface, NetworkInterfacePermission
 from localvpc.model.peering import VpcPeeringConnection
+from localvpc.model.public_access import VpcBlockPublicAccessExclusion, VpcBlockPublicAccessOptions
 from localvpc.model.transit import (
     TransitGateway,
     TransitGatewayAttachment,
+    TransitGatewayConnectPeer,
     TransitGatewayRouteTable,
 )
-from localvpc.model.vpc import RouteTable, Subnet, Vpc
+from localvpc.model.vpc import DhcpOptions, RouteTable, Subnet, Vpc
 from localvpc.model.zones import Outpost, Zone
 
 # Which table of ``Network`` holds each resource class.
@@ -47,6 +65,7 @@ _TABLE_OF: dict[type, str] = {
     ElasticIp: "elastic_ips",
     NetworkInterface: "network_interfaces",
     Instance: "instances",
+    NetworkInterfacePermission: "network_interface_permissions",
     SecurityGroup: "security_groups",
     NetworkAcl: "network_acls",
     PrefixList: "prefix_lists",
@@ -54,18 +73,36 @@ _TABLE_OF: dict[type, str] = {
     TransitGateway: "transit_gateways",
     TransitGatewayAttachment: "transit_gateway_attachments",
     TransitGatewayRouteTable: "transit_gateway_route_tables",
+    TransitGatewayConnectPeer: "transit_gateway_connect_peers",
     VpnGateway: "vpn_gateways",
     VpnConnection: "vpn_connections",
     CustomerGateway: "customer_gateways",
     CarrierGateway: "carrier_gateways",
     LocalGateway: "local_gateways",
     LocalGatewayRouteTable: "local_gateway_route_tables",
+    LocalGatewayVirtualInterfaceGroup: "local_gateway_virtual_interface_groups",
+    LocalGatewayVirtualInterface: "local_gateway_virtual_interfaces",
     CoipPool: "coip_pools",
     VpcEndpoint: "vpc_endpoints",
     LoadBalancer: "load_balancers",
     TargetGroup: "target_groups",
     Zone: "zones",
     Outpost: "outposts",
+    DhcpOptions: "dhcp_options",
+    VpcBlockPublicAccessOptions: "block_public_access_options",
+    VpcBlockPublicAccessExclusion: "block_public_access_exclusions",
+    FlowLog: "flow_logs",
+    HostedZone: "hosted_zones",
+    DnsChange: "dns_changes",
+    HealthCheck: "health_checks",
+    ResolverEndpoint: "resolver_endpoints",
+    ResolverRule: "resolver_rules",
+    ResolverRuleAssociation: "resolver_rule_associations",
+    ResolverConfig: "resolver_configs",
+    FirewallDomainList: "firewall_domain_lists",
+    FirewallRuleGroup: "firewall_rule_groups",
+    FirewallRuleGroupAssociation: "firewall_rule_group_associations",
+    FirewallConfig: "firewall_configs",
 }
 
 
@@ -106,6 +143,8 @@ class Network:
     elastic_ips: dict[str, ElasticIp] = field(default_factory=dict)
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
     instances: dict[str, Instance] = field(default_factory=dict)
+    network_interface_permissions: dict[str, NetworkInterfacePermission] = field(
+        default_factory=dict)
     security_groups: dict[str, SecurityGroup] = field(default_factory=dict)
     network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
     prefix_lists: dict[str, PrefixList] = field(default_factory=dict)
@@ -115,18 +154,42 @@ class Network:
     transit_gateway_route_tables: dict[str, TransitGatewayRouteTable] = field(
         default_factory=dict
     )
+    transit_gateway_connect_peers: dict[str, TransitGatewayConnectPeer] = field(
+        default_factory=dict)
     vpn_gateways: dict[str, VpnGateway] = field(default_factory=dict)
     vpn_connections: dict[str, VpnConnection] = field(default_factory=dict)
     customer_gateways: dict[str, CustomerGateway] = field(default_factory=dict)
     carrier_gateways: dict[str, CarrierGateway] = field(default_factory=dict)
     local_gateways: dict[str, LocalGateway] = field(default_factory=dict)
     local_gateway_route_tables: dict[str, LocalGatewayRouteTable] = field(default_factory=dict)
+    local_gateway_virtual_interface_groups: dict[str, LocalGatewayVirtualInterfaceGroup] = field(
+        default_factory=dict)
+    local_gateway_virtual_interfaces: dict[str, LocalGatewayVirtualInterface] = field(
+        default_factory=dict)
     coip_pools: dict[str, CoipPool] = field(default_factory=dict)
     vpc_endpoints: dict[str, VpcEndpoint] = field(default_factory=dict)
     load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
     target_groups: dict[str, TargetGroup] = field(default_factory=dict)
     zones: dict[str, Zone] = field(default_factory=dict)
     outposts: dict[str, Outpost] = field(default_factory=dict)
+    dhcp_options: dict[str, DhcpOptions] = field(default_factory=dict)
+    block_public_access_options: dict[str, VpcBlockPublicAccessOptions] = field(
+        default_factory=dict)
+    block_public_access_exclusions: dict[str, VpcBlockPublicAccessExclusion] = field(
+        default_factory=dict)
+    hosted_zones: dict[str, HostedZone] = field(default_factory=dict)
+    dns_changes: dict[str, DnsChange] = field(default_factory=dict)
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    resolver_endpoints: dict[str, ResolverEndpoint] = field(default_factory=dict)
+    resolver_rules: dict[str, ResolverRule] = field(default_factory=dict)
+    resolver_rule_associations: dict[str, ResolverRuleAssociation] = field(default_factory=dict)
+    resolver_configs: dict[str, ResolverConfig] = field(default_factory=dict)
+    firewall_domain_lists: dict[str, FirewallDomainList] = field(default_factory=dict)
+    firewall_rule_groups: dict[str, FirewallRuleGroup] = field(default_factory=dict)
+    firewall_rule_group_associations: dict[str, FirewallRuleGroupAssociation] = field(
+        default_factory=dict)
+    firewall_configs: dict[str, FirewallConfig] = field(default_factory=dict)
+    flow_logs: dict[str, FlowLog] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building

@@ -35,6 +35,10 @@ class TransitGatewayAttachment(Resource):
     peer_transit_gateway_id: str | None = None
     # VPC attachment options as AWS spells them (DnsSupport, Ipv6Support, ...).
     options: dict[str, str] = field(default_factory=dict)
+    # Peering: the accepter's Region (None: the same Region; ``resource_owner`` is its
+    # account). Connect: the VPC or Direct Connect attachment the GRE tunnels run over.
+    peer_region: str | None = None
+    transport_attachment_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -48,6 +52,16 @@ class TransitGatewayRoute:
 
 
 @dataclass(slots=True)
+class TransitGatewayPrefixListReference:
+    """A prefix list referenced by a TGW route table: each entry of the list is a route to
+    ``attachment_id``, or a blackhole (TG-6: below static routes, above propagated ones)."""
+
+    prefix_list_id: str
+    attachment_id: str | None = None
+    blackhole: bool = False
+
+
+@dataclass(slots=True)
 class TransitGatewayRouteTable(Resource):
     transit_gateway_id: str = ""
     routes: list[TransitGatewayRoute] = field(default_factory=list)
@@ -57,4 +71,20 @@ class TransitGatewayRouteTable(Resource):
     associated_attachment_ids: list[str] = field(default_factory=list)
     default_association: bool = False
     default_propagation: bool = False
+    state: str = "available"
+    prefix_list_references: list[TransitGatewayPrefixListReference] = field(
+        default_factory=list)
+
+
+@dataclass(slots=True)
+class TransitGatewayConnectPeer(Resource):
+    """A GRE tunnel of a Connect attachment with its two BGP sessions (inside /29: the
+    appliance uses the first address, the transit gateway the second and third)."""
+
+    attachment_id: str = ""
+    transit_gateway_address: str = ""
+    peer_address: str = ""
+    inside_cidrs: list[str] = field(default_factory=list)
+    peer_asn: int = 64512
+    transit_gateway_asn: int = 64512
     state: str = "available"

@@ -1,11 +1,11 @@
-"""VPCs, subnets, route tables and routes."""
+"""VPCs, subnets, DHCP option sets, route tables and routes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from localvpc.model.base import IPNetwork, Resource
+from localvpc.model.base import IPAddress, IPNetwork, Resource
 
 
 @dataclass(slots=True)
@@ -18,10 +18,34 @@ class Vpc(Resource):
     enable_dns_support: bool = True
     enable_dns_hostnames: bool = False
     state: str = "available"
+    # The DHCP options set (``dopt-...``) its instances get; None is AWS's ``default``: no set.
+    dhcp_options_id: str | None = None
+    instance_tenancy: str = "default"  # default | dedicated
 
     @property
     def all_cidrs(self) -> list[IPNetwork]:
         return [*self.cidrs, *self.ipv6_cidrs]
+
+
+AMAZON_PROVIDED_DNS = "AmazonProvidedDNS"
+
+
+@dataclass(slots=True)
+class DhcpOptions(Resource):
+    """A DHCP options set: what a VPC's instances learn by DHCP (the DNS layer reads it).
+    ``domain_name_servers`` holds addresses or ``AmazonProvidedDNS`` (the VPC resolver)."""
+
+    domain_name: str | None = None
+    domain_name_servers: list[str] = field(default_factory=list)
+    ntp_servers: list[IPAddress] = field(default_factory=list)
+    netbios_name_servers: list[IPAddress] = field(default_factory=list)
+    netbios_node_type: int | None = None
+    ipv6_address_preferred_lease_time: int | None = None  # seconds
+    is_default: bool = False  # the set AWS makes for the account in each Region
+
+    @property
+    def uses_amazon_dns(self) -> bool:
+        return AMAZON_PROVIDED_DNS in self.domain_name_servers
 
 
 @dataclass(slots=True)
@@ -40,6 +64,12 @@ class Subnet(Resource):
     outpost_arn: str | None = None
     state: str = "available"
     default_for_az: bool = False
+    map_customer_owned_ip_on_launch: bool = False
+    customer_owned_ipv4_pool: str | None = None
+    private_dns_hostname_type_on_launch: str = "ip-name"  # ip-name | resource-name
+    enable_resource_name_dns_a_record_on_launch: bool = False
+    enable_resource_name_dns_aaaa_record_on_launch: bool = False
+    enable_lni_at_device_index: int | None = None
 
     @property
     def all_cidrs(self) -> list[IPNetwork]:

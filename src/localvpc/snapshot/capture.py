@@ -105,6 +105,7 @@ DESCRIBES: Final[tuple[Describe, ...]] = (
     Describe("outposts", "ListOutposts", "Outposts", "Outposts.json"),
     Describe("ec2", "DescribeVpcs", "Vpcs", "Vpcs.json"),
     Describe("ec2", "DescribeSubnets", "Subnets", "Subnets.json"),
+    Describe("ec2", "DescribeDhcpOptions", "DhcpOptions", "DhcpOptions.json"),
     Describe("ec2", "DescribePrefixLists", "PrefixLists", "PrefixLists.json"),
     Describe("ec2", "DescribeManagedPrefixLists", "PrefixLists", "ManagedPrefixLists.json",
              out_key="ManagedPrefixLists"),

@@ -14,7 +14,15 @@ from localvpc.model.endpoints import VpcEndpoint
 from localvpc.model.filters import NaclEntry, NetworkAcl, PrefixList, SecurityGroup, SgRule
 from localvpc.model.interfaces import Instance, NetworkInterface, PrivateIp
 from localvpc.model.peering import VpcPeeringConnection
-from localvpc.model.vpc import Route, RouteOrigin, RouteTable, Subnet, TargetType, Vpc
+from localvpc.model.vpc import (
+    DhcpOptions,
+    Route,
+    RouteOrigin,
+    RouteTable,
+    Subnet,
+    TargetType,
+    Vpc,
+)
 from localvpc.model.zones import Outpost, Zone, ZoneType
 from localvpc.snapshot.awsjson import (
     JsonDict,
@@ -79,8 +87,44 @@ def parse_vpc(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
         ),
         is_default=opt_bool(rec, "IsDefault", False),
         state=state_of(rec, "State", "available"),
+        dhcp_options_id=_dhcp_id(opt_str(rec, "DhcpOptionsId")),
+        instance_tenancy=str_or(rec, "InstanceTenancy", "default"),
     )
     st.put(vpc)
+
+
+def _dhcp_id(text: str | None) -> str | None:
+    # ``default`` is how AWS shows a VPC with no options set.
+    return None if text in (None, "", "default") else text
+
+
+def parse_dhcp_options(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
+    """``describe-dhcp-options``: ``DhcpConfigurations`` is a list of
+    ``{Key, Values: [{Value}]}``; keys are AWS's option names."""
+    options: dict[str, list[str]] = {}
+    for conf in dicts(rec, "DhcpConfigurations"):
+        key = req_str(conf, "Key")
+        options[key] = [req_str(v, "Value") for v in dicts(conf, "Values")]
+
+    def one(key: str) -> str | None:
+        values = options.get(key) or []
+        return values[0] if values else None
+
+    node_type, lease = one("netbios-node-type"), one("ipv6-address-preferred-lease-time")
+    st.put(DhcpOptions(
+        id=req_str(rec, "DhcpOptionsId"),
+        account=ctx.account_for(rec),
+        region=ctx.region,
+        tags=tags_of(rec),
+        domain_name=one("domain-name"),
+        domain_name_servers=list(options.get("domain-name-servers") or []),
+        ntp_servers=[ip_of(v, "ntp-servers") for v in options.get("ntp-servers") or []],
+        netbios_name_servers=[ip_of(v, "netbios-name-servers")
+                              for v in options.get("netbios-name-servers") or []],
+        netbios_node_type=to_int(node_type, "netbios-node-type") if node_type else None,
+        ipv6_address_preferred_lease_time=(
+            to_int(lease, "ipv6-address-preferred-lease-time") if lease else None),
+    ))
 
 
 def parse_subnet(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:

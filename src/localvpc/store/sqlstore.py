@@ -145,6 +145,13 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for tables kept beside the model (``store/logstore.py``
+        creates and reads its own; it writes through :meth:`transaction`)."""
+        self._check_open()
+        return self._engine
+
     # ------------------------------------------------------------------ reads
     def load_network(self) -> Network:
         """Every stored resource, decoded into its ``Network`` table (one consistent read).
@@ -337,6 +344,14 @@ class Transaction:
     def delete_meta(self, key: str) -> bool:
         """Delete a meta entry; True if it existed."""
         return self._execute(sa.delete(meta_table).where(meta_table.c.key == key)).rowcount > 0
+
+    def execute(self, stmt: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:
+        """Run a statement on a table kept beside the model, in this transaction."""
+        conn = self._live()
+        try:
+            return conn.execute(stmt, params) if params is not None else conn.execute(stmt)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot write to the store: {_reason(exc)}") from exc
 
     # ------------------------------------------------------------------ internals
     def _live(self) -> Connection:

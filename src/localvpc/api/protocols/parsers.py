@@ -14,6 +14,12 @@ import math
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from localvpc.api.protocols.addressing import (
+    content_encoding_without_chunked,
+    decode_aws_chunked,
+    is_aws_chunked,
+    path_style,
+)
 from localvpc.api.protocols.request import (
     HttpRequest,
     ServiceError,
@@ -462,7 +468,9 @@ class RestParser(RequestParser):
         self.xml_reader = XmlReader(self)
 
     def read(self, req: HttpRequest) -> tuple[Any, Params]:
-        found = self.router.match(req.method, req.path, req.query, req.headers)
+        path = path_style(self.service_model, req)
+        body = decode_aws_chunked(req.body) if is_aws_chunked(req) else req.body
+        found = self.router.match(req.method, path, req.query, req.headers)
         if found is None:
             raise unknown_operation(self.service_model)
         route, labels = found
@@ -499,6 +507,9 @@ class RestParser(RequestParser):
                     out[member.name] = self.scalar_from_text(member.shape, values[0], member.wire)
             elif location == "header":
                 text = req.headers.get(member.wire)
+                if text is not None and member.wire.lower() == "content-encoding" \
+                        and body is not req.body:
+                    text = content_encoding_without_chunked(text)
                 if text is not None:
                     out[member.name] = self._header(member, text)
             elif location == "headers":
@@ -526,14 +537,13 @@ class RestParser(RequestParser):
                 out[query_map.name] = collected
         payload = shape.serialization.get("payload")
         if payload is not None:
-            self._payload(shape.members[payload], payload, req.body, out)
-        elif has_body_members and req.body.strip():
+            self._payload(shape.members[payload], payload, body, out)
+        elif has_body_members and body.strip():
             if self.xml:
-                root = _load_xml(self, req.body)
+                root = _load_xml(self, body)
                 out.update(self.xml_reader.structure(shape, root, ""))
             else:
-                body = _load_json(self, req.body)
-                out.update(self.json_reader.structure(shape, body, ""))
+                out.update(self.json_reader.structure(shape, _load_json(self, body), ""))
         return operation, out
 
     def _payload(self, shape: Any, name: str, body: bytes, out: Params) -> None:

@@ -448,6 +448,8 @@ def _rest_response(
             status = int(value)
         else:
             _put_header(headers, member, value)
+            if member.wire.lower() == "content-range" and status == 200:
+                status = 206  # HTTP: a response that carries a byte range is partial content
     payload = shape.serialization.get("payload")
     body = b""
     if payload is not None:

@@ -73,12 +73,15 @@ class ResourceKind:
     ram_type: str
     arn_type: str
     table: str
+    service: str = "ec2"  # the ARN's service
 
 
 KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("ec2:TransitGateway", "transit-gateway", "transit_gateways"),
     ResourceKind("ec2:Subnet", "subnet", "subnets"),
     ResourceKind("ec2:PrefixList", "prefix-list", "prefix_lists"),
+    ResourceKind("route53resolver:ResolverRule", "resolver-rule", "resolver_rules",
+                 "route53resolver"),
 )
 KIND_BY_ARN_TYPE = {k.arn_type: k for k in KINDS}
 KIND_BY_RAM_TYPE = {k.ram_type.lower(): k for k in KINDS}
@@ -161,11 +164,12 @@ def _resource_exists(net: Network, arn: str, owner: str, region: str) -> bool:
     """The ARN names a resource that ``owner`` has in ``region`` (customer-managed for a
     prefix list)."""
     found = _ARN.match(arn)
-    if found is None or found["service"] != "ec2":
+    if found is None:
         return False
     kind_name, _, rid = found["resource"].partition("/")
     kind = KIND_BY_ARN_TYPE.get(kind_name)
-    if kind is None or found["account"] != owner or found["region"] != region:
+    if kind is None or found["service"] != kind.service or found["account"] != owner \
+            or found["region"] != region:
         return False
     resource = getattr(net, kind.table).get(rid)
     if resource is None or resource.account != owner or resource.region != region:
@@ -316,7 +320,7 @@ class RamProvider(Provider):
         for arn in arns:
             parsed = parse_arn(arn)
             kind = KIND_BY_ARN_TYPE.get(parsed.resource.partition("/")[0])
-            if parsed.service != "ec2" or kind is None:
+            if kind is None or parsed.service != kind.service:
                 raise err("InvalidParameterException", f"The resource {arn} is of a type "
                           "that cannot be shared here (supported: "
                           + ", ".join(k.ram_type for k in KINDS) + ").")
@@ -715,7 +719,7 @@ class RamProvider(Provider):
 
     def ListResourceTypes(self, ctx: RequestContext, params: dict[str, Any]
                           ) -> dict[str, Any]:
-        rows = [{"resourceType": k.ram_type, "serviceName": "ec2",
+        rows = [{"resourceType": k.ram_type, "serviceName": k.service,
                  "resourceRegionScope": "REGIONAL"} for k in KINDS]
         page, token = paginate(rows, params, lambda r: str(r["resourceType"]))
         return {"resourceTypes": page, "nextToken": token}

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.addresses import AddressOperations
+from localvpc.api.providers.ec2.carrier import CarrierGatewayOperations
+from localvpc.api.providers.ec2.dhcp import DhcpOperations
+from localvpc.api.providers.ec2.edge_operations import EdgeOperations
 from localvpc.api.providers.ec2.endpoints import EndpointOperations
 from localvpc.api.providers.ec2.filtering import FilteringOperations
+from localvpc.api.providers.ec2.flow_logs import FlowLogOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.insights import InsightsOperations
 from localvpc.api.providers.ec2.instance_types import InstanceTypeOperations
@@ -12,7 +17,10 @@ from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.interfaces import InterfaceOperations
 from localvpc.api.providers.ec2.outposts import OutpostsOperations
 from localvpc.api.providers.ec2.peering import PeeringOperations
+from localvpc.api.providers.ec2.prefix_lists import PrefixListOperations
+from localvpc.api.providers.ec2.public_access import PublicAccessOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
+from localvpc.api.providers.ec2.security_groups import SecurityGroupOperations
 from localvpc.api.providers.ec2.tags import TagOperations
 from localvpc.api.providers.ec2.transit import TransitGatewayOperations
 from localvpc.api.providers.ec2.vpcs import VpcOperations, create_default_vpc
@@ -25,7 +33,10 @@ class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperation
                   InstanceOperations, InterfaceOperations, GatewayOperations, ZoneOperations,
                   InstanceTypeOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
-                  VpnOperations, EndpointOperations, OutpostsOperations):
+                  VpnOperations, EndpointOperations, OutpostsOperations, PrefixListOperations,
+                  SecurityGroupOperations, AddressOperations,
+                  DhcpOperations, CarrierGatewayOperations, PublicAccessOperations,
+                  EdgeOperations, FlowLogOperations):
     service = "ec2"
     slow_operations = frozenset({"StartNetworkInsightsAnalysis", "CreateNetworkInsightsPath",
                                  "ExportTransitGatewayRoutes", "SearchTransitGatewayRoutes"})

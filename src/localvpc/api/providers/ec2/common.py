@@ -8,9 +8,10 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from localvpc.api.protocols.request import ServiceError
+from localvpc.api.providers.ec2.sharing import shared_ids, shared_owner, unauthorized
 from localvpc.model.base import IPNetwork, Resource, parse_cidr
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def paginate(items: list[T], params: dict[str, Any], key: Callable[[T], str],
     return page, next_token
 
 
-def scoped(resources: dict[str, T], account: str, region: str) -> dict[str, T]:
+def scoped(resources: Mapping[str, T], account: str, region: str) -> dict[str, T]:
     """Only what the caller's account sees in its region."""
     return {k: r for k, r in resources.items()
             if getattr(r, "account", account) == account
@@ -171,8 +172,39 @@ def owned(ctx: RequestContext, table: str, resource_id: str, code: str, kind: st
     resource = scoped(getattr(ctx.state.network, table), ctx.account, ctx.region).get(
         resource_id)
     if resource is None:
+        if shared_owner(ctx, table, resource_id) is not None:
+            raise unauthorized()  # seen through a VPC share, but another account's
         raise error(code, message if message is not None
                     else f"The {kind} ID '{resource_id}' does not exist")
+    return resource
+
+
+@overload
+def visible(ctx: RequestContext, table: str) -> dict[str, Any]: ...
+
+
+@overload
+def visible(ctx: RequestContext, table: str, among: Mapping[str, T]) -> dict[str, T]: ...
+
+
+def visible(ctx: RequestContext, table: str, among: Mapping[str, Any] | None = None
+            ) -> dict[str, Any]:
+    """What the caller sees of ``table`` (or of its subset ``among``): its own resources in
+    its Region, and other accounts' that VPC sharing shows it (``sharing.py``)."""
+    items: Mapping[str, Any] = getattr(ctx.state.network, table) if among is None else among
+    found = scoped(items, ctx.account, ctx.region)
+    for rid in shared_ids(ctx, table):
+        if rid in items:
+            found[rid] = items[rid]
+    return found
+
+
+def usable(ctx: RequestContext, table: str, resource_id: str, code: str, kind: str) -> Any:
+    """A resource the caller may build on: its own, or one shared with it (a participant
+    launches into a shared subnet, makes security groups in a shared VPC)."""
+    resource = visible(ctx, table).get(resource_id)
+    if resource is None:
+        raise error(code, f"The {kind} ID '{resource_id}' does not exist")
     return resource
 
 
@@ -188,9 +220,9 @@ def persist_new(ctx: RequestContext, *resources: Resource) -> None:
 def describe(ctx: RequestContext, table: str, params: dict[str, Any], ids_param: str,
              kind: str, code: str, fields: FilterFields, filters_param: str = "Filters",
              **limits: int) -> tuple[list[Any], str | None]:
-    """The Describe* pattern: the caller's resources of ``table``, the explicit ids (all must
-    exist), AWS filters, then one page in id order."""
-    items = scoped(getattr(ctx.state.network, table), ctx.account, ctx.region)
+    """The Describe* pattern: the caller's resources of ``table`` (and those VPC sharing
+    shows it), the explicit ids (all must exist), AWS filters, then one page in id order."""
+    items = visible(ctx, table)
     found = select_ids(items, params.get(ids_param), kind, code)
     found = apply_filters(found, params.get(filters_param), fields)
     return paginate(found, params, lambda r: str(r.id), **limits)

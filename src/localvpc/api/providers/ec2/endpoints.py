@@ -1,4 +1,4 @@
-"""VPC endpoints, endpoint services and prefix lists (AWS-managed and customer-managed).
+"""VPC endpoints, endpoint services and the AWS-managed prefix lists of gateway endpoints.
 
 A gateway endpoint (S3, DynamoDB) adds one route per route table: destination the service's
 AWS-managed prefix list, target ``GatewayId=vpce-...`` (RT-14). Those lists are made once per
@@ -6,9 +6,8 @@ Region, with the CIDRs AWS publishes for the service in that Region (the bundled
 ``ip-ranges`` data, ``localvpc.model.aws_prefixes``), never invented ones. An interface
 endpoint owns one ENI per subnet (``interface_type`` ``vpc_endpoint``).
 
-Customer-managed prefix lists keep their entry descriptions and version history in the
-server's meta store (``prefix-list/<id>``): the model holds the current CIDRs the data plane
-uses.
+The prefix-list operations (Describe*, Create/Modify/Delete/Restore, entries and
+associations) are in ``prefix_lists.py``.
 """
 
 from __future__ import annotations
@@ -27,14 +26,13 @@ from localvpc.api.providers.ec2.common import (
     owned,
     paginate,
     scoped,
-    select_ids,
     tags_list,
 )
 from localvpc.api.providers.ec2.instances import free_address
 from localvpc.api.state import Changes
 from localvpc.model import catalog
 from localvpc.model.aws_prefixes import aws_prefix_records
-from localvpc.model.base import IPNetwork, parse_cidr
+from localvpc.model.base import IPNetwork
 from localvpc.model.endpoints import VpcEndpoint
 from localvpc.model.filters import PrefixList
 from localvpc.model.interfaces import NetworkInterface, PrivateIp
@@ -79,15 +77,11 @@ def _short(full: str) -> str:
     return parts[3] if len(parts) == 4 else full
 
 
-def _meta_key(pl_id: str) -> str:
-    return f"prefix-list/{pl_id}"
-
-
 def _policy_key(vpce_id: str) -> str:
     return f"vpce-policy/{vpce_id}"
 
 
-# ------------------------------------------------------------------ prefix lists
+# ------------------------------------------------------------------ AWS-managed prefix lists
 def managed_cidrs(region: str, short: str) -> list[IPNetwork]:
     """The IPv4 prefixes AWS publishes for the service (S3, DYNAMODB) in the Region."""
     wanted = short.upper()
@@ -128,61 +122,6 @@ def ensure_managed(ctx: RequestContext, w: Changes | None = None) -> dict[str, P
         with ctx.state.write() as changes:
             make(changes)
     return have
-
-
-def visible_lists(ctx: RequestContext) -> dict[str, PrefixList]:
-    return {k: pl for k, pl in ctx.state.network.prefix_lists.items()
-            if pl.region == ctx.region and (pl.owner_id == AWS_OWNER
-                                            or pl.account == ctx.account)}
-
-
-def _history(ctx: RequestContext, pl: PrefixList) -> dict[str, Any]:
-    """Version and per-version entries ``[[cidr, description], ...]`` of a list."""
-    stored = ctx.state.meta(_meta_key(pl.id))
-    if isinstance(stored, dict) and "version" in stored:
-        return stored
-    return {"version": 1, "entries": {"1": [[str(c), ""] for c in pl.cidrs]}}
-
-
-def managed_view(ctx: RequestContext, pl: PrefixList, state: str | None = None
-                 ) -> dict[str, Any]:
-    aws = pl.owner_id == AWS_OWNER
-    owner = "aws" if aws else pl.account
-    out: dict[str, Any] = {
-        "PrefixListId": pl.id, "AddressFamily": pl.address_family,
-        "PrefixListArn": f"arn:aws:ec2:{pl.region}:{owner}:prefix-list/{pl.id}",
-        "PrefixListName": pl.prefix_list_name, "Tags": tags_list(pl.tags),
-        "OwnerId": AWS_OWNER if aws else pl.account}
-    if aws:
-        out["State"] = state or "create-complete"
-        return out
-    version = int(_history(ctx, pl)["version"])
-    out["State"] = state or ("create-complete" if version == 1 else "modify-complete")
-    out["MaxEntries"] = pl.max_entries
-    out["Version"] = version
-    return out
-
-
-PL_FILTERS = {
-    "prefix-list-id": lambda p: [p.id], "prefix-list-name": lambda p: [p.prefix_list_name],
-    "owner-id": lambda p: [p.owner_id if p.owner_id == AWS_OWNER else p.account],
-}
-
-
-def _entries(given: list[dict[str, Any]], family: str) -> list[tuple[IPNetwork, str]]:
-    out: list[tuple[IPNetwork, str]] = []
-    for e in given:
-        text = str(e.get("Cidr") or "")
-        try:
-            cidr = parse_cidr(text)
-        except ValueError:
-            raise error("InvalidParameterValue", f"Value ({text}) for parameter Cidr is "
-                        "invalid. This is not a valid CIDR block.") from None
-        if (cidr.version == 4) != (family == "IPv4"):
-            raise error("InvalidParameterValue", f"The CIDR {text} does not match the "
-                        f"prefix list's address family {family}.")
-        out.append((cidr, str(e.get("Description") or "")))
-    return out
 
 
 # ------------------------------------------------------------------ endpoints
@@ -557,136 +496,3 @@ class EndpointOperations:
         page, token = paginate(details, params, _service_key)
         return {"ServiceNames": sorted({d["ServiceName"] for d in page}),
                 "ServiceDetails": page, "NextToken": token}
-
-    # ------------------------------------------------------------------ prefix lists
-    def _pl_lookup(self, ctx: RequestContext, pl_id: str) -> PrefixList:
-        pl = visible_lists(ctx).get(pl_id)
-        if pl is None:
-            raise error("InvalidPrefixListId.NotFound", f"The prefix list ID '{pl_id}' does "
-                        "not exist")
-        return pl
-
-    def DescribePrefixLists(self, ctx: RequestContext, params: dict[str, Any]
-                            ) -> dict[str, Any]:
-        ensure_managed(ctx)
-        aws = {k: pl for k, pl in visible_lists(ctx).items() if pl.owner_id == AWS_OWNER}
-        found = select_ids(aws, params.get("PrefixListIds"), "prefix list",
-                           "InvalidPrefixListId.NotFound")
-        found = apply_filters(found, params.get("Filters"), PL_FILTERS)
-        page, token = paginate(found, params, lambda p: p.id)
-        return {"PrefixLists": [{"PrefixListId": p.id, "PrefixListName": p.prefix_list_name,
-                                 "Cidrs": [str(c) for c in p.cidrs]} for p in page],
-                "NextToken": token}
-
-    def DescribeManagedPrefixLists(self, ctx: RequestContext, params: dict[str, Any]
-                                   ) -> dict[str, Any]:
-        ensure_managed(ctx)
-        found = select_ids(visible_lists(ctx), params.get("PrefixListIds"), "prefix list",
-                           "InvalidPrefixListId.NotFound")
-        found = apply_filters(found, params.get("Filters"), PL_FILTERS)
-        page, token = paginate(found, params, lambda p: p.id, minimum=1, maximum=100)
-        return {"PrefixLists": [managed_view(ctx, p) for p in page], "NextToken": token}
-
-    def GetManagedPrefixListEntries(self, ctx: RequestContext, params: dict[str, Any]
-                                    ) -> dict[str, Any]:
-        ensure_managed(ctx)
-        pl = self._pl_lookup(ctx, params["PrefixListId"])
-        history = _history(ctx, pl)
-        target = params.get("TargetVersion")
-        if target is None or pl.owner_id == AWS_OWNER:
-            rows = [[str(c), ""] for c in pl.cidrs] if pl.owner_id == AWS_OWNER else \
-                history["entries"][str(history["version"])]
-        else:
-            rows = history["entries"].get(str(int(target)))
-            if rows is None:
-                raise error("InvalidParameterValue", f"Version {target} of {pl.id} does not "
-                            f"exist (current version {history['version']}).")
-        entries = [{"Cidr": c, "Description": d or None} for c, d in rows]
-        page, token = paginate(entries, params, lambda e: str(e["Cidr"]), minimum=1,
-                               maximum=100)
-        return {"Entries": page, "NextToken": token}
-
-    def CreateManagedPrefixList(self, ctx: RequestContext, params: dict[str, Any]
-                                ) -> dict[str, Any]:
-        net = ctx.state.network
-        name = str(params["PrefixListName"])
-        if not name or len(name) > 255 or name.lower().startswith("com.amazonaws"):
-            raise error("InvalidParameterValue", f"The prefix list name '{name}' is not "
-                        "valid: 1-255 characters, not starting with com.amazonaws.")
-        family = params["AddressFamily"]
-        if family not in ("IPv4", "IPv6"):
-            raise error("InvalidParameterValue", f"Value ({family}) for parameter "
-                        "AddressFamily is invalid. Valid values: IPv4, IPv6.")
-        max_entries = int(params["MaxEntries"])
-        if not 1 <= max_entries <= 1000:
-            raise error("InvalidParameterValue", f"Value ({max_entries}) for parameter "
-                        "MaxEntries is invalid. Expecting a value between 1 and 1000.")
-        entries = _entries(list(params.get("Entries") or []), family)
-        cidrs = [c for c, _ in entries]
-        if len(set(cidrs)) != len(cidrs):
-            raise error("InvalidParameterValue", "The request contains duplicate entries.")
-        if len(entries) > max_entries:
-            raise error("InvalidParameterValue", f"The number of entries ({len(entries)}) "
-                        f"exceeds MaxEntries ({max_entries}).")
-        pl = PrefixList(new_id("pl"), ctx.account, ctx.region, prefix_list_name=name,
-                        cidrs=cidrs, max_entries=max_entries, owner_id=ctx.account,
-                        address_family=family)
-        apply_tag_specs(pl, params, "prefix-list")
-        with ctx.state.write() as w:
-            net.add(pl)
-            w.save(pl)
-            w.meta[_meta_key(pl.id)] = {"version": 1, "entries": {
-                "1": [[str(c), d] for c, d in entries]}}
-        return {"PrefixList": managed_view(ctx, pl, state="create-in-progress")}
-
-    def ModifyManagedPrefixList(self, ctx: RequestContext, params: dict[str, Any]
-                                ) -> dict[str, Any]:
-        pl = self._pl_lookup(ctx, params["PrefixListId"])
-        if pl.owner_id == AWS_OWNER:
-            raise error("OperationNotPermitted", f"{pl.id} is an AWS-managed prefix list and "
-                        "cannot be modified.")
-        history = _history(ctx, pl)
-        version = int(history["version"])
-        adds, removes = params.get("AddEntries") or [], params.get("RemoveEntries") or []
-        changing = bool(adds or removes)
-        new_max = params.get("MaxEntries")
-        if changing and new_max is not None:
-            raise error("InvalidParameterCombination", "You cannot modify the entries of a "
-                        "prefix list and its size (MaxEntries) in the same request.")
-        if changing:
-            current = params.get("CurrentVersion")
-            if current is None:
-                raise error("MissingParameter", "The request must contain the parameter "
-                            "CurrentVersion")
-            if int(current) != version:
-                raise error("PrefixListVersionMismatch", f"The prefix list has the incorrect "
-                            f"version number (current version {version}).")
-        rows: dict[str, str] = dict(history["entries"][str(version)])
-        for cidr, desc in _entries(list(adds), pl.address_family):
-            rows[str(cidr)] = desc
-        for cidr, _ in _entries(list(removes), pl.address_family):
-            if str(cidr) not in rows:
-                raise error("InvalidParameterValue", f"The prefix list {pl.id} has no entry "
-                            f"{cidr}.")
-            del rows[str(cidr)]
-        limit = int(new_max) if new_max is not None else (pl.max_entries or 0)
-        if new_max is not None and not 1 <= limit <= 1000:
-            raise error("InvalidParameterValue", f"Value ({limit}) for parameter MaxEntries "
-                        "is invalid. Expecting a value between 1 and 1000.")
-        if len(rows) > limit:
-            raise error("InvalidParameterValue", f"The prefix list {pl.id} would have "
-                        f"{len(rows)} entries, more than its MaxEntries ({limit}).")
-        with ctx.state.write() as w:
-            if params.get("PrefixListName"):
-                pl.prefix_list_name = str(params["PrefixListName"])
-            pl.max_entries = limit
-            if changing:
-                pl.cidrs = [parse_cidr(c) for c in rows]
-                entries = dict(history["entries"])
-                entries[str(version + 1)] = [[c, d] for c, d in rows.items()]
-                w.meta[_meta_key(pl.id)] = {"version": version + 1, "entries": entries}
-            w.save(pl)
-        view = managed_view(ctx, pl, state="modify-in-progress")
-        if changing:
-            view["Version"] = version + 1
-        return {"PrefixList": view}

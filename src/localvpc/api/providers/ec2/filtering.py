@@ -20,8 +20,12 @@ from localvpc.api.providers.ec2.common import (
     scoped,
     select_ids,
     tags_list,
+    usable,
 )
+from localvpc.api.providers.ec2.prefix_lists import referenced_list, rule_weight
 from localvpc.model.filters import NaclEntry, NetworkAcl, SecurityGroup, SgRule
+from localvpc.model.network import Network
+from localvpc.model.peering import VpcPeeringConnection
 
 ALL_V4 = ipaddress.ip_network("0.0.0.0/0")
 ALL_V6 = ipaddress.ip_network("::/0")
@@ -30,7 +34,11 @@ PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 
 
 def rule_id(group_id: str, egress: bool, rule: SgRule) -> str:
-    """``sgr-`` + 17 hex, stable for the same rule so it needs no storage (SG-7)."""
+    """``sgr-`` + 17 hex (SG-7): the id stored on the rule, else one derived from its content
+    (stable, so rules made before ids were stored keep theirs; ModifySecurityGroupRules pins
+    it before changing the rule)."""
+    if rule.rule_id:
+        return rule.rule_id
     text = f"{group_id}/{egress}/{rule.protocol}/{rule.from_port}/{rule.to_port}/{rule.cidr}/" \
            f"{rule.prefix_list_id}/{rule.group_id}"
     return "sgr-" + hashlib.sha256(text.encode()).hexdigest()[:17]
@@ -60,7 +68,10 @@ def permissions_view(rules: list[SgRule], owner: str = "") -> list[dict[str, Any
         elif r.prefix_list_id:
             perm["PrefixListIds"].append({"PrefixListId": r.prefix_list_id, **desc})
         elif r.group_id:
-            perm["UserIdGroupPairs"].append({"GroupId": r.group_id, "UserId": owner, **desc})
+            pcx = {"VpcPeeringConnectionId": r.peering_connection_id} \
+                if r.peering_connection_id else {}
+            perm["UserIdGroupPairs"].append({"GroupId": r.group_id, "UserId": owner, **pcx,
+                                             **desc})
     return list(grouped.values())
 
 
@@ -86,6 +97,8 @@ def rule_view(g: SecurityGroup, egress: bool, r: SgRule) -> dict[str, Any]:
         out["PrefixListId"] = r.prefix_list_id
     if r.group_id:
         out["ReferencedGroupInfo"] = {"GroupId": r.group_id, "UserId": g.account}
+        if r.peering_connection_id:
+            out["ReferencedGroupInfo"]["VpcPeeringConnectionId"] = r.peering_connection_id
     return out
 
 
@@ -158,8 +171,26 @@ def normalise_protocol(text: str) -> str:
                 "protocol.")
 
 
-def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]]) -> list[SgRule]:
-    """IpPermissions -> one SgRule per peer (SG-5, SG-6), validated (SG-8)."""
+def active_peering(net: Network, vpc_a: str, vpc_b: str) -> VpcPeeringConnection | None:
+    """The active peering connection between two VPCs, if any (PX-1)."""
+    return next((p for p in net.peering_connections.values() if p.status == "active"
+                 and {p.requester_vpc_id, p.accepter_vpc_id} == {vpc_a, vpc_b}), None)
+
+
+def check_description(text: str | None) -> None:
+    if text and (len(text) > 255 or not SG_TEXT.match(text)):
+        raise error("InvalidParameterValue", f"Invalid rule description. Valid descriptions "
+                    f"are strings less than 256 characters from the following set: "
+                    f"a-zA-Z0-9. _-:/()#,@[]+=&;{{}}!$*: {text}")
+
+
+def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]],
+                           vpc_id: str | None = None, strict: bool = True) -> list[SgRule]:
+    """IpPermissions -> one SgRule per peer (SG-5, SG-6), validated (SG-8). With ``strict``
+    (Authorize, Modify) the peers must exist: prefix lists visible to the caller, groups the
+    caller (or the named ``UserId``) owns in the Region, in the rule's VPC ``vpc_id`` or in a
+    VPC peered with it (SG-9); without (Revoke, description updates) a peer is only matched,
+    so rules whose group or peering is gone (stale, SG-11) can still be named."""
     out: list[SgRule] = []
     net = ctx.state.network
     for p in perms:
@@ -180,6 +211,8 @@ def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]]) -> 
         for r in p.get("Ipv6Ranges") or []:
             peers.append({"cidr": _cidr(r.get("CidrIpv6", ""), 6), "d": r.get("Description")})
         for r in p.get("PrefixListIds") or []:
+            if strict:
+                referenced_list(ctx, r["PrefixListId"])
             peers.append({"pl": r["PrefixListId"], "d": r.get("Description")})
         for r in p.get("UserIdGroupPairs") or []:
             gid = r.get("GroupId")
@@ -188,18 +221,33 @@ def rules_from_permissions(ctx: RequestContext, perms: list[dict[str, Any]]) -> 
                             if g.group_name == r["GroupName"] and g.account == ctx.account
                             and g.region == ctx.region), None)
             found = net.security_groups.get(gid or "")
+            if not strict and gid:
+                peers.append({"group": gid, "d": r.get("Description")})
+                continue
             owner = r.get("UserId") or ctx.account  # another account's group needs UserId
             if gid is None or found is None or found.region != ctx.region \
                     or found.account != owner:
                 raise error("InvalidGroup.NotFound", f"The security group '{gid or r}' does "
                             "not exist")
-            peers.append({"group": gid, "d": r.get("Description")})
+            pcx_id = None
+            if vpc_id is not None and found.vpc_id != vpc_id:
+                pcx = active_peering(net, vpc_id, found.vpc_id)
+                wanted = r.get("VpcPeeringConnectionId")
+                if pcx is None or (wanted and wanted != pcx.id):
+                    # SG-9: another VPC's group only across an active same-Region peering.
+                    raise error("InvalidGroup.NotFound", "You have specified two resources "
+                                "that belong to different networks.")
+                pcx_id = pcx.id
+            peers.append({"group": gid, "pcx": pcx_id, "d": r.get("Description")})
         if not peers:
             raise error("InvalidParameterValue", "The request must contain at least one of "
                         "IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs")
         for peer in peers:
+            if strict:
+                check_description(peer.get("d"))
             out.append(SgRule(proto, lo, hi, cidr=peer.get("cidr"),
                               prefix_list_id=peer.get("pl"), group_id=peer.get("group"),
+                              peering_connection_id=peer.get("pcx"),
                               description=peer.get("d") or ""))
     return out
 
@@ -214,24 +262,24 @@ def _cidr(text: str, version: int) -> Any:
     return cidr
 
 
-def _over_quota(rules: list[SgRule]) -> bool:
-    """SG-14: 60 rules per direction, counted separately for IPv4 and IPv6 (a reference or
-    prefix-list rule counts against both)."""
-    v4 = sum(1 for r in rules if r.cidr is None or r.cidr.version == 4)
-    v6 = sum(1 for r in rules if r.cidr is None or r.cidr.version == 6)
-    return v4 > RULES_PER_GROUP or v6 > RULES_PER_GROUP
+def over_quota(net: Network, rules: list[SgRule]) -> bool:
+    """SG-14: 60 rules per direction, counted separately for IPv4 and IPv6; an SG reference
+    counts against both, a prefix list as its MaxEntries (``rule_weight``)."""
+    weights = [rule_weight(net, r) for r in rules]
+    return sum(w[0] for w in weights) > RULES_PER_GROUP \
+        or sum(w[1] for w in weights) > RULES_PER_GROUP
 
 
 RULES_PER_GROUP = 60
 NACL_ENTRIES_PER_DIRECTION = 20
 
 
-def _same(a: SgRule, b: SgRule) -> bool:
+def same_rule(a: SgRule, b: SgRule) -> bool:
     return (a.protocol, a.from_port, a.to_port, a.cidr, a.prefix_list_id, a.group_id) == \
         (b.protocol, b.from_port, b.to_port, b.cidr, b.prefix_list_id, b.group_id)
 
 
-def _permissions(params: dict[str, Any]) -> list[dict[str, Any]]:
+def permissions_param(params: dict[str, Any]) -> list[dict[str, Any]]:
     """``IpPermissions``, or the older flat parameters (IpProtocol, ports, CidrIp, source
     group) that Authorize/Revoke still accept."""
     perms: list[dict[str, Any]] = params.get("IpPermissions") or []
@@ -249,26 +297,32 @@ def _permissions(params: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def _check_group_id(group_id: str) -> None:
+def check_group_id(group_id: str) -> None:
     if not re.fullmatch(r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", group_id):
         raise error("InvalidGroupId.Malformed", f"Invalid id: \"{group_id}\" (expecting "
                     "\"sg-...\")")
+
+
+def own_group(ctx: RequestContext, group_id: str | None, name: str | None = None
+              ) -> SecurityGroup:
+    """The caller's group by id (checked for form) or by name, else InvalidGroup.NotFound."""
+    groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
+    if group_id:
+        check_group_id(group_id)
+        g = groups.get(group_id)
+    else:
+        g = next((x for x in groups.values() if x.group_name == name), None)
+    if g is None:
+        raise error("InvalidGroup.NotFound", f"The security group '{group_id or name}' "
+                    "does not exist")
+    return g
 
 
 class FilteringOperations:
     # ------------------------------------------------------------------ security groups
     def _group(self, ctx: RequestContext, group_id: str | None, name: str | None = None
                ) -> SecurityGroup:
-        groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
-        if group_id:
-            _check_group_id(group_id)
-            g = groups.get(group_id)
-        else:
-            g = next((x for x in groups.values() if x.group_name == name), None)
-        if g is None:
-            raise error("InvalidGroup.NotFound", f"The security group '{group_id or name}' "
-                        "does not exist")
-        return g
+        return own_group(ctx, group_id, name)
 
     def CreateSecurityGroup(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
@@ -289,9 +343,9 @@ class FilteringOperations:
             if default is None:
                 raise error("VPCIdNotSpecified", "No default VPC for this user")
             vpc_id = default.id
-        owned(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")
-        if any(g.vpc_id == vpc_id and g.group_name == name for g in
-               net.security_groups.values()):
+        usable(ctx, "vpcs", vpc_id, "InvalidVpcID.NotFound", "vpc")  # or a shared VPC
+        if any(g.vpc_id == vpc_id and g.group_name == name and g.account == ctx.account
+               for g in net.security_groups.values()):
             raise error("InvalidGroup.Duplicate", f"The security group '{name}' already "
                         f"exists for VPC '{vpc_id}'")
         sg = SecurityGroup(new_id("sg"), ctx.account, ctx.region, vpc_id=vpc_id,
@@ -306,7 +360,7 @@ class FilteringOperations:
                                ) -> dict[str, Any]:
         groups = scoped(ctx.state.network.security_groups, ctx.account, ctx.region)
         for gid in params.get("GroupIds") or []:
-            _check_group_id(gid)
+            check_group_id(gid)
         found = select_ids(groups, params.get("GroupIds"), "security group",
                            "InvalidGroup.NotFound")
         names = params.get("GroupNames")
@@ -328,9 +382,12 @@ class FilteringOperations:
             raise error("CannotDelete", "the specified group: \"" + sg.id + "\" name: "
                         "\"default\" cannot be deleted by a user")
         in_use = any(sg.id in e.security_group_ids for e in net.network_interfaces.values())
+        # SG-8: a reference from a group of the same VPC blocks the delete; one from a peered
+        # VPC does not, the rule there becomes stale (SG-11).
         referenced = any(r.group_id == sg.id for g in net.security_groups.values()
-                         if g.id != sg.id for r in (*g.ingress, *g.egress))
-        if in_use or referenced:  # SG-8
+                         if g.id != sg.id and g.vpc_id == sg.vpc_id
+                         for r in (*g.ingress, *g.egress))
+        if in_use or referenced or sg.associated_vpc_ids:  # SG-8
             raise error("DependencyViolation", f"resource {sg.id} has a dependent object")
         with ctx.state.write() as w:
             del net.security_groups[sg.id]
@@ -340,17 +397,19 @@ class FilteringOperations:
     def _authorize(self, ctx: RequestContext, params: dict[str, Any], egress: bool
                    ) -> dict[str, Any]:
         sg = self._group(ctx, params.get("GroupId"), params.get("GroupName"))
-        new = rules_from_permissions(ctx, _permissions(params))
+        new = rules_from_permissions(ctx, permissions_param(params), vpc_id=sg.vpc_id)
         current = sg.egress if egress else sg.ingress
         for i, r in enumerate(new):
-            if any(_same(r, c) for c in (*current, *new[:i])):
+            if any(same_rule(r, c) for c in (*current, *new[:i])):
                 raise error("InvalidPermission.Duplicate", "the specified rule "
                             f"\"peer: {r.cidr or r.group_id or r.prefix_list_id}, "
                             f"{r.protocol.upper()}, from port: {r.from_port}, to port: "
                             f"{r.to_port}, ALLOW\" already exists")
-        if _over_quota([*current, *new]):
+        if over_quota(ctx.state.network, [*current, *new]):
             raise error("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per "
                         "security group has been reached.")
+        for r in new:  # stored, so the id survives ModifySecurityGroupRules
+            r.rule_id = rule_id(sg.id, egress, r)
         with ctx.state.write() as w:
             current.extend(new)
             w.save(sg)
@@ -368,10 +427,10 @@ class FilteringOperations:
                 raise error("InvalidSecurityGroupRuleId.NotFound", "The security group rule "
                             "ID does not exist")
         else:
-            wanted = rules_from_permissions(ctx, _permissions(params))
+            wanted = rules_from_permissions(ctx, permissions_param(params), strict=False)
             targets = []
             for r in wanted:
-                match = next((c for c in current if _same(r, c)), None)
+                match = next((c for c in current if same_rule(r, c)), None)
                 if match is None:
                     raise error("InvalidPermission.NotFound", "The specified rule does not "
                                 "exist in this security group.")

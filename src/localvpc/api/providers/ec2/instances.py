@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.addresses import border_group
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
@@ -18,8 +19,11 @@ from localvpc.api.providers.ec2.common import (
     scoped,
     select_ids,
     tags_list,
+    usable,
+    visible,
 )
 from localvpc.api.providers.ec2.routing import refresh_route_states
+from localvpc.api.providers.ec2.sharing import check_own_default_group
 from localvpc.api.state import Changes
 from localvpc.model.base import IPAddress
 from localvpc.model.gateways import ElasticIp
@@ -55,16 +59,23 @@ def eni_view(e: NetworkInterface, network: Network) -> dict[str, Any]:
         "PrivateIpAddresses": [{"PrivateIpAddress": str(p.address), "Primary": p.primary,
                                 "Association": association(p)} for p in e.private_ips],
         "Ipv6Addresses": [{"Ipv6Address": str(a)} for a in e.ipv6_addresses],
+        "Ipv4Prefixes": [{"Ipv4Prefix": str(p)} for p in e.ipv4_prefixes],
+        "Ipv6Prefixes": [{"Ipv6Prefix": str(p)} for p in e.ipv6_prefixes],
         "Groups": _sg_pairs(network, e.security_group_ids),
         "TagSet": tags_list(e.tags),
         "Association": association(primary) if primary else None,
     }
     if e.instance_id:
-        out["Attachment"] = {"AttachmentId": f"eni-attach-{e.id[4:]}",
-                             "InstanceId": e.instance_id, "DeviceIndex": e.device_index or 0,
-                             "Status": "attached", "InstanceOwnerId": e.account,
-                             "DeleteOnTermination": e.device_index in (None, 0)}
+        out["Attachment"] = attachment_view(e, network)
     return out
+
+
+def attachment_view(e: NetworkInterface, network: Network) -> dict[str, Any]:
+    inst = network.instances.get(e.instance_id or "")
+    return {"AttachmentId": f"eni-attach-{e.id[4:]}", "InstanceId": e.instance_id,
+            "DeviceIndex": e.device_index or 0, "NetworkCardIndex": 0, "Status": "attached",
+            "InstanceOwnerId": inst.account if inst is not None else e.account,
+            "DeleteOnTermination": e.deleted_on_termination()}
 
 
 def instance_view(i: Instance, network: Network) -> dict[str, Any]:
@@ -79,17 +90,24 @@ def instance_view(i: Instance, network: Network) -> dict[str, Any]:
                                           "OwnerId", "Description", "Status",
                                           "SourceDestCheck", "PrivateIpAddress",
                                           "PrivateIpAddresses", "Ipv6Addresses", "Groups",
-                                          "Association", "InterfaceType")}
+                                          "Association", "InterfaceType", "Ipv4Prefixes",
+                                          "Ipv6Prefixes")}
                     | {"Attachment": {"AttachmentId": f"eni-attach-{e.id[4:]}",
                                       "DeviceIndex": e.device_index or 0,
                                       "Status": "attached",
-                                      "DeleteOnTermination": e.device_index in (None, 0)}})
+                                      "DeleteOnTermination": e.deleted_on_termination()}})
     dns = f"ip-{str(pip.address).replace('.', '-')}.{_dns_suffix(i.region)}" \
         if pip and pip.address.version == 4 else ""
+    # Only user-initiated stops and terminations exist here (no Spot, no health events).
+    reason = {"Code": "Client.UserInitiatedShutdown",
+              "Message": "Client.UserInitiatedShutdown: User initiated shutdown"} \
+        if i.state in ("stopping", "stopped", "shutting-down", "terminated") else None
     return {
         "InstanceId": i.id, "ImageId": i.image_id, "InstanceType": i.instance_type,
         "PrivateDnsName": dns, "PublicDnsName": "",
         "State": {"Code": STATE_CODES.get(i.state, 16), "Name": i.state},
+        "StateReason": reason, "StateTransitionReason": "User initiated" if reason else "",
+        "Monitoring": {"State": i.monitoring},
         "SubnetId": i.subnet_id, "VpcId": i.vpc_id,
         "Placement": {"AvailabilityZone": i.availability_zone, "Tenancy": "default"},
         "PrivateIpAddress": str(pip.address) if pip else None,
@@ -128,6 +146,13 @@ ENI_FILTERS = {
     "source-dest-check": lambda e: [e.source_dest_check],
     "owner-id": lambda e: [e.account],
     "description": lambda e: [e.description],
+    "ipv6-addresses.ipv6-address": lambda e: [str(a) for a in e.ipv6_addresses],
+    "ipv6-address": lambda e: [str(a) for a in e.ipv6_addresses],
+    "addresses.primary": lambda e: [p.primary for p in e.private_ips],
+    "attachment.attachment-id": lambda e: [f"eni-attach-{e.id[4:]}"] if e.instance_id else [],
+    "attachment.device-index": lambda e: [e.device_index or 0] if e.instance_id else [],
+    "attachment.delete-on-termination": lambda e: [e.deleted_on_termination()]
+    if e.instance_id else [],
 }
 
 def _instance_ips(network: Network, i: Instance, public: bool) -> list[str]:
@@ -154,12 +179,13 @@ INSTANCE_FILTERS = {
     "group-id": lambda i: list(i.security_group_ids),
     "owner-id": lambda i: [i.account],
     "network-interface.network-interface-id": lambda i: list(i.network_interface_ids),
+    "monitoring-state": lambda i: [i.monitoring],
 }
 
 
 def used_addresses(network: Network, subnet: Subnet) -> set[IPAddress]:
-    return {p.address for e in network.network_interfaces.values()
-            if e.subnet_id == subnet.id for p in e.private_ips}
+    return {a for e in network.network_interfaces.values() if e.subnet_id == subnet.id
+            for a in [*(p.address for p in e.private_ips), *e.prefix_addresses()]}
 
 
 def free_address(network: Network, subnet: Subnet,
@@ -212,16 +238,37 @@ def check_private_ip(network: Network, subnet: Subnet, text: str,
 
 
 def release_enis(network: Network, eni_ids: list[str], w: Changes) -> None:
-    """What deleting ENIs takes with them: their Elastic IP associations."""
+    """What deleting ENIs takes with them: their Elastic IP associations and the
+    permissions granted on them."""
     for eip in network.elastic_ips.values():
         if eip.network_interface_id in eni_ids:
             eip.network_interface_id = eip.private_ip = eip.association_id = None
             w.save(eip)
+    for perm in list(network.network_interface_permissions.values()):
+        if perm.network_interface_id in eni_ids:
+            del network.network_interface_permissions[perm.id]
+            w.deleted.append(("network_interface_permissions", perm.id))
+
+
+def release_public_ips(eni: NetworkInterface) -> bool:
+    """Stopping gives back the auto-assigned public IPv4 (Elastic IPs stay associated)."""
+    released = False
+    for p in eni.private_ips:
+        if p.public_ip is not None and p.allocation_id is None:
+            p.public_ip, released = None, True
+    if released:
+        eni.associate_public_ip = True
+    return released
+
+
+def _state(name: str) -> dict[str, Any]:
+    return {"Code": STATE_CODES[name], "Name": name}
 
 
 class InstanceOperations:
     def _subnet(self, ctx: RequestContext, subnet_id: str) -> Subnet:
-        subnet: Subnet = owned(ctx, "subnets", subnet_id, "InvalidSubnetID.NotFound", "subnet")
+        subnet: Subnet = usable(ctx, "subnets", subnet_id, "InvalidSubnetID.NotFound",
+                                "subnet")  # the caller's or shared with it (VPC sharing)
         return subnet
 
     def _groups(self, ctx: RequestContext, ids: list[str] | None, vpc_id: str,
@@ -231,7 +278,8 @@ class InstanceOperations:
             ids = list(ids or [])
             for name in names:
                 gid = next((g.id for g in net.security_groups.values()
-                            if g.vpc_id == vpc_id and g.group_name == name), None)
+                            if g.vpc_id == vpc_id and g.group_name == name
+                            and g.account == ctx.account), None)
                 if gid is None:
                     raise error("InvalidGroup.NotFound", f"The security group '{name}' does "
                                 f"not exist in VPC '{vpc_id}'")
@@ -239,13 +287,15 @@ class InstanceOperations:
         if not ids:  # SG-2: the VPC's default group
             default = next((g.id for g in net.security_groups.values()
                             if g.vpc_id == vpc_id and g.group_name == "default"), None)
+            if default:
+                check_own_default_group(ctx, net.security_groups[default].account, vpc_id)
             return [default] if default else []
         for gid in ids:
             g = net.security_groups.get(gid)
             if g is None or g.account != ctx.account or g.region != ctx.region:
                 raise error("InvalidGroup.NotFound", f"The security group '{gid}' does not "
                             "exist")
-            if g.vpc_id != vpc_id:
+            if g.vpc_id != vpc_id and vpc_id not in g.associated_vpc_ids:
                 raise error("InvalidParameter", f"Security group {gid} and subnet belong to "
                             "different networks.")
         return list(dict.fromkeys(ids))
@@ -265,7 +315,8 @@ class InstanceOperations:
         return NetworkInterface(new_id("eni"), ctx.account, ctx.region, subnet_id=subnet.id,
                                 vpc_id=subnet.vpc_id,
                                 availability_zone=subnet.availability_zone,
-                                private_ips=[pip], security_group_ids=groups)
+                                private_ips=[pip], security_group_ids=groups,
+                                associate_public_ip=public)
 
     def RunInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
@@ -363,13 +414,13 @@ class InstanceOperations:
                     eni = net.network_interfaces.get(eni_id)
                     if eni is None:
                         continue
-                    if eni.device_index in (None, 0):  # deleted with the instance
+                    if eni.deleted_on_termination():  # deleted with the instance
                         del net.network_interfaces[eni_id]
                         w.deleted.append(("network_interfaces", eni_id))
                         gone.append(eni_id)
                     else:
                         eni.instance_id, eni.attached, eni.status = None, False, "available"
-                        eni.device_index = None
+                        eni.device_index = eni.delete_on_termination = None
                         w.save(eni)
                 release_enis(net, gone, w)
                 changes.append({"InstanceId": inst.id,
@@ -377,6 +428,85 @@ class InstanceOperations:
                                 "CurrentState": {"Code": 48, "Name": "terminated"}})
             refresh_route_states(net, w)  # ST-2: routes to the instance or its ENIs
         return {"TerminatingInstances": changes}
+
+    # ------------------------------------------------------------------ states
+    # The emulator settles a transition at once: the answer names the transitional state
+    # AWS reports (pending, stopping), DescribeInstances already shows the settled one.
+    def _instances(self, ctx: RequestContext, params: dict[str, Any], allowed: set[str],
+                   verb: str) -> list[Instance]:
+        net = ctx.state.network
+        items = select_ids(scoped(net.instances, ctx.account, ctx.region),
+                           params.get("InstanceIds"), "instance", "InvalidInstanceID.NotFound")
+        for inst in items:  # every instance is checked before any one changes
+            if inst.state not in allowed:
+                raise error("IncorrectInstanceState", f"This instance '{inst.id}' is not in "
+                            f"a state from which it can be {verb}.")
+        return items
+
+    def StartInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        items = self._instances(ctx, params, {"pending", "running", "stopped"}, "started")
+        changes = []
+        with ctx.state.write() as w:
+            for inst in items:
+                before = inst.state
+                if before == "stopped":
+                    inst.state = "running"
+                    w.save(inst)
+                    primary = net.network_interfaces.get(inst.primary_eni_id or "")
+                    pip = next((p for p in primary.private_ips if p.primary), None) \
+                        if primary is not None else None
+                    if primary is not None and pip is not None and \
+                            primary.associate_public_ip and pip.public_ip is None:
+                        pip.public_ip = public_address(net)  # a new one, as AWS does
+                        w.save(primary)
+                now = "pending" if before == "stopped" else before
+                changes.append({"InstanceId": inst.id, "PreviousState": _state(before),
+                                "CurrentState": _state(now)})
+        return {"StartingInstances": changes}
+
+    def StopInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        items = self._instances(ctx, params, {"pending", "running", "stopping", "stopped"},
+                                "stopped")
+        changes = []
+        with ctx.state.write() as w:
+            for inst in items:
+                before = inst.state
+                if before != "stopped":
+                    inst.state = "stopped"
+                    w.save(inst)
+                    for eni_id in inst.network_interface_ids:  # private IPs and EIPs stay
+                        eni = net.network_interfaces.get(eni_id)
+                        if eni is not None and release_public_ips(eni):
+                            w.save(eni)
+                now = "stopped" if before == "stopped" else "stopping"
+                changes.append({"InstanceId": inst.id, "PreviousState": _state(before),
+                                "CurrentState": _state(now)})
+        return {"StoppingInstances": changes}
+
+    def RebootInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        # A reboot keeps the instance, its state and every address; only validation shows.
+        self._instances(ctx, params, {"pending", "running"}, "rebooted")
+        return {}
+
+    def _monitoring(self, ctx: RequestContext, params: dict[str, Any], value: str,
+                    answer: str) -> dict[str, Any]:
+        items = self._instances(ctx, params, {"pending", "running", "stopping", "stopped"},
+                                "monitored" if value == "enabled" else "unmonitored")
+        with ctx.state.write() as w:
+            for inst in items:
+                inst.monitoring = value
+                w.save(inst)
+        return {"InstanceMonitorings": [{"InstanceId": i.id, "Monitoring": {"State": answer}}
+                                        for i in items]}
+
+    def MonitorInstances(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._monitoring(ctx, params, "enabled", "pending")
+
+    def UnmonitorInstances(self, ctx: RequestContext, params: dict[str, Any]
+                           ) -> dict[str, Any]:
+        return self._monitoring(ctx, params, "disabled", "disabling")
 
     def DescribeInstanceAttribute(self, ctx: RequestContext, params: dict[str, Any]
                                   ) -> dict[str, Any]:
@@ -428,6 +558,18 @@ class InstanceOperations:
             "networkInterface")
         return eni
 
+    def _permitted_eni(self, ctx: RequestContext, eni_id: str, permission: str
+                       ) -> NetworkInterface:
+        """The caller's ENI, or another account's that granted the caller ``permission``
+        (CreateNetworkInterfacePermission)."""
+        eni = ctx.state.network.network_interfaces.get(eni_id)
+        if eni is not None and eni.region == ctx.region and eni.account != ctx.account and any(
+                p.network_interface_id == eni.id and p.aws_account_id == ctx.account
+                and p.permission == permission and p.state == "granted"
+                for p in ctx.state.network.network_interface_permissions.values()):
+            return eni
+        return self._eni(ctx, eni_id)
+
     def CreateNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
         subnet = self._subnet(ctx, params["SubnetId"])
@@ -442,7 +584,7 @@ class InstanceOperations:
     def DescribeNetworkInterfaces(self, ctx: RequestContext, params: dict[str, Any]
                                   ) -> dict[str, Any]:
         net = ctx.state.network
-        items = scoped(net.network_interfaces, ctx.account, ctx.region)
+        items = visible(ctx, "network_interfaces")  # + participants' in the caller's subnets
         found = select_ids(items, params.get("NetworkInterfaceIds"), "networkInterface",
                            "InvalidNetworkInterfaceID.NotFound")
         found = apply_filters(found, params.get("Filters"), ENI_FILTERS)
@@ -465,7 +607,7 @@ class InstanceOperations:
     def AttachNetworkInterface(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
         net = ctx.state.network
-        eni = self._eni(ctx, params["NetworkInterfaceId"])
+        eni = self._permitted_eni(ctx, params["NetworkInterfaceId"], "INSTANCE-ATTACH")
         inst = owned(
             ctx, "instances", params["InstanceId"], "InvalidInstanceID.NotFound", "instance")
         if eni.instance_id or eni.status == "in-use":
@@ -484,7 +626,7 @@ class InstanceOperations:
                         f"interface attached at device index '{index}'.")
         with ctx.state.write() as w:
             eni.instance_id, eni.attached, eni.status = inst.id, True, "in-use"
-            eni.device_index = index
+            eni.device_index, eni.delete_on_termination = index, None
             inst.network_interface_ids.append(eni.id)
             w.save(eni)
             w.save(inst)
@@ -495,8 +637,15 @@ class InstanceOperations:
                                ) -> dict[str, Any]:
         net = ctx.state.network
         attachment = params["AttachmentId"]
-        eni = next((e for e in scoped(net.network_interfaces, ctx.account, ctx.region).values()
-                    if f"eni-attach-{e.id[4:]}" == attachment and e.instance_id), None)
+
+        def mine(e: NetworkInterface) -> bool:  # the ENI's owner or the instance's owner
+            inst = net.instances.get(e.instance_id or "")
+            return e.account == ctx.account or (inst is not None
+                                                and inst.account == ctx.account)
+
+        eni = next((e for e in net.network_interfaces.values()
+                    if f"eni-attach-{e.id[4:]}" == attachment and e.instance_id
+                    and e.region == ctx.region and mine(e)), None)
         if eni is None:
             raise error("InvalidAttachmentID.NotFound", f"Interface attachment {attachment} "
                         "does not exist")
@@ -510,29 +659,62 @@ class InstanceOperations:
                 w.save(inst)
             eni.instance_id, eni.attached, eni.status, eni.device_index = (
                 None, False, "available", None)
+            eni.delete_on_termination = None
             w.save(eni)
             refresh_route_states(net, w)  # ST-2: routes to a detached ENI are blackholes
         return {}
 
     def ModifyNetworkInterfaceAttribute(self, ctx: RequestContext, params: dict[str, Any]
                                         ) -> dict[str, Any]:
+        net = ctx.state.network
         eni = self._eni(ctx, params["NetworkInterfaceId"])
+        groups = self._groups(ctx, params["Groups"], eni.vpc_id) if params.get("Groups") \
+            else None
+        change = params.get("Attachment")
+        if change is not None and (not eni.instance_id or change.get("AttachmentId")
+                                   != f"eni-attach-{eni.id[4:]}"):
+            raise error("InvalidAttachmentID.NotFound", f"Interface attachment "
+                        f"{change.get('AttachmentId')} does not exist")
+        # The primary interface and its instance show one value (DescribeInstanceAttribute).
+        inst = net.instances.get(eni.instance_id or "") if eni.device_index in (None, 0) \
+            else None
         with ctx.state.write() as w:
             if params.get("SourceDestCheck") is not None:
                 eni.source_dest_check = bool(params["SourceDestCheck"]["Value"])
-            if params.get("Groups"):
-                eni.security_group_ids = self._groups(ctx, params["Groups"], eni.vpc_id)
+                if inst is not None:
+                    inst.source_dest_check = eni.source_dest_check
+            if groups is not None:
+                eni.security_group_ids = groups
+                if inst is not None:
+                    inst.security_group_ids = list(groups)
             if params.get("Description") is not None:
                 eni.description = params["Description"].get("Value") or ""
+            if change is not None and change.get("DeleteOnTermination") is not None:
+                eni.delete_on_termination = bool(change["DeleteOnTermination"])
+            if params.get("AssociatePublicIpAddress") is not None:
+                self._public_ip_setting(ctx, eni, bool(params["AssociatePublicIpAddress"]))
+            if inst is not None:
+                w.save(inst)
             w.save(eni)
         return {}
+
+    def _public_ip_setting(self, ctx: RequestContext, eni: NetworkInterface, on: bool
+                           ) -> None:
+        """Turn the auto-assigned public IPv4 of the primary address on or off; an Elastic
+        IP on it stays as it is."""
+        pip = next((p for p in eni.private_ips if p.primary), None)
+        if on and pip is not None and pip.public_ip is None:
+            pip.public_ip = public_address(ctx.state.network)
+        elif not on:
+            release_public_ips(eni)
+        eni.associate_public_ip = on
 
     # ------------------------------------------------------------------ Elastic IPs
     def AllocateAddress(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
         eip = ElasticIp(new_id("eipalloc"), ctx.account, ctx.region,
                         public_ip=public_address(net),
-                        network_border_group=params.get("NetworkBorderGroup") or ctx.region)
+                        network_border_group=border_group(ctx, params.get("NetworkBorderGroup")))
         apply_tag_specs(eip, params, "elastic-ip")
         persist_new(ctx, eip)
         return {"AllocationId": eip.id, "PublicIp": str(eip.public_ip), "Domain": "vpc",

@@ -1,11 +1,14 @@
 """Outposts local gateways: describe gateways, their route tables, CoIP pools and VPC
-associations; create, modify, delete and search local gateway routes (LG-1..LG-9).
+associations; create and delete route tables and VPC associations; create, modify, delete
+and search local gateway routes (LG-1..LG-9). Virtual interfaces and their groups are in
+``lgw_interfaces.py``.
 
-Local gateways and their route tables come from snapshots and topologies (they are made with
-the Outpost, not by an API call). Routes are answered in the shape of the seed's Outposts
-walk-through: ``DestinationCidrBlock``, one target (``LocalGatewayVirtualInterfaceGroupId``,
-``NetworkInterfaceId`` or, for propagated routes, ``CoipPoolId``), ``Type``, ``State``,
-``LocalGatewayRouteTableId``, ``LocalGatewayRouteTableArn`` and ``OwnerId``.
+Local gateways come from snapshots and topologies (they are made with the Outpost, not by an
+API call); further route tables can be created on them. Routes are answered in the shape
+of the seed's Outposts walk-through: ``DestinationCidrBlock``, one target
+(``LocalGatewayVirtualInterfaceGroupId``, ``NetworkInterfaceId`` or, for propagated routes,
+``CoipPoolId``), ``Type``, ``State``, ``LocalGatewayRouteTableId``,
+``LocalGatewayRouteTableArn`` and ``OwnerId``.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2 import route_search
 from localvpc.api.providers.ec2.common import (
     apply_filters,
+    apply_tag_specs,
     cidr_param,
     describe,
     error,
+    new_id,
     owned,
     paginate,
+    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -83,15 +89,35 @@ def route_view(net: Network, t: LocalGatewayRouteTable, r: LocalGatewayRoute,
     return out
 
 
+def known_vif_groups(net: Network, lgw_id: str) -> set[str]:
+    """The VIF groups of a local gateway: those created over the API, and those its route
+    tables' routes name (a snapshot or topology lists routes, not the groups)."""
+    found = {g.id for g in net.local_gateway_virtual_interface_groups.values()
+             if g.local_gateway_id == lgw_id}
+    found |= {r.vif_group_id for t in net.local_gateway_route_tables.values()
+              if t.local_gateway_id == lgw_id for r in t.routes if r.vif_group_id}
+    return found
+
+
 def lgw_view(g: Any) -> dict[str, Any]:
     return {"LocalGatewayId": g.id, "OutpostArn": g.outpost_arn, "OwnerId": g.account,
             "State": g.state, "Tags": tags_list(g.tags)}
 
 
-def table_view(t: LocalGatewayRouteTable) -> dict[str, Any]:
+def table_view(t: LocalGatewayRouteTable, state: str | None = None) -> dict[str, Any]:
     return {"LocalGatewayRouteTableId": t.id, "LocalGatewayRouteTableArn": table_arn(t),
             "LocalGatewayId": t.local_gateway_id, "OutpostArn": t.outpost_arn,
-            "OwnerId": t.account, "State": t.state, "Mode": t.mode, "Tags": tags_list(t.tags)}
+            "OwnerId": t.account, "State": state or t.state, "Mode": t.mode,
+            "Tags": tags_list(t.tags)}
+
+
+def vpc_association_view(t: LocalGatewayRouteTable, vpc_id: str, state: str = "associated"
+                         ) -> dict[str, Any]:
+    assoc = vpc_association_id(t.id, vpc_id)
+    return {"LocalGatewayRouteTableVpcAssociationId": assoc,
+            "LocalGatewayRouteTableId": t.id, "LocalGatewayRouteTableArn": table_arn(t),
+            "LocalGatewayId": t.local_gateway_id, "VpcId": vpc_id, "OwnerId": t.account,
+            "State": state, "Tags": tags_list(t.association_tags.get(assoc, {}))}
 
 
 def vpc_association_id(table_id: str, vpc_id: str) -> str:
@@ -167,11 +193,8 @@ class OutpostsOperations:
                                                       params: dict[str, Any]
                                                       ) -> dict[str, Any]:
         tables = scoped(ctx.state.network.local_gateway_route_tables, ctx.account, ctx.region)
-        rows = {vpc_association_id(t.id, v): {
-            "LocalGatewayRouteTableVpcAssociationId": vpc_association_id(t.id, v),
-            "LocalGatewayRouteTableId": t.id, "LocalGatewayRouteTableArn": table_arn(t),
-            "LocalGatewayId": t.local_gateway_id, "VpcId": v, "OwnerId": t.account,
-            "State": "associated", "Tags": []} for t in tables.values() for v in t.vpc_ids}
+        rows = {vpc_association_id(t.id, v): vpc_association_view(t, v)
+                for t in tables.values() for v in t.vpc_ids}
         found = select_ids(rows, params.get("LocalGatewayRouteTableVpcAssociationIds"),
                            "local gateway route table VPC association",
                            "InvalidLocalGatewayRouteTableVpcAssociationID.NotFound")
@@ -179,6 +202,80 @@ class OutpostsOperations:
         page, token = paginate(found, params,
                                lambda a: str(a["LocalGatewayRouteTableVpcAssociationId"]))
         return {"LocalGatewayRouteTableVpcAssociations": page, "NextToken": token}
+
+    # ------------------------------------------------------------------ route tables
+    def CreateLocalGatewayRouteTable(self, ctx: RequestContext, params: dict[str, Any]
+                                     ) -> dict[str, Any]:
+        lgw = owned(ctx, "local_gateways", params["LocalGatewayId"],
+                    "InvalidLocalGatewayID.NotFound", "local gateway")
+        mode = params.get("Mode") or "direct-vpc-routing"
+        if mode not in ("direct-vpc-routing", "coip"):
+            raise error("InvalidParameterValue", f"Value ({mode}) for parameter Mode is "
+                        "invalid. Valid values: direct-vpc-routing, coip.")
+        table = LocalGatewayRouteTable(new_id("lgw-rtb"), ctx.account, ctx.region,
+                                       local_gateway_id=lgw.id, outpost_arn=lgw.outpost_arn,
+                                       mode=mode)
+        apply_tag_specs(table, params, "local-gateway-route-table")
+        persist_new(ctx, table)
+        return {"LocalGatewayRouteTable": table_view(table, state="pending")}
+
+    def DeleteLocalGatewayRouteTable(self, ctx: RequestContext, params: dict[str, Any]
+                                     ) -> dict[str, Any]:
+        net = ctx.state.network
+        table = self._lgw_table(ctx, params["LocalGatewayRouteTableId"])
+        users = [*(vpc_association_id(table.id, v) for v in table.vpc_ids),
+                 *table.vif_group_ids,
+                 *(p.id for p in net.coip_pools.values()
+                   if p.local_gateway_route_table_id == table.id)]
+        if users:
+            raise error("DependencyViolation", f"{table.id} is still associated with or used "
+                        f"by {', '.join(sorted(users))}; remove those first.")
+        view = table_view(table, state="deleting")
+        with ctx.state.write() as w:
+            del net.local_gateway_route_tables[table.id]
+            w.deleted.append(("local_gateway_route_tables", table.id))
+        return {"LocalGatewayRouteTable": view}
+
+    def CreateLocalGatewayRouteTableVpcAssociation(self, ctx: RequestContext,
+                                                   params: dict[str, Any]) -> dict[str, Any]:
+        net = ctx.state.network
+        table = self._lgw_table(ctx, params["LocalGatewayRouteTableId"])
+        vpc = owned(ctx, "vpcs", params["VpcId"], "InvalidVpcID.NotFound", "vpc")
+        for other in scoped(net.local_gateway_route_tables, ctx.account, ctx.region).values():
+            if vpc.id in other.vpc_ids and other.local_gateway_id == table.local_gateway_id:
+                # A VPC uses one route table of a local gateway.
+                raise error("Resource.AlreadyAssociated", f"{vpc.id} is already associated "
+                            f"with {other.id} ({vpc_association_id(other.id, vpc.id)}).")
+        assoc = vpc_association_id(table.id, vpc.id)
+        tags: dict[str, str] = {}
+        for spec in params.get("TagSpecifications") or []:
+            if spec.get("ResourceType") in (None, "local-gateway-route-table-vpc-association"):
+                tags.update({t["Key"]: t.get("Value", "") for t in spec.get("Tags") or []})
+        with ctx.state.write() as w:
+            table.vpc_ids.append(vpc.id)
+            if tags:
+                table.association_tags[assoc] = tags
+            w.save(table)
+        return {"LocalGatewayRouteTableVpcAssociation": vpc_association_view(
+            table, vpc.id, "pending")}
+
+    def DeleteLocalGatewayRouteTableVpcAssociation(self, ctx: RequestContext,
+                                                   params: dict[str, Any]) -> dict[str, Any]:
+        assoc = params["LocalGatewayRouteTableVpcAssociationId"]
+        tables = scoped(ctx.state.network.local_gateway_route_tables, ctx.account, ctx.region)
+        found = next(((t, v) for t in tables.values() for v in t.vpc_ids
+                      if vpc_association_id(t.id, v) == assoc), None)
+        if found is None:
+            raise error("InvalidLocalGatewayRouteTableVpcAssociationID.NotFound",
+                        f"The local gateway route table VPC association ID '{assoc}' does "
+                        "not exist")
+        table, vpc_id = found
+        view = vpc_association_view(table, vpc_id, "disassociating")
+        with ctx.state.write() as w:
+            table.vpc_ids.remove(vpc_id)
+            table.association_tags.pop(assoc, None)
+            w.save(table)
+        return {"LocalGatewayRouteTableVpcAssociation": view}
 
     # ------------------------------------------------------------------ routes
     def _lgw_destination(self, params: dict[str, Any]) -> IPNetwork:
@@ -212,6 +309,10 @@ class OutpostsOperations:
             if not VIF_GROUP.fullmatch(vif):
                 raise error("InvalidLocalGatewayVirtualInterfaceGroupID.Malformed",
                             f"Invalid id: \"{vif}\" (expecting \"lgw-vif-grp-...\")")
+            if vif not in known_vif_groups(ctx.state.network, table.local_gateway_id):
+                raise error("InvalidLocalGatewayVirtualInterfaceGroupID.NotFound",
+                            f"The local gateway virtual interface group ID '{vif}' does not "
+                            f"exist on {table.local_gateway_id}")
             return vif, None
         net = ctx.state.network
         assert eni_id is not None

@@ -18,6 +18,7 @@ from localvpc.api.providers.ec2.common import (
     scoped,
     select_ids,
     tags_list,
+    visible,
 )
 from localvpc.api.state import Changes
 from localvpc.model.base import IPNetwork
@@ -194,6 +195,8 @@ def _target_state(network: Network, rt: RouteTable, r: Route) -> str | None:
         return "active" if vgw is not None and rt.vpc_id in vgw.vpc_ids else "blackhole"
     if kind == TargetType.EGRESS_ONLY_INTERNET_GATEWAY:
         return "active" if tid in network.egress_only_internet_gateways else "blackhole"
+    if kind == TargetType.CARRIER_GATEWAY:
+        return "active" if tid in network.carrier_gateways else "blackhole"
     if kind == TargetType.NETWORK_INTERFACE:
         eni = network.network_interfaces.get(tid)
         usable = eni is not None and (eni.attached or eni.instance_id is not None)
@@ -225,6 +228,13 @@ MIDDLEBOX_TARGETS = (TargetType.NETWORK_INTERFACE, TargetType.NAT_GATEWAY,
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+def _check_prefix_list(ctx: RequestContext, pl_id: str) -> None:
+    # Imported here: prefix_lists -> endpoints -> instances imports this module.
+    from localvpc.api.providers.ec2.prefix_lists import referenced_list
+
+    referenced_list(ctx, pl_id)
+
+
 class RoutingOperations:
     # ------------------------------------------------------------------ route tables
     def _table(self, ctx: RequestContext, table_id: str) -> RouteTable:
@@ -246,7 +256,7 @@ class RoutingOperations:
     def DescribeRouteTables(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
         net = ctx.state.network
-        tables = scoped(net.route_tables, ctx.account, ctx.region)
+        tables = visible(ctx, "route_tables")  # + those of VPCs shared with the caller
         found = select_ids(tables, params.get("RouteTableIds"), "routeTable",
                            "InvalidRouteTableID.NotFound")
         found = apply_filters(found, params.get("Filters"), RT_FILTERS)
@@ -542,6 +552,8 @@ class RoutingOperations:
     def CreateRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rt = self._table(ctx, params["RouteTableId"])
         dst, pl = self._destination(params)
+        if pl is not None:  # the list must exist and be the caller's or AWS's
+            _check_prefix_list(ctx, pl)
         kind, target, eni = self._target(ctx, rt, params)
         self._check_route(ctx, rt, dst, kind, pl=pl)
         for r in rt.routes:  # RT-9, ST-3
@@ -567,6 +579,8 @@ class RoutingOperations:
     def ReplaceRoute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rt = self._table(ctx, params["RouteTableId"])
         dst, pl = self._destination(params)
+        if pl is not None:
+            _check_prefix_list(ctx, pl)
         route = self._find_route(rt, dst, pl)
         if params.get("LocalTarget"):
             if any(params.get(k) for k in ("GatewayId", *TARGET_PARAMS)):

@@ -19,6 +19,7 @@ RESOURCE_TYPES = {
     "cagw": "carrier-gateway", "eipalloc": "elastic-ip", "dopt": "dhcp-options",
     "vpce-svc": "vpc-endpoint-service", "lgw-vif-grp": "local-gateway-virtual-interface-group",
     "coip-pool": "coip-pool", "tgw-attach-peering": "transit-gateway-attachment",
+    "vpcbpa-exclude": "vpc-block-public-access-exclusion",
 }
 
 # The not-found code AWS uses for each resource type where it is not Invalid<Type>ID.NotFound.
@@ -31,6 +32,8 @@ NOT_FOUND_CODES = {
     "vpc-endpoint": "InvalidVpcEndpointId.NotFound",
     "prefix-list": "InvalidPrefixListID.NotFound",
     "vpc-peering-connection": "InvalidVpcPeeringConnectionID.NotFound",
+    "dhcp-options": "InvalidDhcpOptionID.NotFound",
+    "vpc-block-public-access-exclusion": "InvalidVpcBlockPublicAccessExclusionId.NotFound",
 }
 MAX_TAGS = 50
 

@@ -18,7 +18,7 @@ VPC owner and the transit gateway owner.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from localvpc.api.context import RequestContext
@@ -139,6 +139,7 @@ class RouteRow:
     route_type: str
     state: str
     attachment_id: str | None
+    prefix_list_id: str | None = None
 
 
 def attachment_prefixes(net: Network, att: TransitGatewayAttachment) -> list[IPNetwork]:
@@ -160,10 +161,20 @@ def static_state(net: Network, r: TransitGatewayRoute) -> str:
 
 
 def table_routes(net: Network, table: TransitGatewayRouteTable) -> list[RouteRow]:
-    """Stored routes, then propagated ones for destinations nothing covers yet (TG-4, TG-6)."""
+    """Stored routes, then the entries of referenced prefix lists, then propagated ones, each
+    for destinations nothing before it covers (TG-4, TG-6)."""
     rows = [RouteRow(r.destination, r.route_type, static_state(net, r), r.attachment_id)
             for r in table.routes]
     taken = {r.destination for r in rows}
+    for ref in table.prefix_list_references:
+        plist = net.prefix_lists.get(ref.prefix_list_id)
+        live = not ref.blackhole and ref.attachment_id in net.transit_gateway_attachments
+        for cidr in plist.cidrs if plist is not None else []:
+            if cidr not in taken:
+                taken.add(cidr)
+                rows.append(RouteRow(cidr, "static", "active" if live else "blackhole",
+                                     ref.attachment_id if live else None,
+                                     ref.prefix_list_id))
     for att_id in table.propagating_attachment_ids:
         att = net.transit_gateway_attachments.get(att_id)
         if att is None or att.state not in ("available", "modifying"):
@@ -178,6 +189,7 @@ def table_routes(net: Network, table: TransitGatewayRouteTable) -> list[RouteRow
 
 def route_view(row: RouteRow, net: Network) -> dict[str, Any]:
     out: dict[str, Any] = {"DestinationCidrBlock": str(row.destination),
+                           "PrefixListId": row.prefix_list_id,
                            "Type": row.route_type, "State": row.state}
     att = net.transit_gateway_attachments.get(row.attachment_id or "")
     if att is not None and row.state != "blackhole":
@@ -288,12 +300,37 @@ def visible_tgws(ctx: RequestContext) -> dict[str, TransitGateway]:
     return found
 
 
+def accepter_side(a: TransitGatewayAttachment, account: str, region: str) -> bool:
+    """Whether ``account`` in ``region`` looks at a peering attachment from the accepter's
+    side (the peer transit gateway's owner, in the peer Region)."""
+    return (a.resource_type == "peering" and a.resource_owner == account
+            and (a.peer_region or a.region) == region
+            and not (a.account == account and a.region == region))
+
+
+def local_view(a: TransitGatewayAttachment, account: str, region: str
+               ) -> TransitGatewayAttachment:
+    """The attachment as its viewer lists it: the accepter of a peering attachment sees its
+    own transit gateway as ``TransitGatewayId`` and the requester's as the resource."""
+    if not accepter_side(a, account, region) or not a.peer_transit_gateway_id:
+        return a
+    return replace(a, account=account, region=region,
+                   transit_gateway_id=a.peer_transit_gateway_id,
+                   resource_id=a.transit_gateway_id, resource_owner=a.account,
+                   peer_transit_gateway_id=a.transit_gateway_id, peer_region=a.region,
+                   association_route_table_id=None)
+
+
 def visible_attachments(ctx: RequestContext) -> dict[str, TransitGatewayAttachment]:
     """Attachments in the caller's Region that it created, whose resource (VPC) it owns, or
-    that attach to a transit gateway it owns."""
+    that attach to a transit gateway it owns; peering attachments also on the accepter's
+    side, in the peer Region."""
     net = ctx.state.network
 
     def sees(a: TransitGatewayAttachment) -> bool:
+        if a.resource_type == "peering":
+            return (a.account == ctx.account and a.region == ctx.region) \
+                or accepter_side(a, ctx.account, ctx.region)
         if a.region != ctx.region:
             return False
         if ctx.account in (a.account, a.resource_owner):
@@ -428,7 +465,8 @@ class TransitGatewayOperations:
         net = ctx.state.network
         tgw = self._tgw(ctx, params["TransitGatewayId"])
         attached = [a.id for a in net.transit_gateway_attachments.values()
-                    if tgw.id in (a.transit_gateway_id, a.peer_transit_gateway_id)]
+                    if tgw.id in (a.transit_gateway_id, a.peer_transit_gateway_id)
+                    and a.state not in ("rejected", "deleted", "failed")]
         if attached:
             raise error("DependencyViolation", f"{tgw.id} has non-deleted Transit Gateway "
                         f"Attachments: {', '.join(sorted(attached))}.")
@@ -529,7 +567,8 @@ class TransitGatewayOperations:
     def DescribeTransitGatewayAttachments(self, ctx: RequestContext, params: dict[str, Any]
                                           ) -> dict[str, Any]:
         net = ctx.state.network
-        items = visible_attachments(ctx)
+        items = {k: local_view(a, ctx.account, ctx.region)
+                 for k, a in visible_attachments(ctx).items()}
         found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
                            "transitGatewayAttachment",
                            "InvalidTransitGatewayAttachmentID.NotFound")
@@ -558,6 +597,11 @@ class TransitGatewayOperations:
         if att.resource_type != "vpc":
             raise error("InvalidParameterValue", f"{att.id} is a {att.resource_type} "
                         "attachment, not a VPC attachment.")
+        users = sorted(a.id for a in net.transit_gateway_attachments.values()
+                       if a.transport_attachment_id == att.id)
+        if users:
+            raise error("DependencyViolation", f"{att.id} is the transport of Connect "
+                        f"attachments ({', '.join(users)}); delete them first.")
         view = vpc_attachment_view(att, state="deleting")
         with ctx.state.write() as w:
             detach_everywhere(net, att.id, w)
@@ -829,7 +873,7 @@ class TransitGatewayOperations:
         table = self._tgw_table(ctx, params["TransitGatewayRouteTableId"])
         searches, rest = route_search.split(params.get("Filters"))
         rows = route_search.apply(table_routes(net, table), searches, lambda r: r.destination)
-        rows = apply_filters(rows, rest, _search_filters(net))
+        rows = apply_filters(rows, rest, search_filters(net))
         limit = params.get("MaxResults") or 1000
         if not 5 <= limit <= 1000:
             raise error("InvalidParameterValue", f"Value ( {limit} ) for parameter maxResults "
@@ -845,7 +889,7 @@ _ROW_FILTERS = {
 }
 
 
-def _search_filters(net: Network) -> dict[str, Any]:
+def search_filters(net: Network) -> dict[str, Any]:
     def att(r: RouteRow) -> TransitGatewayAttachment | None:
         return net.transit_gateway_attachments.get(r.attachment_id or "")
 

@@ -21,8 +21,16 @@ from localvpc.api.providers.ec2.common import (
     scoped,
     select_ids,
     tags_list,
+    visible,
 )
+from localvpc.api.providers.ec2.dhcp import (
+    default_dhcp_key,
+    default_dhcp_options_id,
+    ensure_default_dhcp_options,
+)
+from localvpc.api.providers.ec2.public_access import retire_exclusions
 from localvpc.api.state import Changes
+from localvpc.dataplane.public_access import effective_mode
 from localvpc.model.base import IPNetwork
 from localvpc.model.filters import NaclEntry, NetworkAcl, SecurityGroup, SgRule
 from localvpc.model.network import Network
@@ -59,7 +67,7 @@ def _v6_association(vpc: Vpc, c: IPNetwork, state: str = "associated") -> dict[s
             "Ipv6Pool": "Amazon"}
 
 
-def vpc_view(vpc: Vpc) -> dict[str, Any]:
+def vpc_view(vpc: Vpc, network: Network) -> dict[str, Any]:
     return {
         "VpcId": vpc.id,
         "OwnerId": vpc.account,
@@ -67,11 +75,27 @@ def vpc_view(vpc: Vpc) -> dict[str, Any]:
         "CidrBlock": str(vpc.cidrs[0]) if vpc.cidrs else None,
         "CidrBlockAssociationSet": [_v4_association(vpc, c) for c in vpc.cidrs],
         "Ipv6CidrBlockAssociationSet": [_v6_association(vpc, c) for c in vpc.ipv6_cidrs],
-        "DhcpOptionsId": "default",
-        "InstanceTenancy": "default",
+        "DhcpOptionsId": vpc.dhcp_options_id or "default",
+        "InstanceTenancy": vpc.instance_tenancy,
         "IsDefault": vpc.is_default,
+        "BlockPublicAccessStates": {"InternetGatewayBlockMode": effective_mode(network, vpc.id)},
         "Tags": tags_list(vpc.tags),
     }
+
+
+def subnet_cidr_association_id(subnet_id: str, cidr: IPNetwork) -> str:
+    """Derived from the subnet and the block, like ``cidr_association_id``: stable when other
+    blocks come and go, and reused if the same block is associated again (as AWS does not
+    promise otherwise)."""
+    digest = hashlib.sha256(f"{subnet_id}/{cidr}".encode()).hexdigest()[:17]
+    return f"subnet-cidr-assoc-{digest}"
+
+
+def subnet_v6_association(s: Subnet, c: IPNetwork, state: str = "associated"
+                          ) -> dict[str, Any]:
+    return {"AssociationId": subnet_cidr_association_id(s.id, c), "Ipv6CidrBlock": str(c),
+            "Ipv6CidrBlockState": {"State": state}, "Ipv6AddressAttribute": "public",
+            "IpSource": "amazon"}
 
 
 def subnet_view(s: Subnet, network: Network,
@@ -98,11 +122,17 @@ def subnet_view(s: Subnet, network: Network,
         "AssignIpv6AddressOnCreation": s.assign_ipv6_address_on_creation,
         "EnableDns64": s.enable_dns64,
         "Ipv6Native": s.ipv6_native,
-        "Ipv6CidrBlockAssociationSet": [
-            {"AssociationId": f"subnet-cidr-assoc-{s.id[7:]}{i}", "Ipv6CidrBlock": str(c),
-             "Ipv6CidrBlockState": {"State": "associated"}}
-            for i, c in enumerate(s.ipv6_cidrs)],
+        "Ipv6CidrBlockAssociationSet": [subnet_v6_association(s, c) for c in s.ipv6_cidrs],
         "OutpostArn": s.outpost_arn,
+        "MapCustomerOwnedIpOnLaunch": s.map_customer_owned_ip_on_launch,
+        "CustomerOwnedIpv4Pool": s.customer_owned_ipv4_pool,
+        "EnableLniAtDeviceIndex": s.enable_lni_at_device_index,
+        "PrivateDnsNameOptionsOnLaunch": {
+            "HostnameType": s.private_dns_hostname_type_on_launch,
+            "EnableResourceNameDnsARecord": s.enable_resource_name_dns_a_record_on_launch,
+            "EnableResourceNameDnsAAAARecord": s.enable_resource_name_dns_aaaa_record_on_launch},
+        "BlockPublicAccessStates": {
+            "InternetGatewayBlockMode": effective_mode(network, s.vpc_id, s.id)},
         "Tags": tags_list(s.tags),
     }
 
@@ -165,7 +195,7 @@ VPC_FILTERS = {
     "is-default": lambda v: [v.is_default],
     "owner-id": lambda v: [v.account],
     "state": lambda v: [v.state],
-    "dhcp-options-id": lambda v: ["default"],
+    "dhcp-options-id": lambda v: [v.dhcp_options_id or "default"],
 }
 
 SUBNET_FILTERS = {
@@ -183,6 +213,22 @@ SUBNET_FILTERS = {
     "state": lambda s: [s.state],
     "subnet-arn": lambda s: [f"arn:aws:ec2:{s.region}:{s.account}:subnet/{s.id}"],
     "ipv6-cidr-block-association.ipv6-cidr-block": lambda s: [str(c) for c in s.ipv6_cidrs],
+    "ipv6-cidr-block-association.association-id": lambda s: [
+        subnet_cidr_association_id(s.id, c) for c in s.ipv6_cidrs],
+    "ipv6-cidr-block-association.state": lambda s: ["associated"] if s.ipv6_cidrs else [],
+    "ipv6-native": lambda s: [s.ipv6_native],
+    "enable-dns64": lambda s: [s.enable_dns64],
+    "enable-lni-at-device-index": lambda s: (
+        [s.enable_lni_at_device_index] if s.enable_lni_at_device_index is not None else []),
+    "map-customer-owned-ip-on-launch": lambda s: [s.map_customer_owned_ip_on_launch],
+    "customer-owned-ipv4-pool": lambda s: (
+        [s.customer_owned_ipv4_pool] if s.customer_owned_ipv4_pool else []),
+    "private-dns-name-options-on-launch.hostname-type": lambda s: [
+        s.private_dns_hostname_type_on_launch],
+    "private-dns-name-options-on-launch.enable-resource-name-dns-a-record": lambda s: [
+        s.enable_resource_name_dns_a_record_on_launch],
+    "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record": lambda s: [
+        s.enable_resource_name_dns_aaaa_record_on_launch],
     "outpost-arn": lambda s: [s.outpost_arn or ""],
 }
 
@@ -231,21 +277,24 @@ def default_vpc_key(account: str, region: str) -> str:
 
 
 def create_default_vpc(ctx: RequestContext) -> None:
-    """IG-6: the default VPC AWS gives every account in every Region, made on the first call
-    of that account in that Region. Made once: deleting it does not bring it back (only
-    ``CreateDefaultVpc`` does)."""
+    """IG-6: the default VPC AWS gives every account in every Region, with the default DHCP
+    options set, made on the first call of that account in that Region. Made once: deleting
+    it does not bring it back (only ``CreateDefaultVpc`` does)."""
     state = ctx.state
     key = default_vpc_key(ctx.account, ctx.region)
-    if state.meta(key) is not None:
+    dhcp_key = default_dhcp_key(ctx.account, ctx.region)
+    if state.meta(key) is not None and state.meta(dhcp_key) is not None:
         return
     with state.write() as w:
-        if state.meta(key) is not None:  # another request made it while this one waited
+        dopt_id = ensure_default_dhcp_options(ctx, w)
+        if state.meta(key) is not None:  # made before, or while this request waited
             return
-        vpc = build_default_vpc(ctx, w)
+        vpc = build_default_vpc(ctx, w, dopt_id)
         w.meta[key] = vpc.id if vpc is not None else "none"
 
 
-def build_default_vpc(ctx: RequestContext, w: Changes) -> Vpc | None:
+def build_default_vpc(ctx: RequestContext, w: Changes, dhcp_options_id: str | None
+                      ) -> Vpc | None:
     """172.31.0.0/16, a /20 default subnet per AZ that maps public IPs, an attached internet
     gateway and a main-table route 0.0.0.0/0 to it; added to the model within ``w``. None
     for a Region without catalogued AZs."""
@@ -259,7 +308,7 @@ def build_default_vpc(ctx: RequestContext, w: Changes) -> Vpc | None:
         return None
     vpc = Vpc(new_id("vpc"), ctx.account, ctx.region,
               cidrs=[ipaddress.ip_network("172.31.0.0/16")], is_default=True,
-              enable_dns_hostnames=True)
+              enable_dns_hostnames=True, dhcp_options_id=dhcp_options_id)
     igw = InternetGateway(new_id("igw"), ctx.account, ctx.region, vpc_id=vpc.id)
     main, acl, sg = default_resources(vpc)
     assert isinstance(main, RouteTable) and isinstance(acl, NetworkAcl)
@@ -289,12 +338,17 @@ class VpcOperations:
         cidr = cidr_param(text)
         if cidr.version != 4 or not 16 <= cidr.prefixlen <= 28:
             raise error("InvalidVpc.Range", f"The CIDR '{text}' is invalid.")
-        vpc = Vpc(new_id("vpc"), ctx.account, ctx.region, cidrs=[cidr])
+        tenancy = params.get("InstanceTenancy") or "default"
+        if tenancy not in ("default", "dedicated"):
+            raise error("InvalidParameterValue", f"Value ({tenancy}) for parameter "
+                        "instanceTenancy is invalid. Valid values: default, dedicated.")
+        vpc = Vpc(new_id("vpc"), ctx.account, ctx.region, cidrs=[cidr],
+                  dhcp_options_id=default_dhcp_options_id(ctx), instance_tenancy=tenancy)
         if params.get("AmazonProvidedIpv6CidrBlock"):
             vpc.ipv6_cidrs.append(amazon_ipv6_block(ctx.state.network))
         apply_tag_specs(vpc, params, "vpc")
         persist_new(ctx, vpc, *default_resources(vpc))
-        return {"Vpc": vpc_view(vpc)}
+        return {"Vpc": vpc_view(vpc, ctx.state.network)}
 
     def CreateDefaultVpc(self, ctx: RequestContext, params: dict[str, Any]
                          ) -> dict[str, Any]:
@@ -304,17 +358,17 @@ class VpcOperations:
             raise error("DefaultVpcAlreadyExists", "A Default VPC already exists for this "
                         "account in this region.")
         with ctx.state.write() as w:
-            vpc = build_default_vpc(ctx, w)
+            vpc = build_default_vpc(ctx, w, default_dhcp_options_id(ctx))
             if vpc is None:
                 raise error("DefaultVpcAlreadyExists", f"localvpc has no availability zones "
                             f"for {ctx.region}, so it cannot make a default VPC there.")
             w.meta[default_vpc_key(ctx.account, ctx.region)] = vpc.id
-        return {"Vpc": vpc_view(vpc)}
+        return {"Vpc": vpc_view(vpc, ctx.state.network)}
 
     def DescribeVpcs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         page, token = describe(ctx, "vpcs", params, "VpcIds", "vpc",
                                "InvalidVpcID.NotFound", VPC_FILTERS)
-        return {"Vpcs": [vpc_view(v) for v in page], "NextToken": token}
+        return {"Vpcs": [vpc_view(v, ctx.state.network) for v in page], "NextToken": token}
 
     def DeleteVpc(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         """Only an empty VPC goes: subnets, attached gateways, custom route tables, NACLs and
@@ -349,7 +403,21 @@ class VpcOperations:
                     w.deleted.append((table, rid))
             del net.vpcs[vpc.id]
             w.deleted.append(("vpcs", vpc.id))
+            retire_exclusions(net, vpc.id, w)
         return {}
+
+    def ModifyVpcTenancy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Only ``dedicated`` -> ``default``; running instances keep their tenancy."""
+        vpc = self._vpc(ctx, params["VpcId"])
+        tenancy = params["InstanceTenancy"]
+        if tenancy != "default":
+            raise error("InvalidParameterValue", f"Value ({tenancy}) for parameter "
+                        "instanceTenancy is invalid. The tenancy of a VPC can only be changed "
+                        "to default.")
+        with ctx.state.write() as w:
+            vpc.instance_tenancy = "default"
+            w.save(vpc)
+        return {"ReturnValue": True}
 
     def ModifyVpcAttribute(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         vpc = self._vpc(ctx, params["VpcId"])
@@ -566,7 +634,7 @@ class VpcOperations:
 
     def DescribeSubnets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        subnets = scoped(subnet_candidates(ctx, params), ctx.account, ctx.region)
+        subnets = visible(ctx, "subnets", subnet_candidates(ctx, params))
         found = select_ids(subnets, params.get("SubnetIds"), "subnet",
                            "InvalidSubnetID.NotFound")
         found = apply_filters(found, params.get("Filters"), SUBNET_FILTERS)
@@ -584,6 +652,7 @@ class VpcOperations:
         with ctx.state.write() as w:
             del net.subnets[sid]
             w.deleted.append(("subnets", sid))
+            retire_exclusions(net, sid, w)
             tables: list[RouteTable | NetworkAcl] = [*net.route_tables.values(),
                                                      *net.network_acls.values()]
             for table in tables:
@@ -594,13 +663,222 @@ class VpcOperations:
 
     def ModifySubnetAttribute(self, ctx: RequestContext, params: dict[str, Any]
                               ) -> dict[str, Any]:
+        """One attribute per call, as AWS wants (``CustomerOwnedIpv4Pool`` goes with
+        ``MapCustomerOwnedIpOnLaunch``)."""
         sid = params["SubnetId"]
-        subnet = owned(ctx, "subnets", sid, "InvalidSubnetID.NotFound", "subnet")
+        subnet: Subnet = owned(ctx, "subnets", sid, "InvalidSubnetID.NotFound", "subnet")
+        given = [k for k in SUBNET_ATTRIBUTES if params.get(k) is not None]
+        if not given:
+            raise error("MissingParameter", "The request must contain one subnet attribute "
+                        "to modify.")
+        if len(given) > 1:
+            raise error("InvalidParameterCombination", "Fields for multiple attribute types "
+                        f"specified: {', '.join(given)}")
+        key = given[0]
+        value = params[key]
+        flag = bool(value.get("Value")) if isinstance(value, dict) else False
+        pool = params.get("CustomerOwnedIpv4Pool")
+        if pool is not None and key != "MapCustomerOwnedIpOnLaunch":
+            raise error("InvalidParameterCombination", "CustomerOwnedIpv4Pool can only be "
+                        "given with MapCustomerOwnedIpOnLaunch.")
+        self._check_subnet_attribute(ctx, subnet, key, value, flag, pool)
         with ctx.state.write() as w:
-            for key, attr in (("MapPublicIpOnLaunch", "map_public_ip_on_launch"),
-                              ("AssignIpv6AddressOnCreation", "assign_ipv6_address_on_creation"),
-                              ("EnableDns64", "enable_dns64")):
-                if params.get(key) is not None:
-                    setattr(subnet, attr, bool(params[key]["Value"]))
+            if key == "MapCustomerOwnedIpOnLaunch":
+                subnet.map_customer_owned_ip_on_launch = flag
+                subnet.customer_owned_ipv4_pool = pool if flag else None
+            elif key == "PrivateDnsHostnameTypeOnLaunch":
+                subnet.private_dns_hostname_type_on_launch = value
+            elif key == "EnableLniAtDeviceIndex":
+                subnet.enable_lni_at_device_index = int(value)
+            elif key == "DisableLniAtDeviceIndex":
+                if flag:
+                    subnet.enable_lni_at_device_index = None
+            else:
+                setattr(subnet, SUBNET_ATTRIBUTES[key], flag)
             w.save(subnet)
         return {}
+
+    @staticmethod
+    def _check_subnet_attribute(ctx: RequestContext, subnet: Subnet, key: str, value: Any,
+                                flag: bool, pool: str | None) -> None:
+        if key == "MapCustomerOwnedIpOnLaunch" and flag:
+            if subnet.outpost_arn is None:
+                raise error("InvalidParameterValue", f"The subnet {subnet.id} is not on an "
+                            "Outpost, so it has no customer-owned IP addresses.")
+            if not pool:
+                raise error("MissingParameter", "The request must contain the parameter "
+                            "CustomerOwnedIpv4Pool when MapCustomerOwnedIpOnLaunch is true.")
+            owned(ctx, "coip_pools", pool, "InvalidCoipPoolId.NotFound",
+                  message=f"The pool ID '{pool}' does not exist")
+        if key == "PrivateDnsHostnameTypeOnLaunch":
+            if value not in ("ip-name", "resource-name"):
+                raise error("InvalidParameterValue", f"Value ({value}) for parameter "
+                            "privateDnsHostnameTypeOnLaunch is invalid. Valid values: "
+                            "ip-name, resource-name.")
+            if subnet.ipv6_native and value != "resource-name":
+                raise error("InvalidParameterValue", "An IPv6-only subnet must use "
+                            "resource-name hostnames.")
+        if key in ("AssignIpv6AddressOnCreation", "EnableDns64",
+                   "EnableResourceNameDnsAAAARecordOnLaunch") and flag \
+                and not subnet.ipv6_cidrs:
+            raise error("InvalidParameterValue", f"The subnet {subnet.id} has no IPv6 CIDR "
+                        f"block, so {key} cannot be true.")
+        if key == "MapPublicIpOnLaunch" and flag and subnet.cidr is None:
+            raise error("InvalidParameterValue", f"The subnet {subnet.id} is IPv6-only, so it "
+                        "cannot map public IPv4 addresses.")
+        if key == "EnableLniAtDeviceIndex" and (not isinstance(value, int) or value < 1):
+            raise error("InvalidParameterValue", f"Value ({value}) for parameter "
+                        "enableLniAtDeviceIndex is invalid. A local network interface cannot "
+                        "be the primary interface (index 0).")
+        if key == "EnableLniAtDeviceIndex" and subnet.outpost_arn is None:
+            raise error("InvalidParameterValue", f"The subnet {subnet.id} is not on an "
+                        "Outpost, so it has no local network interfaces.")
+
+    # ------------------------------------------------------------------ default subnets
+    def CreateDefaultSubnet(self, ctx: RequestContext, params: dict[str, Any]
+                            ) -> dict[str, Any]:
+        """A /20 of the default VPC in an Availability Zone of the Region (the first free
+        one, in address order: AWS does not say which), mapping public IPs; or, with
+        ``Ipv6Native``, an IPv6-only /64."""
+        from localvpc.model import catalog
+        from localvpc.model.zones import ZoneType
+
+        name, zone_id = params.get("AvailabilityZone"), params.get("AvailabilityZoneId")
+        if name and zone_id:
+            raise error("InvalidParameterCombination", "Specify either availabilityZone or "
+                        "availabilityZoneId, not both.")
+        if not name and not zone_id:
+            raise error("MissingParameter", "The request must contain the parameter "
+                        "availabilityZone")
+        azs = [z for z in catalog.zones(ctx.region)
+               if z.zone_type == ZoneType.AVAILABILITY_ZONE]
+        zone = next((z for z in azs if z.name == name or (zone_id and z.zone_id == zone_id)),
+                    None)
+        if zone is None:
+            raise error("InvalidParameterValue", f"Value ({name or zone_id}) for parameter "
+                        "availabilityZone is invalid. Default subnets can only be created in "
+                        "the following availability zones: "
+                        + ", ".join(sorted(z.name for z in azs)) + ".")
+        net = ctx.state.network
+        vpc = next((v for v in scoped(net.vpcs, ctx.account, ctx.region).values()
+                    if v.is_default), None)
+        if vpc is None:
+            raise error("DefaultVpcDoesNotExist", "No default VPC for this user")
+        siblings = net.subnets_of(vpc.id)
+        if any(s.default_for_az and s.availability_zone == zone.name for s in siblings):
+            raise error("DefaultSubnetAlreadyExistsInAvailabilityZone", "A default subnet "
+                        f"already exists for the availability zone {zone.name}. Delete it "
+                        "before creating a new one.")
+        subnet = Subnet(new_id("subnet"), ctx.account, ctx.region, vpc_id=vpc.id,
+                        availability_zone=zone.name, availability_zone_id=zone.zone_id,
+                        default_for_az=True)
+        if params.get("Ipv6Native"):
+            if not vpc.ipv6_cidrs:
+                raise error("InvalidParameterValue", f"The default VPC {vpc.id} has no IPv6 "
+                            "CIDR block, so it cannot have an IPv6-only subnet.")
+            subnet.ipv6_cidrs = [_free_block(vpc.ipv6_cidrs, 64, siblings)]
+            subnet.ipv6_native = subnet.assign_ipv6_address_on_creation = True
+            subnet.private_dns_hostname_type_on_launch = "resource-name"
+        else:
+            subnet.cidr = _free_block(vpc.cidrs, 20, siblings)
+            subnet.map_public_ip_on_launch = True
+        with ctx.state.write() as w:
+            net.add(subnet)
+            w.save(subnet)
+            default_acl = next((a for a in net.network_acls.values()
+                                if a.vpc_id == vpc.id and a.is_default), None)
+            if default_acl is not None:  # NA-3
+                default_acl.subnet_ids.append(subnet.id)
+                w.save(default_acl)
+        return {"Subnet": subnet_view(subnet, net)}
+
+    # ------------------------------------------------------------------ subnet IPv6 blocks
+    def AssociateSubnetCidrBlock(self, ctx: RequestContext, params: dict[str, Any]
+                                 ) -> dict[str, Any]:
+        """An IPv6 /64 of the VPC's IPv6 block, one per subnet; answered ``associating``,
+        described ``associated``."""
+        subnet: Subnet = owned(ctx, "subnets", params["SubnetId"], "InvalidSubnetID.NotFound",
+                               "subnet")
+        if params.get("Ipv6IpamPoolId"):  # localvpc models no IPAM
+            raise error("InvalidIpamPoolId.NotFound", f"The ipam pool ID "
+                        f"'{params['Ipv6IpamPoolId']}' does not exist")
+        text = params.get("Ipv6CidrBlock")
+        if not text:
+            raise error("MissingParameter", "The request must contain the parameter "
+                        "ipv6CidrBlock")
+        net = ctx.state.network
+        vpc = net.vpcs[subnet.vpc_id]
+        cidr = cidr_param(text, "IPv6 CIDR block")
+        if cidr.version != 6 or cidr.prefixlen != 64 or not any(
+                within(cidr, c) for c in vpc.ipv6_cidrs):
+            raise error("InvalidSubnet.Range", f"The IPv6 CIDR '{text}' is invalid: it must "
+                        f"be a /64 of an IPv6 block of {vpc.id}.")
+        if subnet.ipv6_cidrs:
+            raise error("CidrLimitExceeded", f"The subnet '{subnet.id}' already has an IPv6 "
+                        "CIDR block.")
+        if any(c.overlaps(cidr) for other in net.subnets_of(vpc.id) for c in other.ipv6_cidrs):
+            raise error("InvalidSubnet.Conflict", f"The CIDR '{cidr}' conflicts with another "
+                        "subnet")
+        with ctx.state.write() as w:
+            subnet.ipv6_cidrs.append(cidr)
+            w.save(subnet)
+        return {"SubnetId": subnet.id,
+                "Ipv6CidrBlockAssociation": subnet_v6_association(subnet, cidr, "associating")}
+
+    def DisassociateSubnetCidrBlock(self, ctx: RequestContext, params: dict[str, Any]
+                                    ) -> dict[str, Any]:
+        """Answered ``disassociating``; the block is gone from DescribeSubnets at once. Not
+        while an interface of the subnet holds an address of it, nor the only block of an
+        IPv6-only subnet."""
+        net = ctx.state.network
+        assoc = params["AssociationId"]
+        for subnet in scoped(net.subnets, ctx.account, ctx.region).values():
+            cidr = next((c for c in subnet.ipv6_cidrs
+                         if subnet_cidr_association_id(subnet.id, c) == assoc), None)
+            if cidr is None:
+                continue
+            if subnet.ipv6_native and len(subnet.ipv6_cidrs) == 1:
+                raise error("OperationNotPermitted", f"The subnet {subnet.id} is IPv6-only: "
+                            "its only IPv6 CIDR block cannot be disassociated.")
+            users = [e.id for e in net.network_interfaces.values() if e.subnet_id == subnet.id
+                     and any(a in cidr for a in e.ipv6_addresses)]
+            if users:
+                raise error("DependencyViolation", f"The IPv6 CIDR block {cidr} of subnet "
+                            f"{subnet.id} is in use by {users[0]}: unassign its IPv6 "
+                            "addresses first.")
+            with ctx.state.write() as w:
+                subnet.ipv6_cidrs.remove(cidr)
+                if not subnet.ipv6_cidrs:
+                    subnet.assign_ipv6_address_on_creation = False
+                w.save(subnet)
+            return {"SubnetId": subnet.id, "Ipv6CidrBlockAssociation":
+                    subnet_v6_association(subnet, cidr, "disassociating")}
+        raise error("InvalidSubnetCidrBlockAssociationID.NotFound", f"The subnet CIDR block "
+                    f"association ID '{assoc}' does not exist")
+
+
+# ModifySubnetAttribute members -> the Subnet field a boolean one sets.
+SUBNET_ATTRIBUTES: dict[str, str] = {
+    "MapPublicIpOnLaunch": "map_public_ip_on_launch",
+    "AssignIpv6AddressOnCreation": "assign_ipv6_address_on_creation",
+    "EnableDns64": "enable_dns64",
+    "MapCustomerOwnedIpOnLaunch": "map_customer_owned_ip_on_launch",
+    "PrivateDnsHostnameTypeOnLaunch": "private_dns_hostname_type_on_launch",
+    "EnableResourceNameDnsARecordOnLaunch": "enable_resource_name_dns_a_record_on_launch",
+    "EnableResourceNameDnsAAAARecordOnLaunch": "enable_resource_name_dns_aaaa_record_on_launch",
+    "EnableLniAtDeviceIndex": "enable_lni_at_device_index",
+    "DisableLniAtDeviceIndex": "enable_lni_at_device_index",
+}
+
+
+def _free_block(parents: list[IPNetwork], prefix: int, siblings: list[Subnet]) -> IPNetwork:
+    """The first block of length ``prefix`` in ``parents`` that no sibling subnet overlaps."""
+    taken = [c for s in siblings for c in s.all_cidrs]
+    for parent in parents:
+        if parent.prefixlen > prefix:
+            continue
+        for candidate in parent.subnets(new_prefix=prefix):
+            if not any(candidate.overlaps(t) for t in taken if t.version == candidate.version):
+                return candidate
+    raise error("InsufficientFreeAddressesInSubnet", "The default VPC has no free "
+                f"/{prefix} block left for a default subnet.")

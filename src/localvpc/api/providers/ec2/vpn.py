@@ -8,7 +8,10 @@ gets a ``vpn`` attachment that propagates those routes into the TGW's tables (TG
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import secrets
+import string
 from typing import Any
 
 from localvpc.api.context import RequestContext
@@ -55,23 +58,85 @@ def cgw_view(c: CustomerGateway) -> dict[str, Any]:
             "Tags": tags_list(c.tags)}
 
 
-def vpn_view(v: VpnConnection, state: str | None = None) -> dict[str, Any]:
-    tunnels = [t for t in v.tunnels if t.outside_ip is not None]
+# Inside /30s AWS keeps for itself (Site-to-Site VPN guide, tunnel options).
+RESERVED_INSIDE = tuple(ipaddress.ip_network(c) for c in (
+    "169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30",
+    "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30"))
+PSK_ALPHABET = string.ascii_letters + string.digits + "._"
+
+
+def inside_cidr(v: VpnConnection, index: int) -> str:
+    """The tunnel's inside /30: set, or (a snapshot without it) derived from the ids."""
+    tunnel = v.tunnels[index]
+    if tunnel.inside_cidr:
+        return tunnel.inside_cidr
+    start = int(hashlib.sha256(f"{v.id}/{index}".encode()).hexdigest(), 16)
+    for n in range(256 * 64):
+        k = (start + n) % (256 * 64)
+        block = ipaddress.ip_network(f"169.254.{k // 64}.{(k % 64) * 4}/30")
+        if not any(block.overlaps(r) for r in RESERVED_INSIDE):
+            break
+    return str(block)
+
+
+def pre_shared_key(v: VpnConnection, index: int) -> str:
+    """The tunnel's key: set, or derived (32 characters of AWS's alphabet, not 0 first)."""
+    tunnel = v.tunnels[index]
+    if tunnel.pre_shared_key:
+        return tunnel.pre_shared_key
+    digest = hashlib.sha256(f"psk/{v.id}/{index}".encode()).digest()
+    return "".join(PSK_ALPHABET[b % len(PSK_ALPHABET)] for b in digest).lstrip("0")[:32]
+
+
+def new_tunnel_secrets(net: Network, count: int = 2) -> list[tuple[str, str]]:
+    """Fresh inside /30s (unused by any VPN) and keys for a new connection's tunnels."""
+    used = {t.inside_cidr for v in net.vpn_connections.values() for t in v.tunnels}
+    out: list[tuple[str, str]] = []
+    while len(out) < count:
+        block = ipaddress.ip_network(
+            f"169.254.{secrets.randbelow(256)}.{secrets.randbelow(64) * 4}/30")
+        if str(block) in used or any(block.overlaps(r) for r in RESERVED_INSIDE):
+            continue
+        used.add(str(block))
+        key = secrets.choice(string.ascii_letters) + "".join(
+            secrets.choice(PSK_ALPHABET) for _ in range(31))
+        out.append((str(block), key))
+    return out
+
+
+def tunnel_option_view(v: VpnConnection, index: int) -> dict[str, Any]:
+    t = v.tunnels[index]
+    out: dict[str, Any] = {"OutsideIpAddress": str(t.outside_ip),
+                           "TunnelInsideCidr": inside_cidr(v, index),
+                           "PreSharedKey": pre_shared_key(v, index)}
+    if t.inside_ipv6_cidr:
+        out["TunnelInsideIpv6Cidr"] = t.inside_ipv6_cidr
+    out.update(t.numbers)
+    out.update(t.words)
+    out.update({k: [{"Value": int(x) if "DHGroup" in k else x} for x in values]
+                for k, values in t.lists.items()})
+    return out
+
+
+def vpn_view(v: VpnConnection, state: str | None = None,
+             association: str = "associated") -> dict[str, Any]:
+    tunnels = [i for i, t in enumerate(v.tunnels) if t.outside_ip is not None]
+    options = {"StaticRoutesOnly": v.static_routes_only, "EnableAcceleration": False,
+               "TunnelInsideIpVersion": "ipv4", "OutsideIpAddressType": "PublicIpv4",
+               "LocalIpv4NetworkCidr": "0.0.0.0/0", "RemoteIpv4NetworkCidr": "0.0.0.0/0",
+               "TunnelBandwidth": "standard", **v.options,
+               "TunnelOptions": [tunnel_option_view(v, i) for i in tunnels]}
+    tunnel_ips = [v.tunnels[i] for i in tunnels]
     return {
         "VpnConnectionId": v.id, "State": state or v.state, "Type": GATEWAY_TYPE,
         "Category": "VPN", "CustomerGatewayId": v.customer_gateway_id,
         "VpnGatewayId": v.vpn_gateway_id, "TransitGatewayId": v.transit_gateway_id,
-        "GatewayAssociationState": "associated",
-        "Options": {"StaticRoutesOnly": v.static_routes_only, "EnableAcceleration": False,
-                    "TunnelInsideIpVersion": "ipv4", "OutsideIpAddressType": "PublicIpv4",
-                    "LocalIpv4NetworkCidr": "0.0.0.0/0", "RemoteIpv4NetworkCidr": "0.0.0.0/0",
-                    "TunnelOptions": [{"OutsideIpAddress": str(t.outside_ip)}
-                                      for t in tunnels]},
+        "GatewayAssociationState": association, "Options": options,
         "Routes": [{"DestinationCidrBlock": str(r), "Source": "Static", "State": "available"}
                    for r in v.routes],
         "VgwTelemetry": [{"OutsideIpAddress": str(t.outside_ip), "Status": t.status,
                           "StatusMessage": "", "AcceptedRouteCount": len(v.routes)}
-                         for t in tunnels],
+                         for t in tunnel_ips],
         "Tags": tags_list(v.tags),
     }
 
@@ -316,7 +381,10 @@ class VpnOperations:
         vpn = VpnConnection(new_id("vpn"), ctx.account, ctx.region,
                             customer_gateway_id=cgw.id, vpn_gateway_id=vgw_id,
                             transit_gateway_id=tgw_id, static_routes_only=static,
-                            tunnels=[VpnTunnel(ip) for ip in tunnel_addresses(net)])
+                            tunnels=[VpnTunnel(ip, inside_cidr=cidr, pre_shared_key=key)
+                                     for ip, (cidr, key) in zip(tunnel_addresses(net),
+                                                                new_tunnel_secrets(net),
+                                                                strict=True)])
         apply_tag_specs(vpn, params, "vpn-connection")
         with ctx.state.write() as w:
             net.add(vpn)

@@ -1,0 +1,142 @@
+"""The model rearranged for name lookups, built once per model generation: which zones,
+rules and firewall groups apply to each VPC, and the host names EC2 gives every address."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from localvpc.dns.firewall import DomainMatcher, MatcherCache
+from localvpc.dns.names import (
+    fqdn,
+    private_ip_name,
+    public_ip_name,
+    resource_name,
+    reverse_name,
+)
+from localvpc.model.base import IPAddress
+from localvpc.model.dns import (
+    FirewallConfig,
+    FirewallRuleGroup,
+    FirewallRuleGroupAssociation,
+    HostedZone,
+    ResolverConfig,
+    ResolverRule,
+)
+from localvpc.model.elb import LoadBalancer
+from localvpc.model.network import Network
+
+
+@dataclass(slots=True)
+class Host:
+    """Addresses under one generated host name, per record type."""
+
+    a: list[IPAddress] = field(default_factory=list)
+    aaaa: list[IPAddress] = field(default_factory=list)
+
+    def of(self, qtype: str) -> list[IPAddress]:
+        return self.a if qtype == "A" else self.aaaa if qtype == "AAAA" else []
+
+
+@dataclass(slots=True)
+class VpcView:
+    """What one VPC's resolver knows beyond the global tables."""
+
+    private_zones: list[HostedZone] = field(default_factory=list)
+    rules: list[ResolverRule] = field(default_factory=list)
+    firewall: list[tuple[FirewallRuleGroupAssociation, FirewallRuleGroup]] = field(
+        default_factory=list)
+    firewall_config: FirewallConfig | None = None
+    resolver_config: ResolverConfig | None = None
+    hosts: dict[str, Host] = field(default_factory=dict)  # private + public names -> private
+    ptr: dict[str, str] = field(default_factory=dict)  # reverse name -> host name
+
+
+@dataclass(slots=True)
+class DnsIndex:
+    network: Network
+    views: dict[str, VpcView] = field(default_factory=dict)
+    public_zones: dict[str, HostedZone] = field(default_factory=dict)
+    public_hosts: dict[str, Host] = field(default_factory=dict)  # ec2-...amazonaws.com
+    public_ptr: dict[str, str] = field(default_factory=dict)
+    load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)  # by DNS name
+    matchers: dict[str, DomainMatcher] = field(default_factory=dict)
+
+    def view(self, vpc_id: str) -> VpcView:
+        return self.views.get(vpc_id) or VpcView()
+
+
+def build_index(network: Network, cache: MatcherCache) -> DnsIndex:
+    index = DnsIndex(network)
+    views: dict[str, VpcView] = defaultdict(VpcView)
+    for vpc_id in network.vpcs:
+        views[vpc_id] = VpcView()
+
+    for zone in sorted(network.hosted_zones.values(), key=lambda z: (z.created or 0, z.id)):
+        if zone.private:
+            for assoc in zone.vpcs:
+                views[assoc.vpc_id].private_zones.append(zone)
+        else:
+            # Several public zones may share a name; the first created is the one the
+            # emulated internet delegates to (ASSUMED: AWS serves whichever the registrar
+            # points at).
+            index.public_zones.setdefault(fqdn(zone.zone_name), zone)
+
+    for rassoc in network.resolver_rule_associations.values():
+        rule = network.resolver_rules.get(rassoc.resolver_rule_id)
+        if rule is not None and rassoc.status not in ("DELETING", "FAILED"):
+            views[rassoc.vpc_id].rules.append(rule)
+
+    groups = network.firewall_rule_groups
+    for fw in sorted(network.firewall_rule_group_associations.values(),
+                     key=lambda a: a.priority):
+        group = groups.get(fw.firewall_rule_group_id)
+        if group is not None and fw.status not in ("DELETING",):
+            views[fw.vpc_id].firewall.append((fw, group))
+    for cfg in network.firewall_configs.values():
+        views[cfg.vpc_id].firewall_config = cfg
+    for rcfg in network.resolver_configs.values():
+        views[rcfg.vpc_id].resolver_config = rcfg
+
+    index.matchers = {lst.id: cache.get(lst) for lst in network.firewall_domain_lists.values()}
+    cache.keep_only(set(index.matchers))
+
+    _index_hosts(network, views, index)
+    for lb in network.load_balancers.values():
+        if lb.dns_name:
+            index.load_balancers[fqdn(lb.dns_name)] = lb
+    index.views = dict(views)
+    return index
+
+
+def _index_hosts(network: Network, views: dict[str, VpcView], index: DnsIndex) -> None:
+    """EC2 host names (RV-3): every ENI address gets its IP-name; an instance on a subnet
+    with resource-name host names also gets ``i-....<domain>`` when the subnet enables its
+    A/AAAA records; a public IPv4 gets a public name when the VPC enables DNS host names,
+    resolving to the private address inside the VPC and to the public one outside.
+    ASSUMED: IP-names exist for every ENI address (AWS documents them for instances)."""
+    for eni in network.network_interfaces.values():
+        vpc = network.vpcs.get(eni.vpc_id)
+        if vpc is None:
+            continue
+        view = views[vpc.id]
+        region = vpc.region
+        subnet = network.subnets.get(eni.subnet_id)
+        for pip in eni.private_ips:
+            name = private_ip_name(pip.address, region)
+            view.hosts.setdefault(name, Host()).a.append(pip.address)
+            view.ptr.setdefault(reverse_name(pip.address), name)
+            if pip.public_ip is not None and vpc.enable_dns_hostnames:
+                public = public_ip_name(pip.public_ip, region)
+                view.hosts.setdefault(public, Host()).a.append(pip.address)
+                index.public_hosts.setdefault(public, Host()).a.append(pip.public_ip)
+                index.public_ptr.setdefault(reverse_name(pip.public_ip), public)
+        if eni.instance_id and subnet is not None and eni.device_index in (0, None):
+            a = subnet.enable_resource_name_dns_a_record_on_launch and eni.private_ips
+            aaaa = subnet.enable_resource_name_dns_aaaa_record_on_launch and eni.ipv6_addresses
+            if a or aaaa:
+                host = view.hosts.setdefault(resource_name(eni.instance_id, region), Host())
+                if a:
+                    host.a.append(eni.private_ips[0].address)
+                if aaaa:
+                    host.aaaa.append(eni.ipv6_addresses[0])
