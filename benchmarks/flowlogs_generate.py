@@ -83,7 +83,7 @@ def main() -> None:
     print(f"network: {n_enis:,} ENIs in {vpcs} VPCs; {args.duration:.0f} simulated seconds at "
           f"{args.rate:g} new flows/s; 60-s aggregation, default format")
     print()
-    print("| flows | distinct 5-tuples traced | records | seconds (trace + aggregate) | "
+    print("| flows | traces | records | seconds (trace + aggregate) | "
           "seconds (total) | records/s |")
     print("|---:|---:|---:|---:|---:|---:|")
     print(f"| {stats.connections:,} | {stats.traced:,} | {records:,} | {played:.1f} | "

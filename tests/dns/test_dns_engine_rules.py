@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-
 from dnslab import AliasTarget, Lab, Upstream
+
 from localvpc.dns.forward import Forwarder
 from localvpc.dns.resolver import DnsError, Resolver, resolver_addresses
 from localvpc.model.base import parse_ip

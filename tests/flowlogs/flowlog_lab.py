@@ -9,12 +9,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dataplane"))
 
-from lab import Lab  # noqa: E402
+from lab import Lab
 
-from localvpc.dataplane import Trace, compile_network  # noqa: E402
-from localvpc.dataplane.request import trace_request  # noqa: E402
-from localvpc.flowlogs.observe import Observer  # noqa: E402
-from localvpc.model.vpc import TargetType  # noqa: E402
+from localvpc.dataplane import Trace, compile_network
+from localvpc.dataplane.request import trace_request
+from localvpc.flowlogs.observe import Observer
+from localvpc.model.vpc import TargetType
 
 __all__ = ["Lab", "TargetType", "bidir", "nat_lab", "seen", "two_tier"]
 

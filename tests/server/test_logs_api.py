@@ -139,8 +139,8 @@ def test_filter_patterns(fresh: Server) -> None:
     assert messages("[..., action=ACCEPT, status]") == [LINES[1]]
     assert messages("[v, a, eni=eni-b*, ...]") == [LINES[0].replace("eni-a", "eni-b")]
     assert messages("[..., bytes>=1000, start, end, action, status]") == [LINES[1]]
-    assert messages("[v, a, e, s, d, sp, dp = 22 || dp = 443, ...]") == LINES[:2] + [
-        LINES[0].replace("eni-a", "eni-b")]
+    assert messages("[v, a, e, s, d, sp, dp = 22 || dp = 443, ...]") == [
+        *LINES[:2], LINES[0].replace("eni-a", "eni-b")]
     page = logs.filter_log_events(logGroupName="/vpc/flow", limit=1)
     assert len(page["events"]) == 1 and "nextToken" in page
     rest = logs.filter_log_events(logGroupName="/vpc/flow", nextToken=page["nextToken"])

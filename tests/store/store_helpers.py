@@ -13,12 +13,15 @@ from typing import Any, get_args, get_origin, get_type_hints
 from hypothesis import strategies as st
 
 from localvpc.model import (
+    dns,
     elb,
     endpoints,
     filters,
+    flow_logs,
     gateways,
     interfaces,
     peering,
+    public_access,
     transit,
     vpc,
     zones,
@@ -343,7 +346,67 @@ def sample_network() -> Network:
         )
     )
     n.add(zones.Outpost("op-1", "arn:aws:outposts:op-1", "eu-west-1a", "euw1-az1", acct))
+    _add_later_kinds(n, acct, other)
     return n
+
+
+def _add_later_kinds(n: Network, acct: str, other: str) -> None:
+    """One of each kind added after the first sample (permissions, DHCP, BPA, flow logs,
+    DNS, CIDR reservations, address transfers, multicast)."""
+    n.add(interfaces.NetworkInterfacePermission(
+        id="eni-perm-1", network_interface_id="eni-1", aws_account_id=other))
+    n.add(vpc.DhcpOptions(id="dopt-1", domain_name="corp.example",
+                          domain_name_servers=["AmazonProvidedDNS", "10.0.0.2"],
+                          ntp_servers=[ip("169.254.169.123")], netbios_node_type=2,
+                          ipv6_address_preferred_lease_time=3600))
+    n.add(public_access.VpcBlockPublicAccessOptions(
+        id=public_access.options_id(acct, "eu-west-1"), account=acct, region="eu-west-1",
+        internet_gateway_block_mode=public_access.BlockMode.INGRESS, last_update=1.5))
+    n.add(public_access.VpcBlockPublicAccessExclusion(
+        id="vpcbpa-exclude-1", subnet_id="subnet-1",
+        mode=public_access.ExclusionMode.EGRESS, created=2.0))
+    n.add(flow_logs.FlowLog(id="fl-1", resource_id="vpc-1", destination_type="s3",
+                            destination="arn:aws:s3:::logs/vpc", file_format="parquet",
+                            max_aggregation_interval=60, created=3.0))
+    n.add(dns.HostedZone(
+        id="Z1", zone_name="corp.example.", private=True,
+        vpcs=[dns.ZoneVpc("vpc-1", "eu-west-1", acct)],
+        records=[dns.ResourceRecordSet("www.corp.example.", "A", 60, ["10.0.1.5"]),
+                 dns.ResourceRecordSet("api.corp.example.", "A", alias_target=dns.AliasTarget(
+                     "Z2", "nlb.example.", True), weight=10, set_identifier="a")]))
+    n.add(dns.DnsChange(id="C1", comment="create", submitted=4.0))
+    n.add(dns.HealthCheck(id="hc-1", type="TCP", ip_address="198.51.100.7", port=443,
+                          regions=["eu-west-1"], healthy=True))
+    n.add(dns.ResolverEndpoint(
+        id="rslvr-in-1", direction="OUTBOUND", vpc_id="vpc-1", security_group_ids=["sg-1"],
+        ip_addresses=[dns.ResolverEndpointIp("rni-1", "subnet-1", "10.0.1.30", "eni-r")]))
+    n.add(dns.ResolverRule(id="rslvr-rr-1", domain_name="onprem.example.",
+                           target_ips=[dns.TargetAddress("192.0.2.53")],
+                           resolver_endpoint_id="rslvr-in-1"))
+    n.add(dns.ResolverRuleAssociation(id="rslvr-rrassoc-1", resolver_rule_id="rslvr-rr-1",
+                                      vpc_id="vpc-1"))
+    n.add(dns.ResolverConfig(id="rslvr-rc-1", vpc_id="vpc-1", autodefined_reverse="DISABLED"))
+    n.add(dns.FirewallDomainList(id="rslvr-fdl-1", list_name="bad",
+                                 domains=["evil.example."]))
+    n.add(dns.FirewallRuleGroup(id="rslvr-frg-1", group_name="g", rules=[
+        dns.FirewallRule("rslvr-fdl-1", 100, "BLOCK", block_response="NXDOMAIN")]))
+    n.add(dns.FirewallRuleGroupAssociation(id="rslvr-frgassoc-1",
+                                           firewall_rule_group_id="rslvr-frg-1",
+                                           vpc_id="vpc-1", priority=101))
+    n.add(dns.FirewallConfig(id="rslvr-fc-1", vpc_id="vpc-1", firewall_fail_open="ENABLED"))
+    n.add(vpc.SubnetCidrReservation(id="scr-1", subnet_id="subnet-1", vpc_id="vpc-1",
+                                    cidr=net("10.0.1.128/26"), reservation_type="prefix",
+                                    description="pods"))
+    n.add(gateways.AddressTransfer(id="eiptransfer-1", allocation_id="eipalloc-1",
+                                   public_ip=ip("54.1.2.3"), transfer_account_id=other,
+                                   status="accepted", expires=5.0, accepted=6.0))
+    n.add(transit.TransitGatewayMulticastDomain(
+        id="tgw-mcast-domain-1", transit_gateway_id="tgw-1",
+        options={"StaticSourcesSupport": "enable"}, created=7.0,
+        associations=[transit.MulticastDomainAssociation("tgw-attach-1", "subnet-1",
+                                                         "pendingAcceptance")],
+        registrations=[transit.MulticastGroupRegistration(ip("239.1.2.3"), "eni-1", "source"),
+                       transit.MulticastGroupRegistration(ip("ff3e::1"), "eni-1")]))
 
 
 # ---------------------------------------------------------------------------- strategies

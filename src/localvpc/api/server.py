@@ -12,10 +12,10 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +39,12 @@ from localvpc.api.protocols.serializers import serialize_error, serialize_respon
 from localvpc.api.protocols.specs import resolve_service, service_model
 from localvpc.api.registry import Handler, Provider, Registry
 from localvpc.api.state import ServerState
+from localvpc.api.traffic import install_enricher, traffic_route
 from localvpc.model.base import DEFAULT_REGION
+from localvpc.model.errors import LocalVpcError
+
+if TYPE_CHECKING:
+    from localvpc.dns.server import DnsServer
 
 log = logging.getLogger("localvpc.api")
 
@@ -154,7 +159,7 @@ def _fingerprint(params: dict[str, Any]) -> str:
 
 def create_app(state: ServerState, registry: Registry,
                accounts: Accounts | None = None,
-               dns_endpoints: Callable[[], list[dict[str, Any]]] | None = None) -> AwsApp:
+               dns: DnsServer | None = None) -> AwsApp:
     """The ASGI app: AWS requests go straight to the gateway; ``/_localvpc/`` control
     routes (health, reset) go through Starlette."""
     gateway = Gateway(state, registry, accounts)
@@ -176,13 +181,30 @@ def create_app(state: ServerState, registry: Registry,
 
     async def dns_table(_: Request) -> Response:
         # The DNS server's listeners (dns/server.py), for ``localvpc dns endpoints``.
-        return JSONResponse({"enabled": dns_endpoints is not None,
-                             "endpoints": dns_endpoints() if dns_endpoints else []})
+        return JSONResponse({"enabled": dns is not None,
+                             "endpoints": dns.table() if dns is not None else []})
 
+    async def dns_query(request: Request) -> Response:
+        # One query with its explanation, for ``localvpc dns query --endpoint-url``.
+        if dns is None:
+            return JSONResponse({"error": "DNS is disabled (--no-dns)"}, status_code=404)
+        try:
+            answer = await run_in_threadpool(dns.query, dict(request.query_params))
+        except LocalVpcError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(answer)
+
+    async def traffic(request: Request) -> Response:
+        # A traffic spec played on the live network into the flow logs (api/traffic.py).
+        return await traffic_route(request, state)
+
+    install_enricher(state)
     control = Starlette(routes=[
         Route("/_localvpc/health", health, methods=["GET"]),
+        Route("/_localvpc/traffic", traffic, methods=["POST"]),
         Route("/_localvpc/reset", reset, methods=["POST"]),
         Route("/_localvpc/dns/endpoints", dns_table, methods=["GET"]),
+        Route("/_localvpc/dns/query", dns_query, methods=["GET"]),
     ], lifespan=lifespan)
     return AwsApp(gateway, control)
 
@@ -205,22 +227,37 @@ class AwsApp:
         if scope["type"] != "http" or scope["path"].startswith("/_localvpc/"):
             await self.control(scope, receive, send)
             return
-        chunks = []
+        # A large body (an S3 upload) arrives in many pieces: grow one buffer (resized in
+        # place) rather than keep the pieces and join them, which held two copies.
+        body: bytes = b""
+        grown: bytearray | None = None
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            chunks.append(message.get("body", b""))
+            piece: bytes = message.get("body", b"")
+            if grown is not None:
+                grown += piece
+            elif body:
+                grown = bytearray(body)
+                grown += piece
+            else:
+                body = piece
             if not message.get("more_body", False):
                 break
+        if grown is not None:
+            body = bytes(grown)
+            del grown
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         req = HttpRequest(
             method=scope["method"], path=raw_path.decode("latin-1"),
             query=parse_query(scope["query_string"].decode("latin-1")),
             headers=Headers([(k.decode("latin-1"), v.decode("latin-1"))
                              for k, v in scope["headers"]]),
-            body=b"".join(chunks))
+            body=body)
+        del body
         call = self.gateway.prepare(req)
+        del req  # parsed: the params hold the payload (an aws-chunked one is decoded anew)
         if isinstance(call, HttpResponse):
             resp = call
         elif not call.slow and self.gateway.state.lock.acquire(blocking=False):

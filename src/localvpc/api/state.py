@@ -60,6 +60,9 @@ class ServerState:
         self.network: Network = store.load_network()
         self.lock = threading.RLock()
         self.generation = 0
+        # Bumped by every write of meta state (and a reset): lets readers of meta records
+        # (RAM shares, for VPC sharing) cache what they computed from them.
+        self.meta_generation = 0
         self._plane: tuple[int, ForwardingPlane] | None = None
         self._meta: dict[str, Any] = {}
         self._derived: dict[str, tuple[int, Any]] = {}
@@ -90,6 +93,8 @@ class ServerState:
                 self.generation += 1
                 raise
             self._meta.update(changes.meta)
+            if changes.meta:
+                self.meta_generation += 1
             if changes.put or changes.deleted:
                 # The model changed: what was computed from it (the plane, ``derived``
                 # indexes) is stale. A write of meta state alone (a client token, an
@@ -146,6 +151,7 @@ class ServerState:
                     for k, v in self.store.meta_items(prefix).items()}
             self.store.reset()
             self._meta.clear()
+            self.meta_generation += 1
             self.network = Network()
             with self.store.transaction() as tx:
                 for key, value in kept.items():

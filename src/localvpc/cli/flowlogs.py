@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -84,17 +85,37 @@ def _print_result(columns: list[str], rows: list[tuple[Any, ...]], as_json: bool
     Console().print(table)
 
 
+def server_objects(state: str | None, data_dir: str | None) -> str | None:
+    """The S3 objects of a ``localvpc serve --state STATE [--data-dir DIR]``: ``DIR/s3``,
+    else ``<state stem>-data/s3`` next to a SQLite file (``./localvpc-data/s3`` for a
+    database URL), as ``api/state.py:default_data_dir`` places them."""
+    if data_dir:
+        return str(Path(data_dir) / "s3")
+    if not state:
+        return None
+    if "://" in state and not state.startswith("sqlite"):
+        return str(Path("localvpc-data").absolute() / "s3")
+    db = Path(state.split(":///", 1)[-1]) if "://" in state else Path(state)
+    return str(db.with_name(f"{db.stem}-data") / "s3")
+
+
 @app.command("query")
 def query_command(
     sql: Annotated[str, typer.Argument(help="SQL over the view awslogs (DuckDB dialect)")],
-    data: Annotated[str, typer.Option("--data", help="folder with the delivered flow logs "
-                                                     "(S3 layout or not)")] = ".",
+    data: Annotated[str | None, typer.Option(
+        "--data", help="folder with the delivered flow logs (S3 layout or not; default: the "
+                       "server's S3 objects with --state/--data-dir, else .)")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", help="the --state of a localvpc serve: query what it delivered")] = None,
+    data_dir: Annotated[str | None, typer.Option(
+        "--data-dir", help="the --data-dir of a localvpc serve")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON Lines")] = False,
 ) -> None:
     """Run SQL against the delivered flow logs, exposed as the Athena table ``awslogs``
     (hyphenated column names in double quotes, partitions as columns)."""
     from localvpc.flowlogs.sql import run_query
 
+    data = data or server_objects(state, data_dir) or "."
     try:
         result = run_query(sql, data)
     except LocalVpcError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from localvpc.cli.dns import app as dns_app
 from localvpc.cli.flowlogs import app as flowlogs_app
 from localvpc.cli.pricing import app as pricing_app
 from localvpc.cli.serve import serve_command
@@ -18,6 +19,7 @@ app.command("serve")(serve_command)
 app.add_typer(snapshot_app, name="snapshot")
 app.add_typer(pricing_app, name="pricing")
 app.add_typer(flowlogs_app, name="flowlogs")
+app.add_typer(dns_app, name="dns")
 app.add_typer(traffic_app, name="traffic")
 
 

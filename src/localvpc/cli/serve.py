@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from localvpc.cli.load import load_network
 from localvpc.model.base import DEFAULT_ACCOUNT
 from localvpc.model.errors import LocalVpcError
 from localvpc.model.network import Network
@@ -40,6 +41,9 @@ def serve_command(
                                                        "(postgresql://...)")] = DEFAULT_STATE,
     demo: Annotated[bool, typer.Option("--demo", help="load the seed's Local Zone network "
                                                       "into an empty state")] = False,
+    snapshot: Annotated[str | None, typer.Option(
+        "--snapshot", help="load a describe-* snapshot folder or a topology YAML into an "
+        "empty state (resources keep the snapshot's accounts)")] = None,
     auth: Annotated[str, typer.Option("--auth", help="open (any caller) or strict (verify "
                                                      "SigV4 signatures)")] = "open",
     accounts: Annotated[str | None, typer.Option("--accounts", help="JSON file: access key "
@@ -88,16 +92,16 @@ def serve_command(
     except (ValueError, LocalVpcError) as e:
         print(f"localvpc: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
-    if demo:
-        if any(server_state.network.tables().values()):
-            print(f"localvpc: {state} already holds a network; --demo loads only into an "
-                  "empty state (POST /_localvpc/reset empties it)", file=sys.stderr)
-        else:
-            server_state.reset(_demo_network())
+    if demo and snapshot:
+        server_state.close()
+        print("localvpc: error: give --demo or --snapshot, not both", file=sys.stderr)
+        raise typer.Exit(2)
+    if demo or snapshot:
+        _load_initial(server_state, state, snapshot)
     dns_server, checker = (None, None) if no_dns else _start_dns(
         server_state, dns_port_base, dev_health_interval)
     app = create_app(server_state, default_registry(), keys,
-                     dns_endpoints=dns_server.table if dns_server else None)
+                     dns=dns_server)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
@@ -106,6 +110,27 @@ def serve_command(
         if dns_server is not None and checker is not None:
             checker.stop()
             dns_server.stop()
+
+
+def _load_initial(server_state: ServerState, state: str, snapshot: str | None) -> None:
+    """``--demo`` or ``--snapshot``: only into an empty state, so a restart with the same
+    flag keeps what the API changed since (and never mixes two networks)."""
+    flag = "--snapshot" if snapshot else "--demo"
+    if any(server_state.network.tables().values()):
+        print(f"localvpc: {state} already holds a network; {flag} loads only into an "
+              "empty state (POST /_localvpc/reset empties it)", file=sys.stderr)
+        return
+    try:
+        network = load_network(snapshot) if snapshot else _demo_network()
+    except (OSError, LocalVpcError) as e:
+        server_state.close()
+        print(f"localvpc: error: {e}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    for warning in network.warnings:
+        print(f"localvpc: warning: {warning}", file=sys.stderr)
+    server_state.reset(network)
+    counts = ", ".join(f"{n} {kind}" for kind, n in network.summary().items())
+    print(f"localvpc: loaded {snapshot or EXAMPLE.name}: {counts}", flush=True)
 
 
 def _start_dns(server_state: ServerState, port_base: int | None,

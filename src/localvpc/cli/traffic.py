@@ -58,10 +58,29 @@ def run_command(
                        ] = False,
     real_time: Annotated[bool, typer.Option("--real-time",
                                             help="play the spec on the wall clock")] = False,
+    endpoint_url: Annotated[str | None, typer.Option(
+        "--endpoint-url", help="a running localvpc serve: play the spec on its network and "
+                               "deliver the records of its flow logs (S3, CloudWatch Logs, "
+                               "Firehose)")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--start", help="with --endpoint-url: start time (Unix seconds, ISO 8601 or 'now'; "
+                        "default: the spec's)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="with --endpoint-url: print the "
+                                                         "server's JSON summary")] = False,
 ) -> None:
-    """Play SPEC.yaml through the network and write flow-log text files."""
+    """Play SPEC.yaml through the network and write flow-log text files, or (with
+    --endpoint-url) through a running server into its flow log subscriptions."""
+    if endpoint_url is not None:
+        if topology is not None or snapshot is not None:
+            _fail("--endpoint-url plays on the server's network: drop --topology/--snapshot")
+            return
+        from localvpc.cli.traffic_remote import post_traffic
+
+        post_traffic(endpoint_url, spec_path, start=start, real_time=real_time,
+                     as_json=as_json)
+        return
     if (topology is None) == (snapshot is None):
-        _fail("give exactly one of --topology FILE and --snapshot DIR")
+        _fail("give exactly one of --topology FILE and --snapshot DIR (or --endpoint-url)")
         return
     try:
         network = load_network(topology or snapshot or "")

@@ -775,10 +775,25 @@ class Walk:
         else:
             allowed = bpa.ingress_allowed(verdict)
         if not allowed:
+            self._bpa_rejected(vpc_id, inside, outward)
             # AWS documents no Reachability Analyzer code for BPA (docs/reachability-analyzer.md)
             raise self.end(Disposition.DENIED_OUT if outward else Disposition.DENIED_IN,
                            "denied", bpa.reason(verdict, outward),
                            code="NO_POSSIBLE_DESTINATION")
+
+    def _bpa_rejected(self, vpc_id: str, inside: IPAddress, outward: bool) -> None:
+        """Flow logs show a packet BPA drops as REJECT, reject-reason BPA, on the VPC's ENI:
+        the one it left (outward) or the one it was going to (inward)."""
+        if outward:
+            last = self._last_crossing()
+            if last is not None and last.direction == "egress":
+                last.action = "REJECT"
+                last.reject_reason = "BPA"
+            return
+        device = self.fp.owner(vpc_id, inside)
+        if device is not None:
+            self.cross(device, egress=False, action="REJECT")
+            self.crossings[-1].reject_reason = "BPA"
 
     def enter_from_gateway(self, gateway_id: str, vpc_id: str) -> None:
         """Traffic entering the VPC through an IGW or VGW: its gateway route table, if any,

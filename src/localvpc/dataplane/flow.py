@@ -113,6 +113,7 @@ class Crossing:
     via_id: str = ""
     tgw_id: str = ""  # set for transit gateway attachments
     lost: str = ""  # TGW: why the gateway dropped the packet (no-route, blackhole)
+    reject_reason: str = ""  # flow logs' reject-reason: "BPA" (Block Public Access)
 
 
 @dataclass(slots=True)

@@ -1,5 +1,6 @@
 """The model rearranged for name lookups, built once per model generation: which zones,
-rules and firewall groups apply to each VPC, and the host names EC2 gives every address."""
+rules and firewall groups apply to each VPC, and the host names EC2 gives every address.
+Built under the model's lock, so queries never iterate a table the API is changing."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from localvpc.model.dns import (
     ResolverConfig,
     ResolverRule,
 )
-from localvpc.model.elb import LoadBalancer
+from localvpc.model.elb import LoadBalancer, Target
 from localvpc.model.network import Network
+from localvpc.model.vpc import Subnet
 
 
 @dataclass(slots=True)
@@ -61,6 +63,8 @@ class DnsIndex:
     public_ptr: dict[str, str] = field(default_factory=dict)
     load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)  # by DNS name
     matchers: dict[str, DomainMatcher] = field(default_factory=dict)
+    lb_targets: dict[str, list[Target]] = field(default_factory=dict)  # by LB ARN
+    subnets: dict[str, list[Subnet]] = field(default_factory=dict)  # by VPC
 
     def view(self, vpc_id: str) -> VpcView:
         return self.views.get(vpc_id) or VpcView()
@@ -105,6 +109,11 @@ def build_index(network: Network, cache: MatcherCache) -> DnsIndex:
     for lb in network.load_balancers.values():
         if lb.dns_name:
             index.load_balancers[fqdn(lb.dns_name)] = lb
+    for tg in network.target_groups.values():
+        for arn in tg.load_balancer_arns:
+            index.lb_targets.setdefault(arn, []).extend(tg.targets)
+    for subnet in network.subnets.values():
+        index.subnets.setdefault(subnet.vpc_id, []).append(subnet)
     index.views = dict(views)
     return index
 

@@ -129,7 +129,7 @@ class Resolver:
 
     def origin_address(self, vpc_id: str, address: IPAddress) -> Origin:
         """A query from ``address`` in ``vpc_id``: the subnet holding it decides DNS64."""
-        for subnet in self.index().network.subnets_of(vpc_id):
+        for subnet in self.index().subnets.get(vpc_id, []):
             if any(address in c for c in subnet.all_cidrs if c.version == address.version):
                 return Origin(vpc_id, subnet.id)
         return Origin(vpc_id)
@@ -522,9 +522,7 @@ class _Query:
         least one of their targets is healthy (RP-2)."""
         if lb.state != "active":
             return False
-        groups = [g for g in self.index.network.target_groups.values()
-                  if lb.id in g.load_balancer_arns]
-        targets = [t for g in groups for t in g.targets]
+        targets = self.index.lb_targets.get(lb.id, [])
         return not targets or any(t.health == "healthy" for t in targets)
 
     # ------------------------------------------------------------------ DNS64
@@ -565,3 +563,20 @@ def _soa_minimum(answer: Answer) -> int | None:
 
 def _type_text(rdtype: int) -> str:
     return dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))
+
+
+def query(resolver: Resolver, name: str, qtype: str = "A", *, vpc: str | None = None,
+          instance: str | None = None, inbound: str | None = None,
+          subnet: str | None = None) -> Answer:
+    """One query from exactly one of: a VPC (optionally a subnet of it), an instance, an
+    inbound endpoint. The CLI and the ``/_localvpc/dns/query`` route share it."""
+    if sum(x is not None for x in (vpc, instance, inbound)) != 1:
+        raise DnsError("give exactly one of a VPC, an instance or an inbound endpoint")
+    if instance is not None:
+        origin = resolver.origin_instance(instance)
+    elif inbound is not None:
+        origin = resolver.origin_inbound(inbound)
+    else:
+        assert vpc is not None
+        origin = resolver.origin_vpc(vpc, subnet)
+    return resolver.resolve(origin, name, qtype)

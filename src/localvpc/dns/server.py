@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import dns.edns
 import dns.exception
@@ -37,7 +37,7 @@ import dns.rdatatype
 import dns.rrset
 
 from localvpc.dns.answer import Answer
-from localvpc.dns.resolver import Origin, Resolver, resolver_addresses
+from localvpc.dns.resolver import Origin, Resolver, query, resolver_addresses
 from localvpc.dns.source import ModelSource
 from localvpc.model.base import IPAddress
 
@@ -76,12 +76,17 @@ class DnsServer:
 
     def __init__(self, source: ModelSource, resolver: Resolver | None = None, *,
                  host: str = "127.0.0.1", port_base: int | None = None,
-                 poll_interval: float = 0.25, workers: int = 8) -> None:
+                 poll_interval: float = 0.25, workers: int = 8,
+                 max_listeners: int = 1000) -> None:
         self.source = source
         self.resolver = resolver or Resolver(source)
         self.host = host
         self.port_base = port_base
         self.poll_interval = poll_interval
+        # Each listener holds a UDP and a TCP socket: a bound keeps a load test that
+        # creates thousands of VPCs from taking every file descriptor the API needs.
+        self.max_listeners = max_listeners
+        self._capped = False
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localvpc-dns")
         self._listeners: dict[tuple[str, str], Listener] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -114,6 +119,14 @@ class DnsServer:
         with self._table_lock:
             return [lst.to_json() for lst in sorted(self._listeners.values(),
                                                     key=lambda x: (x.kind, x.id))]
+
+    def query(self, params: dict[str, str]) -> dict[str, Any]:
+        """``GET /_localvpc/dns/query?vpc=|instance=|inbound=&name=&type=``: the answer
+        and why, for ``localvpc dns query --endpoint-url``."""
+        answer = query(self.resolver, params.get("name", ""), params.get("type") or "A",
+                       vpc=params.get("vpc"), instance=params.get("instance"),
+                       inbound=params.get("inbound"), subnet=params.get("subnet"))
+        return answer.to_json()
 
     def port_of(self, kind: str, ident: str) -> int | None:
         with self._table_lock:
@@ -187,6 +200,12 @@ class DnsServer:
             existing = self._listeners.get(key)
             if existing is not None:
                 existing.addresses = addresses
+                continue
+            if len(self._listeners) >= self.max_listeners:
+                if not self._capped:
+                    log.warning("more than %d VPCs and inbound endpoints: the rest get no "
+                                "DNS listener (two sockets each)", self.max_listeners)
+                    self._capped = True
                 continue
             try:
                 udp_sock, tcp_sock = self._bind_pair()
@@ -326,8 +345,8 @@ class _Udp(asyncio.DatagramProtocol):
         self.pending: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # The selector loop's datagram transport does not subclass DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         task = asyncio.ensure_future(self._reply(data, addr))
@@ -361,7 +380,7 @@ def to_message(query: dns.message.Message, answer: Answer) -> dns.message.Messag
                     groups[key] = rrset
                     section.append(rrset)
                 rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, rec.value,
-                                         origin=dns.name.root)
+                                         origin=dns.name.root, relativize=False)
                 rrset.add(rd, rec.ttl)
             except Exception:
                 log.warning("record %s %s %r cannot be encoded; left out", rec.name,

@@ -177,6 +177,9 @@ class LambdaRegistry:
         self._specs: dict[str, str | LambdaHandler] = dict(specs or {})
         self._loaded: dict[str, LambdaHandler] = {}
 
+    def has(self, name: str) -> bool:
+        return name in self._specs
+
     def register(self, name: str, handler: str | LambdaHandler) -> None:
         self._specs[name] = handler
         self._loaded.pop(name, None)

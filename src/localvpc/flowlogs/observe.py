@@ -43,8 +43,9 @@ _PATH_CODE: dict[str, int] = {
     TargetType.VPN_GATEWAY: 3,
     TargetType.LOCAL_GATEWAY: 6,
 }
-# Every field starts as '-' (None): ECS, reject-reason, encryption and the v11 next-hop and
-# tag fields are not modelled, so they stay '-' as AWS writes them when they do not apply.
+# Every field starts as '-' (None): ECS, encryption and the v11 next-hop and tag fields are
+# not modelled (reject-reason is set for Block Public Access drops only), so they stay '-'
+# as AWS writes them when they do not apply.
 _BLANK_VPC: dict[str, Any] = dict.fromkeys(VPC_FIELDS)
 _BLANK_TGW: dict[str, Any] = dict.fromkeys(TGW_FIELDS)
 _SUBLOCATION = {ZoneType.LOCAL_ZONE: "localzone", ZoneType.WAVELENGTH_ZONE: "wavelength"}
@@ -251,9 +252,11 @@ class Observer:
             "pkt-dst-aws-service": aws_service(flow.dst_ip),
             "flow-direction": c.direction,
             "traffic-path": self.traffic_path(c, device),
+            "reject-reason": c.reject_reason or None,  # BPA, else '-'
         })
         key = (c.point, c.direction, fields["srcaddr"], fields["dstaddr"], sport, dport,
-               flow.protocol, fields["pkt-srcaddr"], fields["pkt-dstaddr"], c.action)
+               flow.protocol, fields["pkt-srcaddr"], fields["pkt-dstaddr"], c.action,
+               c.reject_reason)
         return Observation(c.point, "eni", key, fields, flow.protocol == 6)
 
     def _tgw_side(self, attachment_id: str, subnet_id: str

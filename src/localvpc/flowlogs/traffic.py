@@ -480,7 +480,7 @@ class _SpecReader:
         at = _duration_of(obj, "at") or 0.0
         duration = _duration_of(obj, "duration")
         protocol = self.protocol(obj)
-        if kind is None or rate is None:
+        if kind is None:
             return None
         has_ports = obj.has("port") or obj.has("ports")
         sources: list[Endpoint] = []
@@ -536,7 +536,7 @@ class _SpecReader:
         if not ports:
             obj.err("ports" if obj.has("ports") else None, "the generator has no ports")
         shape = self.shape(obj, shape_default)
-        if not sources or not targets or not ports:
+        if not sources or not targets or not ports or rate is None:
             return None
         peer_count = obj.opt_int("peers", 1)
         return GeneratorSpec(obj.line, kind, rate, at, duration, sources, targets, ports,

@@ -194,3 +194,17 @@ class LocalGatewayVirtualInterface(Resource):
     peer_bgp_asn: int = 65001
     local_bgp_asn: int = 65000
     state: str = "available"
+
+
+@dataclass(slots=True)
+class AddressTransfer(Resource):
+    """An Elastic IP transfer offer from ``account`` (the source) to ``transfer_account_id``.
+    Kept apart from the ``ElasticIp`` because the source still lists an accepted transfer
+    after the address has moved to the other account. Times are POSIX seconds."""
+
+    allocation_id: str = ""
+    public_ip: IPAddress | None = None
+    transfer_account_id: str = ""
+    status: str = "pending"  # pending | disabled | accepted
+    expires: float = 0.0
+    accepted: float | None = None

@@ -28,6 +28,7 @@ from localvpc.model.errors import ModelError
 from localvpc.model.filters import NetworkAcl, PrefixList, SecurityGroup
 from localvpc.model.flow_logs import FlowLog
 from localvpc.model.gateways import (
+    AddressTransfer,
     CarrierGateway,
     CoipPool,
     CustomerGateway,
@@ -49,9 +50,10 @@ from localvpc.model.transit import (
     TransitGateway,
     TransitGatewayAttachment,
     TransitGatewayConnectPeer,
+    TransitGatewayMulticastDomain,
     TransitGatewayRouteTable,
 )
-from localvpc.model.vpc import DhcpOptions, RouteTable, Subnet, Vpc
+from localvpc.model.vpc import DhcpOptions, RouteTable, Subnet, SubnetCidrReservation, Vpc
 from localvpc.model.zones import Outpost, Zone
 
 # Which table of ``Network`` holds each resource class.
@@ -92,6 +94,9 @@ _TABLE_OF: dict[type, str] = {
     VpcBlockPublicAccessOptions: "block_public_access_options",
     VpcBlockPublicAccessExclusion: "block_public_access_exclusions",
     FlowLog: "flow_logs",
+    SubnetCidrReservation: "subnet_cidr_reservations",
+    AddressTransfer: "address_transfers",
+    TransitGatewayMulticastDomain: "transit_gateway_multicast_domains",
     HostedZone: "hosted_zones",
     DnsChange: "dns_changes",
     HealthCheck: "health_checks",
@@ -190,6 +195,10 @@ class Network:
         default_factory=dict)
     firewall_configs: dict[str, FirewallConfig] = field(default_factory=dict)
     flow_logs: dict[str, FlowLog] = field(default_factory=dict)
+    subnet_cidr_reservations: dict[str, SubnetCidrReservation] = field(default_factory=dict)
+    address_transfers: dict[str, AddressTransfer] = field(default_factory=dict)
+    transit_gateway_multicast_domains: dict[str, TransitGatewayMulticastDomain] = field(
+        default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building

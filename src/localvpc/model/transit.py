@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from localvpc.model.base import IPNetwork, Resource
+from localvpc.model.base import IPAddress, IPNetwork, Resource
 
 
 @dataclass(slots=True)
@@ -88,3 +88,35 @@ class TransitGatewayConnectPeer(Resource):
     peer_asn: int = 64512
     transit_gateway_asn: int = 64512
     state: str = "available"
+
+
+@dataclass(slots=True)
+class MulticastDomainAssociation:
+    """One subnet of a transit gateway attachment associated with a multicast domain."""
+
+    attachment_id: str
+    subnet_id: str
+    state: str = "associated"  # pendingAcceptance | associated | rejected
+
+
+@dataclass(slots=True)
+class MulticastGroupRegistration:
+    """An ENI registered with a multicast group, as a ``member`` (receiver) or ``source``."""
+
+    group_ip: IPAddress
+    network_interface_id: str
+    role: str = "member"  # member | source
+
+
+@dataclass(slots=True)
+class TransitGatewayMulticastDomain(Resource):
+    """A multicast domain of a transit gateway (its ``MulticastSupport`` enabled): subnets
+    associated with it, and the static group members and sources registered in them."""
+
+    transit_gateway_id: str = ""
+    state: str = "available"
+    # Igmpv2Support, StaticSourcesSupport, AutoAcceptSharedAssociations: enable | disable.
+    options: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+    associations: list[MulticastDomainAssociation] = field(default_factory=list)
+    registrations: list[MulticastGroupRegistration] = field(default_factory=list)

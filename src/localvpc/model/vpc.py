@@ -134,3 +134,15 @@ class RouteTable(Resource):
     subnet_ids: list[str] = field(default_factory=list)
     gateway_ids: list[str] = field(default_factory=list)
     propagating_vgws: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SubnetCidrReservation(Resource):
+    """A range of a subnet set aside (``scr-...``): ``explicit`` ranges are never picked by
+    automatic address assignment, ``prefix`` ranges are where delegated prefixes come from."""
+
+    subnet_id: str = ""
+    vpc_id: str = ""
+    cidr: IPNetwork | None = None
+    reservation_type: str = "explicit"  # explicit | prefix
+    description: str = ""

@@ -24,15 +24,19 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 from urllib.parse import unquote
 
 _TMP = ".tmp-"
 _META = ".meta"
 _OVERFLOW = ".overflow"
 _BUCKETS = ".buckets"
+UPLOADS = ".uploads"  # multipart uploads in progress (store/uploads.py)
+COPY_CHUNK = 1 << 20  # bytes per read when a copy streams from file to file
+T = TypeVar("T")
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 
 
@@ -103,18 +107,25 @@ def _digest(key: str) -> str:
 
 def _write_atomic(path: Path, data: bytes) -> os.stat_result:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    return write_atomic_from(path, lambda f: f.write(data))[0]
+
+
+def write_atomic_from(path: Path, fill: Callable[[BinaryIO], T]) -> tuple[os.stat_result, T]:
+    """Like ``_write_atomic``, but ``fill`` writes the bytes into the open temporary file
+    (and returns what it learnt, a digest say), so a large object (assembled parts, a copy)
+    streams to disk instead of through memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f"{_TMP}{uuid.uuid4().hex}"
     try:
         with open(tmp, "wb") as f:
-            f.write(data)
+            result = fill(f)
         st = os.stat(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return st
+    return st, result
 
 
 class ObjectStore:
@@ -123,6 +134,12 @@ class ObjectStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.RLock()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The store's re-entrant lock, for companions (store/uploads.py) that change files
+        under the same root."""
+        return self._lock
 
     # ------------------------------------------------------------------ buckets
     def _bucket_file(self, name: str) -> Path:
@@ -175,7 +192,7 @@ class ObjectStore:
                 raise ObjectStoreError("BucketNotEmpty", "The bucket you tried to delete is "
                                        "not empty")
             for folder in (self.root / name, self.root / _META / name,
-                           self.root / _OVERFLOW / name):
+                           self.root / _OVERFLOW / name, self.root / UPLOADS / name):
                 shutil.rmtree(folder, ignore_errors=True)
             self._bucket_file(name).unlink(missing_ok=True)
 
@@ -223,6 +240,18 @@ class ObjectStore:
             content_type: str | None = None, metadata: Mapping[str, str] | None = None,
             headers: Mapping[str, str] | None = None) -> ObjectInfo:
         """Store ``data`` under ``key`` (replacing any object there), atomically."""
+        def fill(f: BinaryIO) -> str:
+            f.write(data)
+            return f'"{hashlib.md5(data).hexdigest()}"'
+
+        return self.put_from(bucket, key, fill, content_type=content_type,
+                             metadata=metadata, headers=headers)
+
+    def put_from(self, bucket: str, key: str, fill: Callable[[BinaryIO], str], *,
+                 content_type: str | None = None, metadata: Mapping[str, str] | None = None,
+                 headers: Mapping[str, str] | None = None) -> ObjectInfo:
+        """Store the bytes ``fill`` writes into a file under ``key``, atomically; ``fill``
+        returns the quoted ETag (a multipart upload's is not the MD5 of the bytes)."""
         if not key:
             raise ObjectStoreError("InvalidArgument", "Object key must not be empty")
         with self._lock:
@@ -230,15 +259,44 @@ class ObjectStore:
             natural = self._natural_path(bucket, key)
             overflow = self._overflow_file(bucket, key)
             path = natural if self._fits(bucket, natural) else overflow
-            st = _write_atomic(path, data)
+            st, etag = write_atomic_from(path, fill)
             stale = overflow if path == natural else natural
             if stale.is_file():
                 stale.unlink()
-            info = ObjectInfo(key, len(data), f'"{hashlib.md5(data).hexdigest()}"',
-                              st.st_mtime, content_type or DEFAULT_CONTENT_TYPE,
+            info = ObjectInfo(key, st.st_size, etag, st.st_mtime,
+                              content_type or DEFAULT_CONTENT_TYPE,
                               dict(metadata or {}), dict(headers or {}))
             self._write_meta(bucket, info, st)
             return info
+
+    def locate(self, bucket: str, key: str) -> tuple[ObjectInfo, Path]:
+        """The object's description and the file holding its bytes, for copies that stream
+        from it (open it soon: a later put renames another file into its place)."""
+        self.require_bucket(bucket)
+        path = self._data_path(bucket, key)
+        if path is None:
+            raise ObjectStoreError("NoSuchKey", "The specified key does not exist.")
+        return self._info(bucket, key, path), path
+
+    def copy(self, src_bucket: str, src_key: str, bucket: str, key: str, *,
+             content_type: str | None = None, metadata: Mapping[str, str] | None = None,
+             headers: Mapping[str, str] | None = None) -> ObjectInfo:
+        """Copy an object's bytes to ``bucket``/``key`` file to file, with the description
+        given. The copy is a new single-part object: its ETag is the MD5 of its bytes."""
+        with self._lock:
+            _info, source = self.locate(src_bucket, src_key)
+            digest = hashlib.md5()
+            # Open before writing: copying an object onto itself (new metadata) reads the
+            # old file while the new one is renamed into its place.
+            with open(source, "rb") as src:
+                def fill(out: BinaryIO) -> str:
+                    while chunk := src.read(COPY_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+                    return f'"{digest.hexdigest()}"'
+
+                return self.put_from(bucket, key, fill, content_type=content_type,
+                                     metadata=metadata, headers=headers)
 
     def _write_meta(self, bucket: str, info: ObjectInfo, st: os.stat_result) -> None:
         body = {"key": info.key, "size": info.size, "etag": info.etag,
@@ -378,5 +436,6 @@ def decode_token(token: str) -> str | None:
     return text[6:] if text.startswith("lvpc1:") else None
 
 
-__all__ = ["Bucket", "Listing", "ObjectInfo", "ObjectStore", "ObjectStoreError",
-           "decode_token", "encode_token", "key_to_relpath"]
+__all__ = ["COPY_CHUNK", "UPLOADS", "Bucket", "Listing", "ObjectInfo", "ObjectStore",
+           "ObjectStoreError", "decode_token", "encode_token", "key_to_relpath",
+           "write_atomic_from"]

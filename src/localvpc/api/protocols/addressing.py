@@ -66,7 +66,8 @@ def is_aws_chunked(req: HttpRequest) -> bool:
 def decode_aws_chunked(body: bytes) -> bytes:
     """The payload of an ``aws-chunked`` body: ``<hex size>[;chunk-signature=..]\\r\\n<data>
     \\r\\n`` repeated, ended by a zero-size chunk and optional trailers (checksums)."""
-    out: list[bytes] = []
+    view = memoryview(body)
+    out: list[memoryview] = []  # views into ``body``: the join below is the one copy
     pos = 0
     while True:
         eol = body.find(b"\r\n", pos)
@@ -83,7 +84,7 @@ def decode_aws_chunked(body: bytes) -> bytes:
             return b"".join(out)
         if start + size > len(body):
             raise ServiceError("IncompleteBody", "The request body terminated unexpectedly")
-        out.append(body[start:start + size])
+        out.append(view[start:start + size])
         pos = start + size
         if body[pos:pos + 2] == b"\r\n":
             pos += 2

@@ -258,7 +258,7 @@ class Route53ResolverProvider(Provider):
     def _vpc(self, ctx: RequestContext, vpc_id: str, field: str = "VPCId") -> Vpc:
         vpc = ctx.state.network.vpcs.get(vpc_id)
         if vpc is None or vpc.account != ctx.account or vpc.region != ctx.region:
-            raise err("InvalidParameterException", f"[RSLVR-00700] Resource "
+            raise err("InvalidParameterException", f"Resource "
                       f"ID '{vpc_id}' is not a valid VPC ID in account {ctx.account} "
                       f"in {ctx.region}.", FieldName=field)
         return vpc
@@ -266,7 +266,7 @@ class Route53ResolverProvider(Provider):
     def _creator(self, ctx: RequestContext, table: str, request_id: str, noun: str
                  ) -> None:
         if any(r.creator_request_id == request_id for r in self._mine(ctx, table)):
-            raise err("ResourceExistsException", f"[RSLVR-00201] A {noun} with the creator "
+            raise err("ResourceExistsException", f"A {noun} with the creator "
                       f"request ID '{request_id}' already exists.", ResourceType=noun)
 
     def _visible_rules(self, ctx: RequestContext) -> dict[str, ResolverRule]:
@@ -278,7 +278,7 @@ class Route53ResolverProvider(Provider):
     def _rule(self, ctx: RequestContext, rule_id: str, owned: bool = False) -> ResolverRule:
         rule = self._visible_rules(ctx).get(rule_id)
         if rule is None:
-            raise not_found(f"[RSLVR-00703] Resolver rule with ID '{rule_id}' does not exist.",
+            raise not_found(f"Resolver rule with ID '{rule_id}' does not exist.",
                             "ResolverRule")
         if owned and rule.account != ctx.account:
             raise err("AccessDeniedException", f"The resolver rule {rule_id} is shared with "
@@ -317,17 +317,17 @@ class Route53ResolverProvider(Provider):
             sid = str(item.get("SubnetId", ""))
             subnet = net.subnets.get(sid)
             if subnet is None or subnet.account != ctx.account or subnet.region != ctx.region:
-                raise err("InvalidParameterException", f"[RSLVR-00400] Subnet {sid} does not "
+                raise err("InvalidParameterException", f"Subnet {sid} does not "
                           "exist.", FieldName="IpAddresses")
             if vpc_id is not None and subnet.vpc_id != vpc_id:
-                raise err("InvalidRequestException", "[RSLVR-00403] All subnets of a resolver "
+                raise err("InvalidRequestException", "All subnets of a resolver "
                           "endpoint must be in the same VPC.")
             vpc_id = subnet.vpc_id
             if item.get("Ip"):
                 try:
                     address = check_private_ip(net, subnet, str(item["Ip"]), taken)
                 except ServiceError as exc:
-                    raise err("InvalidRequestException", f"[RSLVR-00401] The IP address "
+                    raise err("InvalidRequestException", f"The IP address "
                               f"{item['Ip']} cannot be used in subnet {sid}: "
                               f"{exc.message}") from None
             else:
@@ -359,14 +359,14 @@ class Route53ResolverProvider(Provider):
         self._creator(ctx, "resolver_endpoints", request_id, "ResolverEndpoint")
         direction = str(params["Direction"])
         if direction not in ("INBOUND", "OUTBOUND"):
-            raise err("InvalidParameterException", f"[RSLVR-00101] Direction {direction} is "
+            raise err("InvalidParameterException", f"Direction {direction} is "
                       "not supported here: use INBOUND or OUTBOUND.", FieldName="Direction")
         wanted = list(params["IpAddresses"])
         if len(wanted) < 2:
-            raise err("InvalidRequestException", "[RSLVR-00402] A resolver endpoint needs at "
+            raise err("InvalidRequestException", "A resolver endpoint needs at "
                       "least two IP addresses.")
         if len(wanted) > MAX_IPS_PER_ENDPOINT:
-            raise err("LimitExceededException", f"[RSLVR-00410] A resolver endpoint can have "
+            raise err("LimitExceededException", f"A resolver endpoint can have "
                       f"at most {MAX_IPS_PER_ENDPOINT} IP addresses.",
                       ResourceType="ResolverEndpointIpAddress")
         vpc_id, chosen = self._endpoint_ips(ctx, wanted, None, set())
@@ -374,7 +374,7 @@ class Route53ResolverProvider(Provider):
         for gid in groups:
             g = ctx.state.network.security_groups.get(gid)
             if g is None or g.account != ctx.account or g.vpc_id != vpc_id:
-                raise err("InvalidParameterException", f"[RSLVR-00404] Security group {gid} "
+                raise err("InvalidParameterException", f"Security group {gid} "
                           f"does not exist in {vpc_id}.", FieldName="SecurityGroupIds")
         now = time.time()
         prefix = "rslvr-in" if direction == "INBOUND" else "rslvr-out"
@@ -396,7 +396,7 @@ class Route53ResolverProvider(Provider):
 
     def _endpoint(self, ctx: RequestContext, eid: str) -> ResolverEndpoint:
         e: ResolverEndpoint = self._get(ctx, "resolver_endpoints", eid,
-                                        "[RSLVR-00300] Resolver endpoint", "ResolverEndpoint")
+                                        "Resolver endpoint", "ResolverEndpoint")
         return e
 
     def GetResolverEndpoint(self, ctx: RequestContext, params: dict[str, Any]
@@ -444,7 +444,7 @@ class Route53ResolverProvider(Provider):
                                            ) -> dict[str, Any]:
         e = self._endpoint(ctx, params["ResolverEndpointId"])
         if len(e.ip_addresses) >= MAX_IPS_PER_ENDPOINT:
-            raise err("LimitExceededException", f"[RSLVR-00410] A resolver endpoint can have "
+            raise err("LimitExceededException", f"A resolver endpoint can have "
                       f"at most {MAX_IPS_PER_ENDPOINT} IP addresses.",
                       ResourceType="ResolverEndpointIpAddress")
         _, chosen = self._endpoint_ips(ctx, [params["IpAddress"]], e.vpc_id, set())
@@ -466,10 +466,10 @@ class Route53ResolverProvider(Provider):
                  or (not given.get("IpId") and ip.subnet_id == given.get("SubnetId")
                      and (not given.get("Ip") or ip.ip == given["Ip"]))]
         if not match:
-            raise not_found("[RSLVR-00301] The IP address is not associated with the resolver "
+            raise not_found("The IP address is not associated with the resolver "
                             f"endpoint {e.id}.", "ResolverEndpointIpAddress")
         if len(e.ip_addresses) <= 2:
-            raise err("InvalidRequestException", "[RSLVR-00402] A resolver endpoint needs at "
+            raise err("InvalidRequestException", "A resolver endpoint needs at "
                       "least two IP addresses.")
         gone = match[0]
         net = ctx.state.network
@@ -488,7 +488,7 @@ class Route53ResolverProvider(Provider):
         net = ctx.state.network
         users = [r.id for r in net.resolver_rules.values() if r.resolver_endpoint_id == e.id]
         if users:
-            raise err("ResourceInUseException", f"[RSLVR-00302] Cannot delete resolver "
+            raise err("ResourceInUseException", f"Cannot delete resolver "
                       f"endpoint {e.id}: it is used by resolver rule(s) {', '.join(users)}.",
                       ResourceType="ResolverEndpoint")
         with ctx.state.write() as w:
@@ -507,24 +507,24 @@ class Route53ResolverProvider(Provider):
         targets = []
         for t in given or []:
             if not t.get("Ip") and not t.get("Ipv6"):
-                raise err("InvalidParameterException", "[RSLVR-00500] A target needs Ip or "
+                raise err("InvalidParameterException", "A target needs Ip or "
                           "Ipv6.", FieldName="TargetIps")
             targets.append(TargetAddress(ip=t.get("Ip"), ipv6=t.get("Ipv6"),
                                          port=int(t.get("Port") or 53),
                                          protocol=str(t.get("Protocol") or "Do53"),
                                          server_name_indication=t.get("ServerNameIndication")))
         if len(targets) > MAX_TARGET_IPS:
-            raise err("LimitExceededException", f"[RSLVR-00501] A rule can have at most "
+            raise err("LimitExceededException", f"A rule can have at most "
                       f"{MAX_TARGET_IPS} target IP addresses.", ResourceType="TargetIp")
         if any(t.ip for t in targets) and any(t.ipv6 for t in targets):
-            raise err("InvalidRequestException", "[RSLVR-00502] IPv4 and IPv6 target "
+            raise err("InvalidRequestException", "IPv4 and IPv6 target "
                       "addresses cannot be mixed in one rule.")
         return targets
 
     def _outbound(self, ctx: RequestContext, eid: str) -> ResolverEndpoint:
         e = self._endpoint(ctx, eid)
         if e.direction != "OUTBOUND":
-            raise err("InvalidRequestException", f"[RSLVR-00503] Resolver endpoint {eid} is "
+            raise err("InvalidRequestException", f"Resolver endpoint {eid} is "
                       "not an OUTBOUND endpoint: a FORWARD rule needs one.")
         return e
 
@@ -537,20 +537,20 @@ class Route53ResolverProvider(Provider):
         targets = self._targets(params.get("TargetIps"))
         endpoint_id = params.get("ResolverEndpointId")
         if rule_type == "RECURSIVE":
-            raise err("InvalidRequestException", "[RSLVR-00504] RECURSIVE rules are defined "
+            raise err("InvalidRequestException", "RECURSIVE rules are defined "
                       "by Resolver and cannot be created.")
         if not domain:
-            raise err("InvalidRequestException", "[RSLVR-00505] DomainName is required.")
+            raise err("InvalidRequestException", "DomainName is required.")
         if rule_type == "FORWARD":
             if not targets:
-                raise err("InvalidRequestException", "[RSLVR-00506] A FORWARD rule needs "
+                raise err("InvalidRequestException", "A FORWARD rule needs "
                           "TargetIps.")
             if not endpoint_id:
-                raise err("InvalidRequestException", "[RSLVR-00507] A FORWARD rule needs the "
+                raise err("InvalidRequestException", "A FORWARD rule needs the "
                           "ResolverEndpointId of an OUTBOUND endpoint.")
             self._outbound(ctx, endpoint_id)
         elif rule_type == "SYSTEM" and (targets or endpoint_id):
-            raise err("InvalidRequestException", "[RSLVR-00508] A SYSTEM rule cannot have "
+            raise err("InvalidRequestException", "A SYSTEM rule cannot have "
                       "TargetIps or a ResolverEndpointId.")
         now = time.time()
         rule = ResolverRule(id=new_id("rslvr-rr"), account=ctx.account, region=ctx.region,
@@ -599,7 +599,7 @@ class Route53ResolverProvider(Provider):
         if config.get("ResolverEndpointId"):
             self._outbound(ctx, config["ResolverEndpointId"])
         if rule.rule_type != "FORWARD" and (targets or config.get("ResolverEndpointId")):
-            raise err("InvalidRequestException", f"[RSLVR-00508] A {rule.rule_type} rule "
+            raise err("InvalidRequestException", f"A {rule.rule_type} rule "
                       "cannot have TargetIps or a ResolverEndpointId.")
         with ctx.state.write() as w:
             if config.get("Name") is not None:
@@ -617,7 +617,7 @@ class Route53ResolverProvider(Provider):
         rule = self._rule(ctx, params["ResolverRuleId"], owned=True)
         net = ctx.state.network
         if any(a.resolver_rule_id == rule.id for a in net.resolver_rule_associations.values()):
-            raise err("ResourceInUseException", f"[RSLVR-00705] Cannot delete resolver rule "
+            raise err("ResourceInUseException", f"Cannot delete resolver rule "
                       f"{rule.id}: it is associated with one or more VPCs.",
                       ResourceType="ResolverRule")
         view = self._rule_view(ctx, rule)
@@ -649,12 +649,12 @@ class Route53ResolverProvider(Provider):
             if a.vpc_id != vpc.id:
                 continue
             if a.resolver_rule_id == rule.id:
-                raise err("ResourceExistsException", f"[RSLVR-00802] The resolver rule "
+                raise err("ResourceExistsException", f"The resolver rule "
                           f"{rule.id} is already associated with VPC {vpc.id}.",
                           ResourceType="ResolverRuleAssociation")
             other = net.resolver_rules.get(a.resolver_rule_id)
             if other is not None and other.domain_name == rule.domain_name:
-                raise err("InvalidRequestException", f"[RSLVR-00803] Cannot associate rules "
+                raise err("InvalidRequestException", f"Cannot associate rules "
                           f"with the same domain name with the same VPC: {other.id} for "
                           f"{rule.domain_name} is already associated with {vpc.id}.")
         assoc = ResolverRuleAssociation(id=new_id("rslvr-rrassoc"), account=ctx.account,
@@ -669,7 +669,7 @@ class Route53ResolverProvider(Provider):
     def _rule_association(self, ctx: RequestContext, aid: str) -> ResolverRuleAssociation:
         a: ResolverRuleAssociation = self._get(
             ctx, "resolver_rule_associations", aid,
-            "[RSLVR-00800] Resolver rule association", "ResolverRuleAssociation")
+            "Resolver rule association", "ResolverRuleAssociation")
         return a
 
     def GetResolverRuleAssociation(self, ctx: RequestContext, params: dict[str, Any]
@@ -696,7 +696,7 @@ class Route53ResolverProvider(Provider):
         found = next((a for a in self._mine(ctx, "resolver_rule_associations")
                       if a.resolver_rule_id == rule_id and a.vpc_id == vpc_id), None)
         if found is None:
-            raise not_found(f"[RSLVR-00801] Resolver rule with ID '{rule_id}' is not associated "
+            raise not_found(f"Resolver rule with ID '{rule_id}' is not associated "
                             f"with VPC '{vpc_id}'.", "ResolverRuleAssociation")
         with ctx.state.write() as w:
             del net.resolver_rule_associations[found.id]
@@ -1212,7 +1212,8 @@ class Route53ResolverProvider(Provider):
         table = self._ARN_TABLES.get(found[3]) if found else None
         resource = getattr(ctx.state.network, table).get(found[4]) if found and table else None
         if found is None or resource is None or resource.account != ctx.account or \
-                resource.region != ctx.region:
+                resource.region != ctx.region or found[2] != ctx.account or \
+                found[1] != ctx.region:
             raise not_found(f"Resource {text} does not exist.", "Resource")
         result: Resource = resource
         return result

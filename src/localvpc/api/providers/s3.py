@@ -7,17 +7,24 @@ Bucket names are global, as in S3; a bucket belongs to the account that created 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import hashlib
 import ipaddress
 import re
 from typing import Any
-from urllib.parse import quote
 
 from localvpc.api.context import RequestContext
-from localvpc.api.protocols.request import ServiceError
+from localvpc.api.providers.s3_common import (
+    STORED_HEADERS,
+    check_content_md5,
+    check_copy_conditions,
+    copy_source,
+    encoder,
+    owner,
+    s3_error,
+    store_error,
+    stored_headers,
+    when,
+)
+from localvpc.api.providers.s3_multipart import MultipartOperations
 from localvpc.api.registry import Provider
 from localvpc.store.objects import (
     Listing,
@@ -28,35 +35,7 @@ from localvpc.store.objects import (
     encode_token,
 )
 
-_STATUS = {"NoSuchBucket": 404, "NoSuchKey": 404, "BucketAlreadyExists": 409,
-           "BucketAlreadyOwnedByYou": 409, "BucketNotEmpty": 409, "InvalidRange": 416,
-           "PreconditionFailed": 412, "NotModified": 304}
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-# Response headers S3 stores with an object and returns on GET/HEAD.
-_STORED_HEADERS = {"ContentEncoding": "Content-Encoding", "CacheControl": "Cache-Control",
-                   "ContentDisposition": "Content-Disposition",
-                   "ContentLanguage": "Content-Language"}
-
-
-def s3_error(code: str, message: str) -> ServiceError:
-    return ServiceError(code, message, status=_STATUS.get(code, 400))
-
-
-def _store_error(e: ObjectStoreError) -> ServiceError:
-    return s3_error(e.code, e.message)
-
-
-def canonical_id(account: str) -> str:
-    """A stable 64-hex canonical user id for an account (S3 owners are shown by it)."""
-    return hashlib.sha256(f"localvpc-canonical-{account}".encode()).hexdigest()
-
-
-def _owner(account: str) -> dict[str, str]:
-    return {"ID": canonical_id(account), "DisplayName": f"account-{account}"}
-
-
-def _when(ts: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(int(ts), tz=dt.UTC)
 
 
 def _valid_bucket_name(name: str) -> bool:
@@ -90,9 +69,12 @@ def _parse_range(text: str, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-class S3Provider(Provider):
+class S3Provider(MultipartOperations, Provider):
     service = "s3"
-    slow_operations = frozenset({"GetObject", "PutObject", "ListObjectsV2", "ListObjects"})
+    # Calls that move object bytes (or walk a bucket) run in a worker thread (decision 0005).
+    slow_operations = frozenset({"GetObject", "PutObject", "ListObjectsV2", "ListObjects",
+                                 "UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
+                                 "CopyObject", "DeleteObjects"})
 
     @staticmethod
     def _objects(ctx: RequestContext) -> ObjectStore:
@@ -131,7 +113,7 @@ class S3Provider(Provider):
             try:
                 objects.create_bucket(name, ctx.region, ctx.account)
             except ObjectStoreError as e:
-                raise _store_error(e) from None
+                raise store_error(e) from None
         location = (f"/{name}" if ctx.region == "us-east-1"
                     else f"http://{name}.s3.amazonaws.com/")
         return {"Location": location, "BucketArn": f"arn:aws:s3:::{name}"}
@@ -159,9 +141,9 @@ class S3Provider(Provider):
             mine = mine[:limit]
             token = encode_token(mine[-1].name)
         out: dict[str, Any] = {
-            "Buckets": [{"Name": b.name, "CreationDate": _when(b.created),
+            "Buckets": [{"Name": b.name, "CreationDate": when(b.created),
                          "BucketRegion": b.region} for b in mine],
-            "Owner": _owner(ctx.account)}
+            "Owner": owner(ctx.account)}
         if token:
             out["ContinuationToken"] = token
         if prefix:
@@ -173,44 +155,33 @@ class S3Provider(Provider):
         try:
             self._objects(ctx).delete_bucket(params["Bucket"])
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
         return {}
 
     def _bucket(self, ctx: RequestContext, name: str) -> Any:
         try:
             return self._objects(ctx).require_bucket(name)
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
 
     # ------------------------------------------------------------------ objects
     def PutObject(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         body: bytes = params.get("Body") or b""
-        digest = params.get("ContentMD5")
-        if digest is not None:
-            try:
-                expected = base64.b64decode(digest, validate=True)
-            except (binascii.Error, ValueError):
-                expected = b""
-            if len(expected) != 16:
-                raise s3_error("InvalidDigest", "The Content-MD5 you specified was invalid.")
-            if expected != hashlib.md5(body).digest():
-                raise s3_error("BadDigest", "The Content-MD5 you specified did not match what "
-                               "we received.")
-        headers = {wire: str(params[name]) for name, wire in _STORED_HEADERS.items()
-                   if params.get(name)}
+        check_content_md5(body, params)
+        headers = stored_headers(params)
         try:
             info = self._objects(ctx).put(params["Bucket"], params["Key"], body,
                                           content_type=params.get("ContentType"),
                                           metadata=params.get("Metadata"), headers=headers)
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
         return {"ETag": info.etag}
 
     def _head(self, ctx: RequestContext, params: dict[str, Any]) -> ObjectInfo:
         try:
             info = self._objects(ctx).head(params["Bucket"], params["Key"])
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
         _check_conditions(info, params)
         return info
 
@@ -230,7 +201,7 @@ class S3Provider(Provider):
         try:
             info, data = self._objects(ctx).get(params["Bucket"], params["Key"], span)
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
         out = _object_headers(info)
         out["Body"] = data
         out["ContentLength"] = len(data)
@@ -247,8 +218,66 @@ class S3Provider(Provider):
         try:
             self._objects(ctx).delete(params["Bucket"], params["Key"])
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
         return {}
+
+    def DeleteObjects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Up to 1000 keys in one call (``aws s3 rm --recursive``). S3 also wants a
+        Content-MD5 or checksum header; the SDKs always send one, so it is not checked."""
+        request = params.get("Delete") or {}
+        wanted = request.get("Objects") or []
+        if not wanted or len(wanted) > 1000:
+            raise s3_error("MalformedXML", "The XML you provided was not well-formed or did "
+                           "not validate against our published schema")
+        objects = self._objects(ctx)
+        self._bucket(ctx, params["Bucket"])
+        deleted: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for item in wanted:
+            key = item.get("Key") or ""
+            try:
+                objects.delete(params["Bucket"], key)
+            except ObjectStoreError as e:
+                errors.append({"Key": key, "Code": e.code, "Message": e.message})
+                continue
+            deleted.append({"Key": key})
+        out: dict[str, Any] = {"Errors": errors or None}
+        if not request.get("Quiet"):
+            out["Deleted"] = deleted or None
+        return out
+
+    def CopyObject(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """``aws s3 cp s3://a/k s3://b/k`` (objects under the multipart threshold): the
+        bytes stream file to file; the description is copied or, with
+        ``MetadataDirective=REPLACE``, taken from the request."""
+        src_bucket, src_key = copy_source(params)
+        objects = self._objects(ctx)
+        self._bucket(ctx, params["Bucket"])
+        try:
+            source, _path = objects.locate(src_bucket, src_key)
+        except ObjectStoreError as e:
+            raise store_error(e) from None
+        check_copy_conditions(source, params)
+        replace = params.get("MetadataDirective") == "REPLACE"
+        if (src_bucket, src_key) == (params["Bucket"], params["Key"]) and not replace:
+            raise s3_error("InvalidRequest", "This copy request is illegal because it is "
+                           "trying to copy an object to itself without changing the "
+                           "object's metadata, storage class, website redirect location or "
+                           "encryption attributes.")
+        if replace:
+            content_type = params.get("ContentType")
+            metadata = params.get("Metadata") or {}
+            headers = stored_headers(params)
+        else:
+            content_type, metadata, headers = (source.content_type, source.metadata,
+                                               source.headers)
+        try:
+            info = objects.copy(src_bucket, src_key, params["Bucket"], params["Key"],
+                                content_type=content_type, metadata=metadata, headers=headers)
+        except ObjectStoreError as e:
+            raise store_error(e) from None
+        return {"CopyObjectResult": {"ETag": info.etag,
+                                     "LastModified": when(info.last_modified)}}
 
     # ------------------------------------------------------------------ listings
     def _listing(self, ctx: RequestContext, params: dict[str, Any], after: str) -> Listing:
@@ -261,10 +290,10 @@ class S3Provider(Provider):
                 params["Bucket"], prefix=params.get("Prefix") or "",
                 delimiter=params.get("Delimiter") or "", after=after, max_keys=limit)
         except ObjectStoreError as e:
-            raise _store_error(e) from None
+            raise store_error(e) from None
 
     def ListObjectsV2(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        encode = _encoder(params)
+        encode = encoder(params)
         after = params.get("StartAfter") or ""
         token = params.get("ContinuationToken")
         if token is not None:
@@ -274,8 +303,8 @@ class S3Provider(Provider):
                                "incorrect")
             after = max(after, resumed)
         page = self._listing(ctx, params, after)
-        out = _listing_common(params, page, encode, owner=ctx.account if params.get(
-            "FetchOwner") else None)
+        out = _listing_common(params, page, encode, owner_account=ctx.account if
+                              params.get("FetchOwner") else None)
         out["KeyCount"] = len(page.objects) + len(page.common_prefixes)
         if token is not None:
             out["ContinuationToken"] = token
@@ -286,31 +315,25 @@ class S3Provider(Provider):
         return out
 
     def ListObjects(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        encode = _encoder(params)
+        encode = encoder(params)
         marker = params.get("Marker") or ""
         page = self._listing(ctx, params, marker)
-        out = _listing_common(params, page, encode, owner=ctx.account)
+        out = _listing_common(params, page, encode, owner_account=ctx.account)
         out["Marker"] = encode(marker)
         if page.truncated and params.get("Delimiter") and page.next_marker is not None:
             out["NextMarker"] = encode(page.next_marker)  # S3 sends it only with a delimiter
         return out
 
 
-def _encoder(params: dict[str, Any]) -> Any:
-    if params.get("EncodingType") == "url":
-        return lambda text: quote(text, safe="/~")
-    return lambda text: text
-
-
 def _listing_common(params: dict[str, Any], page: Listing, encode: Any,
-                    owner: str | None) -> dict[str, Any]:
+                    owner_account: str | None) -> dict[str, Any]:
     contents = []
     for info in page.objects:
-        item: dict[str, Any] = {"Key": encode(info.key), "LastModified": _when(
+        item: dict[str, Any] = {"Key": encode(info.key), "LastModified": when(
             info.last_modified), "ETag": info.etag, "Size": info.size,
             "StorageClass": "STANDARD"}
-        if owner is not None:
-            item["Owner"] = _owner(owner)
+        if owner_account is not None:
+            item["Owner"] = owner(owner_account)
         contents.append(item)
     out: dict[str, Any] = {
         "Name": params["Bucket"], "Prefix": encode(params.get("Prefix") or ""),
@@ -325,12 +348,12 @@ def _listing_common(params: dict[str, Any], page: Listing, encode: Any,
 
 
 def _object_headers(info: ObjectInfo) -> dict[str, Any]:
-    out: dict[str, Any] = {"ETag": info.etag, "LastModified": _when(info.last_modified),
+    out: dict[str, Any] = {"ETag": info.etag, "LastModified": when(info.last_modified),
                            "ContentLength": info.size, "ContentType": info.content_type,
                            "AcceptRanges": "bytes"}
     if info.metadata:
         out["Metadata"] = info.metadata
-    for name, wire in _STORED_HEADERS.items():
+    for name, wire in STORED_HEADERS.items():
         if wire in info.headers:
             out[name] = info.headers[wire]
     return out
@@ -342,7 +365,7 @@ def _check_conditions(info: ObjectInfo, params: dict[str, Any]) -> None:
         wanted = [t.strip() for t in header.split(",")]
         return "*" in wanted or info.etag in wanted or info.etag.strip('"') in wanted
 
-    modified = _when(info.last_modified)
+    modified = when(info.last_modified)
     if params.get("IfMatch") is not None:
         if not etag_in(params["IfMatch"]):
             raise s3_error("PreconditionFailed", "At least one of the pre-conditions you "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.address_transfers import AddressTransferOperations
 from localvpc.api.providers.ec2.addresses import AddressOperations
 from localvpc.api.providers.ec2.carrier import CarrierGatewayOperations
 from localvpc.api.providers.ec2.dhcp import DhcpOperations
@@ -12,13 +13,17 @@ from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.flow_logs import FlowLogOperations
 from localvpc.api.providers.ec2.gateways import GatewayOperations
 from localvpc.api.providers.ec2.insights import InsightsOperations
+from localvpc.api.providers.ec2.instance_requirements import InstanceRequirementsOperations
 from localvpc.api.providers.ec2.instance_types import InstanceTypeOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.interfaces import InterfaceOperations
+from localvpc.api.providers.ec2.multicast import MulticastOperations
 from localvpc.api.providers.ec2.outposts import OutpostsOperations
 from localvpc.api.providers.ec2.peering import PeeringOperations
 from localvpc.api.providers.ec2.prefix_lists import PrefixListOperations
 from localvpc.api.providers.ec2.public_access import PublicAccessOperations
+from localvpc.api.providers.ec2.reservations import ReservationOperations
+from localvpc.api.providers.ec2.retired import RetiredOperations
 from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.security_groups import SecurityGroupOperations
 from localvpc.api.providers.ec2.tags import TagOperations
@@ -36,7 +41,9 @@ class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperation
                   VpnOperations, EndpointOperations, OutpostsOperations, PrefixListOperations,
                   SecurityGroupOperations, AddressOperations,
                   DhcpOperations, CarrierGatewayOperations, PublicAccessOperations,
-                  EdgeOperations, FlowLogOperations):
+                  EdgeOperations, FlowLogOperations, ReservationOperations,
+                  AddressTransferOperations, MulticastOperations, RetiredOperations,
+                  InstanceRequirementsOperations):
     service = "ec2"
     slow_operations = frozenset({"StartNetworkInsightsAnalysis", "CreateNetworkInsightsPath",
                                  "ExportTransitGatewayRoutes", "SearchTransitGatewayRoutes"})

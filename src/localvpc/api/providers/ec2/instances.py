@@ -22,6 +22,7 @@ from localvpc.api.providers.ec2.common import (
     usable,
     visible,
 )
+from localvpc.api.providers.ec2.reservations import reserved_ranges, unused_reserved_count
 from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.sharing import check_own_default_group
 from localvpc.api.state import Changes
@@ -190,13 +191,15 @@ def used_addresses(network: Network, subnet: Subnet) -> set[IPAddress]:
 
 def free_address(network: Network, subnet: Subnet,
                  also_used: set[IPAddress] | None = None) -> IPAddress:
-    """The first unused host from base + 4 (AWS reserves the first four and the last)."""
+    """The first unused host from base + 4 (AWS reserves the first four and the last),
+    outside the subnet's CIDR reservations (``reservations.py``)."""
     assert subnet.cidr is not None
     used = used_addresses(network, subnet) | (also_used or set())
+    held = reserved_ranges(network, subnet)
     base = int(subnet.cidr.network_address)
     for offset in range(4, subnet.cidr.num_addresses - 1):
         candidate = ipaddress.ip_address(base + offset)
-        if candidate not in used:
+        if candidate not in used and not any(candidate in r for r in held):
             return candidate
     raise error("InsufficientFreeAddressesInSubnet", f"There are not enough free addresses "
                 f"in subnet '{subnet.id}' to satisfy the requested number of instances.")
@@ -345,7 +348,9 @@ class InstanceOperations:
             raise error("InvalidParameterCombination", "Cannot specify a private IP address "
                         "when launching more than one instance")
         assert subnet.cidr is not None
-        room = subnet.cidr.num_addresses - 5 - len(used_addresses(net, subnet))
+        used = used_addresses(net, subnet)
+        room = subnet.cidr.num_addresses - 5 - len(used) - unused_reserved_count(net, subnet,
+                                                                                 used)
         if room < low:
             raise error("InsufficientFreeAddressesInSubnet", f"There are not enough free "
                         f"addresses in subnet '{subnet.id}' to satisfy the requested number of "

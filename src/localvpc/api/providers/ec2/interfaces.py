@@ -24,6 +24,7 @@ from localvpc.api.providers.ec2.instances import (
     free_address,
     used_addresses,
 )
+from localvpc.api.providers.ec2.reservations import reserved_prefixes, reserved_ranges
 from localvpc.api.state import Changes
 from localvpc.model import instance_types as types_model
 from localvpc.model.base import IPAddress, IPNetwork
@@ -162,6 +163,17 @@ def _free_prefixes(subnet: Subnet, used: set[IPAddress], taken: list[IPNetwork],
     return out
 
 
+def _auto_prefixes(net: Network, subnet: Subnet, used: set[IPAddress],
+                   taken: list[IPNetwork], count: int, length: int) -> list[IPNetwork]:
+    """Automatic prefix delegation: from the subnet's ``prefix`` CIDR reservations first,
+    then from the rest of the subnet outside every reservation (``reservations.py``)."""
+    out = reserved_prefixes(net, subnet, used, taken, count, length)
+    if len(out) < count:
+        out += _free_prefixes(subnet, used, [*taken, *out, *reserved_ranges(net, subnet)],
+                              count - len(out), length)
+    return out
+
+
 def _prefix_param(text: str, subnet: Subnet, length: int) -> IPNetwork:
     try:
         prefix = ipaddress.ip_network(text.strip())
@@ -252,7 +264,7 @@ class InterfaceOperations:
                                     "addresses or prefixes already in use in the subnet.")
                     prefixes.append(prefix)
             else:
-                prefixes = _free_prefixes(subnet, used, taken, _count(params, how),
+                prefixes = _auto_prefixes(net, subnet, used, taken, _count(params, how),
                                           IPV4_PREFIX_LEN)
             _check_limit(net, eni, len(prefixes), v6=False)
         with ctx.state.write() as w:
@@ -343,9 +355,11 @@ class InterfaceOperations:
             count = _count(params, how)
             _check_limit(net, eni, count, v6=True)
             base = subnet.ipv6_cidrs[0]
+            held = reserved_ranges(net, subnet)  # CIDR reservations are never picked
             while len(added) < count:  # AWS picks addresses at random across the /64
                 ip = base.network_address + 4 + secrets.randbelow(base.num_addresses - 5)
-                if ip not in used and ip not in added and not any(ip in t for t in taken):
+                if ip not in used and ip not in added and not any(ip in t for t in taken) \
+                        and not any(ip in r for r in held):
                     added.append(ip)
         elif how == "Ipv6Prefixes":
             for text in params["Ipv6Prefixes"]:
@@ -359,7 +373,7 @@ class InterfaceOperations:
         else:
             count = _count(params, how)
             _check_limit(net, eni, count, v6=True)
-            prefixes = _free_prefixes(subnet, used, taken, count, IPV6_PREFIX_LEN)
+            prefixes = _auto_prefixes(net, subnet, used, taken, count, IPV6_PREFIX_LEN)
         with ctx.state.write() as w:
             eni.ipv6_addresses.extend(added)
             eni.ipv6_prefixes.extend(prefixes)

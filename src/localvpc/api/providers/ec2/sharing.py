@@ -13,12 +13,15 @@ The owner, for its part, sees the network interfaces participants create in its 
 Everything else stays private: participants never see each other's resources, nor the
 owner's instances, interfaces or security groups.
 
-The share records live in the store's meta (``providers/ram.py``), so each lookup here reads
-them again: a RAM write changes what EC2 shows without touching the model.
+The share records live in the store's meta (``providers/ram.py``): a RAM write changes what
+EC2 shows without touching the model. Reading them costs a query, too much for every
+Describe call, so the answers are kept until the next write of meta state
+(``ServerState.meta_generation``).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +30,7 @@ from localvpc.api.providers.ram import shared_with
 
 if TYPE_CHECKING:
     from localvpc.api.context import RequestContext
+    from localvpc.api.state import ServerState
 
 # Tables whose resources an account may see without owning them.
 SHAREABLE = frozenset({"subnets", "vpcs", "route_tables", "network_acls",
@@ -44,11 +48,32 @@ def unauthorized() -> ServiceError:
                         "You are not authorized to perform this operation.", status=403)
 
 
+_Key = tuple[str, str, str]
+_CACHE: weakref.WeakKeyDictionary[ServerState, tuple[int, dict[_Key, dict[str, str]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _accepted(ctx: RequestContext, ram_type: str) -> dict[str, str]:
+    """``ram.shared_with`` for the caller, cached until the next write of meta state."""
+    state = ctx.state
+    generation = state.meta_generation  # read first: a write meanwhile makes a new one
+    cached = _CACHE.get(state)
+    if cached is None or cached[0] != generation:
+        cached = (generation, {})
+        _CACHE[state] = cached
+    key = (ctx.account, ctx.region, ram_type)
+    found = cached[1].get(key)
+    if found is None:
+        found = shared_with(state, ctx.account, ctx.region, ram_type)
+        cached[1][key] = found
+    return found
+
+
 def _shared(ctx: RequestContext, ram_type: str, table: str) -> dict[str, str]:
     """Resources of ``table`` shared with the caller and still there: id -> owner."""
     items: Mapping[str, Any] = getattr(ctx.state.network, table)
     found: dict[str, str] = {}
-    for rid, owner in shared_with(ctx.state, ctx.account, ctx.region, ram_type).items():
+    for rid, owner in _accepted(ctx, ram_type).items():
         r = items.get(rid)
         if r is not None and r.account == owner and r.region == ctx.region \
                 and owner != ctx.account:

@@ -470,6 +470,11 @@ class TransitGatewayOperations:
         if attached:
             raise error("DependencyViolation", f"{tgw.id} has non-deleted Transit Gateway "
                         f"Attachments: {', '.join(sorted(attached))}.")
+        domains = [d.id for d in net.transit_gateway_multicast_domains.values()
+                   if d.transit_gateway_id == tgw.id and d.state != "deleted"]
+        if domains:  # ASSUMED wording: AWS refuses while multicast domains remain
+            raise error("DependencyViolation", f"{tgw.id} has non-deleted Transit Gateway "
+                        f"Multicast Domains: {', '.join(sorted(domains))}.")
         with ctx.state.write() as w:
             for table_id in [t.id for t in net.transit_gateway_route_tables.values()
                              if t.transit_gateway_id == tgw.id]:

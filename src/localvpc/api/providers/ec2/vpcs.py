@@ -653,6 +653,10 @@ class VpcOperations:
             del net.subnets[sid]
             w.deleted.append(("subnets", sid))
             retire_exclusions(net, sid, w)
+            for scr in [r.id for r in net.subnet_cidr_reservations.values()
+                        if r.subnet_id == sid]:  # reservations go with their subnet
+                del net.subnet_cidr_reservations[scr]
+                w.deleted.append(("subnet_cidr_reservations", scr))
             tables: list[RouteTable | NetworkAcl] = [*net.route_tables.values(),
                                                      *net.network_acls.values()]
             for table in tables:
