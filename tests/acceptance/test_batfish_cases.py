@@ -19,7 +19,7 @@ import pytest
 
 from localvpc.dataplane import ForwardingPlane, compile_network
 from localvpc.dataplane.request import trace_request
-from localvpc.model.network import Network
+from localvpc.snapshot import load_snapshot
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -44,7 +44,7 @@ def _cases() -> list[Any]:
 
 @cache
 def _plane(scenario: str) -> ForwardingPlane:
-    return compile_network(Network.from_snapshot(SHARED / "aws-snapshots" / scenario))
+    return compile_network(load_snapshot(SHARED / "aws-snapshots" / scenario))
 
 
 def _norm_expected(node: str) -> str | None:

@@ -14,6 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from localvpc.api.protocols.validation import PATTERN_CHECKED, compiled_pattern
+
 MAX_ITEMS = 3
 MAX_DEPTH = 5
 
@@ -42,11 +44,15 @@ class ShapeStrategies:
 
     def __init__(self, *, output: bool) -> None:
         self.output = output
+        # Requests to services whose patterns the server checks must match them.
+        self.patterns = False
 
     # --- entry points ------------------------------------------------------------------
 
     def for_operation(self, operation: Any) -> st.SearchStrategy[dict[str, Any]]:
         shape = operation.output_shape if self.output else operation.input_shape
+        self.patterns = not self.output and \
+            operation.service_model.service_name in PATTERN_CHECKED
         if shape is None:
             return st.just({})
         return self.structure(shape, depth=0, top=True)
@@ -152,6 +158,11 @@ class ShapeStrategies:
             enum = meta.get("enum")
             if enum:
                 return st.sampled_from(list(enum))
+            pattern = meta.get("pattern") if self.patterns else None
+            if pattern and compiled_pattern(pattern) is not None:
+                low, top = int(meta.get("min", 0) or 0), int(meta.get("max", 2048))
+                return st.from_regex(compiled_pattern(pattern), fullmatch=True).filter(
+                    lambda s: max(low, 1 if location == "uri" else 0) <= len(s) <= top)
             low, high = _bounds(shape, 8)
             if location == "uri":
                 low = max(low, 1)

@@ -229,7 +229,8 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
         "vpc-lattice",
         "UntagResource",
         {
-            "resourceArn": "arn:aws:vpc-lattice:eu-west-1:1:service/svc-1",
+            "resourceArn": "arn:aws:vpc-lattice:eu-west-1:111122223333:service/"
+                           "svc-0123456789abcdef0",
             "tagKeys": ["a", "b c"],
         },
     ),

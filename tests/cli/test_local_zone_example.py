@@ -12,7 +12,7 @@ import pytest
 
 from localvpc.dataplane import Disposition, Trace, compile_network
 from localvpc.dataplane.request import trace_request
-from localvpc.model.network import Network
+from localvpc.snapshot.topology import load_topology
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "local-zone-wordpress.yaml"
 NAT, WORDPRESS, MYSQL = "i-0a1b2c3d4e5f60001", "i-0a1b2c3d4e5f60002", "i-0a1b2c3d4e5f60003"
@@ -23,7 +23,7 @@ CLIENT = "198.51.100.7"
 
 @cache
 def trace(node: str, dst: str, port: int, src: str | None = None) -> Trace:
-    fp = compile_network(Network.from_topology(EXAMPLE))
+    fp = compile_network(load_topology(EXAMPLE))
     _, traces = trace_request(fp, node, dst, src, "tcp", None, port, bidirectional=True)
     return traces[0]
 

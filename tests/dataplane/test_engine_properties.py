@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from localvpc.dataplane import Disposition, ForwardingPlane, compile_network
 from localvpc.dataplane.request import trace_request
 from localvpc.model.errors import TraceInputError
-from localvpc.model.network import Network
+from localvpc.snapshot import load_snapshot
 
 SNAPSHOTS = Path(__file__).resolve().parents[3] / "shared" / "aws-snapshots"
 
@@ -26,7 +26,7 @@ SCENARIOS = sorted(p.name for p in SNAPSHOTS.glob("test-*")) if SNAPSHOTS.is_dir
 
 @cache
 def plane(name: str) -> ForwardingPlane:
-    return compile_network(Network.from_snapshot(SNAPSHOTS / name))
+    return compile_network(load_snapshot(SNAPSHOTS / name))
 
 
 def nodes(fp: ForwardingPlane) -> list[str]:

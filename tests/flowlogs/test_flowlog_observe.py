@@ -9,7 +9,7 @@ from flowlog_lab import Lab, TargetType, bidir, nat_lab, seen, two_tier
 from localvpc.dataplane import compile_network
 from localvpc.dataplane.request import trace_request
 from localvpc.flowlogs.observe import Observer
-from localvpc.model.network import Network
+from localvpc.snapshot.topology import load_topology
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -159,7 +159,7 @@ def test_transit_gateway_attachments_are_observed_in_pairs() -> None:
 
 
 def test_local_zone_enis_report_a_sublocation_and_no_az_id() -> None:
-    net = Network.from_topology(EXAMPLES / "local-zone-wordpress.yaml")
+    net = load_topology(EXAMPLES / "local-zone-wordpress.yaml")
     fp = compile_network(net)
     _, traces = trace_request(fp, "i-0a1b2c3d4e5f60002", "172.31.100.90", None, "tcp", 40000,
                               3306, bidirectional=True)

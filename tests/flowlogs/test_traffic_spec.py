@@ -19,7 +19,7 @@ from localvpc.flowlogs.traffic import (
     connections,
     parse_traffic_spec,
 )
-from localvpc.model.network import Network
+from localvpc.snapshot.topology import load_topology
 
 TOPOLOGY = Path(__file__).resolve().parents[2] / "examples" / "local-zone-wordpress.yaml"
 VPC = "vpc-0a1b2c3d4e5f60001"
@@ -59,7 +59,7 @@ generators:
 
 @pytest.fixture(scope="module")
 def fp() -> ForwardingPlane:
-    return compile_network(Network.from_topology(TOPOLOGY))
+    return compile_network(load_topology(TOPOLOGY))
 
 
 def _errors(text: str, fp: ForwardingPlane) -> list[str]:

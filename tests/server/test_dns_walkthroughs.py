@@ -4,7 +4,9 @@ listeners the way an instance (or an on-premises client) would."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -23,6 +25,7 @@ import dns.rdatatype
 import pytest
 
 from conftest import Server, free_port, start_server, stop_server
+from localvpc.snapshot.topology import load_topology
 
 HUB, SPOKE = "111111111111", "222222222222"
 
@@ -57,7 +60,7 @@ def listener(server: Server, kind: str, ident: str, timeout: float = 10) -> int:
 
 def ask(port: int, name: str, qtype: str = "A", client: str | None = None
         ) -> tuple[str, list[str]]:
-    options = [dns.edns.ECSOption(client, 32)] if client else []
+    options = [dns.edns.ECSOption(client, 128 if ":" in client else 32)] if client else []
     q = dns.message.make_query(name, dns.rdatatype.from_text(qtype), use_edns=0,
                                options=options)
     r = dns.query.udp(q, "127.0.0.1", port=port, timeout=5)
@@ -347,34 +350,189 @@ def test_c_dns64_from_an_ipv6_only_subnet(srv: Server) -> None:
     assert ask(port, "gone.ipv4only.example", "AAAA", client="10.0.1.9")[0] == "NXDOMAIN"
 
 
-# ------------------------------------------------------------------ (d) failover
-def test_d_failover_from_the_local_zone_to_the_region(srv: Server, tmp_path: Path) -> None:
+def nat64_network(ec2: Any) -> dict[str, str]:
+    """The DNS64 walk-through's network: an IPv6-only subnet (EnableDns64) whose route
+    table sends 64:ff9b::/96 to a NAT gateway in a dual-stack public subnet, and an
+    IPv4-only web server with a public address in another VPC."""
+    vpc_id = vpc(ec2, "10.0.0.0/16", ipv6=True)
+    block = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0][
+        "Ipv6CidrBlock"]
+    first, second = list(ipaddress.ip_network(block).subnets(new_prefix=64))[:2]
+    public = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.0.0/24", Ipv6CidrBlock=str(first),
+                               AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    v6only = ec2.create_subnet(VpcId=vpc_id, Ipv6Native=True, Ipv6CidrBlock=str(second),
+                               AvailabilityZone="us-east-1a")["Subnet"]
+    assert v6only["Ipv6Native"] is True and "CidrBlock" not in v6only
+    ec2.modify_subnet_attribute(SubnetId=v6only["SubnetId"], EnableDns64={"Value": True})
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    public_rt = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"][
+        "NatGatewayId"]
+    eigw = ec2.create_egress_only_internet_gateway(VpcId=vpc_id)[
+        "EgressOnlyInternetGateway"]["EgressOnlyInternetGatewayId"]
+    v6_rt = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=v6_rt, DestinationIpv6CidrBlock="64:ff9b::/96",
+                     NatGatewayId=nat)
+    ec2.create_route(RouteTableId=v6_rt, DestinationIpv6CidrBlock="::/0",
+                     EgressOnlyInternetGatewayId=eigw)
+    ec2.associate_route_table(RouteTableId=v6_rt, SubnetId=v6only["SubnetId"])
+    client = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                               SubnetId=v6only["SubnetId"])["Instances"][0]
+    (client_v6,) = [a["Ipv6Address"] for a in client["NetworkInterfaces"][0]["Ipv6Addresses"]]
+    # the IPv4-only service, somewhere else on the internet
+    svc_vpc = vpc(ec2, "172.16.0.0/16")
+    svc_subnet = ec2.create_subnet(VpcId=svc_vpc, CidrBlock="172.16.1.0/24")["Subnet"][
+        "SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=svc_subnet, MapPublicIpOnLaunch={"Value": True})
+    svc_igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=svc_igw, VpcId=svc_vpc)
+    svc_rt = ec2.create_route_table(VpcId=svc_vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=svc_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=svc_igw)
+    ec2.associate_route_table(RouteTableId=svc_rt, SubnetId=svc_subnet)
+    web_sg = ec2.create_security_group(GroupName="https", Description="https",
+                                       VpcId=svc_vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=web_sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    server = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1,
+                               SubnetId=svc_subnet, SecurityGroupIds=[web_sg])["Instances"][0]
+    return {"vpc": vpc_id, "v6_rt": v6_rt, "nat": nat, "client": client["InstanceId"],
+            "client_v6": client_v6, "server": server["InstanceId"],
+            "server_ip": server["PublicIpAddress"]}
+
+
+def trace_from(srv: Server, tmp: Path, source: str, dst_ip: str) -> dict[str, Any]:
+    """What an operator does with the live network: capture it from the endpoint, then
+    ``localvpc trace`` over the capture."""
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDLOCALVPCTEST",
+           "AWS_SECRET_ACCESS_KEY": "secret"}
+    snap = tmp / f"snap-{time.monotonic_ns()}"
+    done = subprocess.run(["localvpc", "snapshot", "capture", "--endpoint-url", srv.url,
+                           "--region", "us-east-1", str(snap)], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = subprocess.run(["localvpc", "trace", "--snapshot", str(snap), "--from", source,
+                          "--dst-ip", dst_ip, "--dst-port", "443", "--bidirectional",
+                          "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    (trace,) = json.loads(out.stdout)["traces"]
+    return dict(trace)
+
+
+def test_c_dns64_answer_is_reached_through_the_nat_gateway(srv: Server,
+                                                           tmp_path: Path) -> None:
     ec2, r53 = srv.client("ec2"), srv.client("route53")
-    vpc_id = vpc(ec2, "10.0.0.0/16")
-    web = Web()
+    n = nat64_network(ec2)
+    zone = public_zone(r53, "ipv4only.example")
+    upsert(r53, zone, "svc.ipv4only.example", "A", n["server_ip"])
+    # the IPv6-only instance asks its VPC's resolver: a 64:ff9b::/96 answer (RFC 6052)
+    synthesized = str(ipaddress.IPv6Address(
+        int(ipaddress.IPv6Address("64:ff9b::")) + int(ipaddress.IPv4Address(n["server_ip"]))))
+    port = listener(srv, "vpc", n["vpc"])
+    assert ask(port, "svc.ipv4only.example", "AAAA", client=n["client_v6"]) == (
+        "NOERROR", [synthesized])
+    assert dig(port, f"+subnet={n['client_v6']}/128", "AAAA", "svc.ipv4only.example") == [
+        synthesized]
+    # ... and connects to it: NAT64 at the NAT gateway, then IPv4 to the server
+    trace = trace_from(srv, tmp_path, n["client"], synthesized)
+    assert trace["disposition"] == "ACCEPTED", trace
+    hops = trace["hops"]
+    nodes = [h["node"] for h in hops]
+    assert nodes[0] == n["client"] and nodes[-1] == n["server"]
+    nat_hop = hops[nodes.index(n["nat"])]
+    assert nat_hop["action"] == "translated"
+    assert "NAT64" in nat_hop["detail"] and n["server_ip"] in nat_hop["detail"]
+    assert "64:ff9b::/96" in hops[1]["detail"]  # the route that sent it to the NAT gateway
+    # the reply comes back through the NAT gateway to the IPv6-only instance
+    back = [h["node"] for h in trace["return"]["hops"]]
+    assert trace["return"]["disposition"] == "ACCEPTED"
+    assert n["nat"] in back and back[-1] == n["client"]
+    # without the 64:ff9b::/96 route the synthesized address goes to the egress-only
+    # gateway: IPv6 cannot reach the IPv4-only server
+    ec2.delete_route(RouteTableId=n["v6_rt"], DestinationIpv6CidrBlock="64:ff9b::/96")
+    lost = trace_from(srv, tmp_path, n["client"], synthesized)
+    assert lost["disposition"] != "ACCEPTED"
+    assert n["nat"] not in [h["node"] for h in lost["hops"]]
+
+
+# ------------------------------------------------------------------ (d) failover
+TOPOLOGY = Path(__file__).with_name("local_zone_failover.yaml")
+LZ_ACCOUNT, LZ_VPC = "111122223333", "vpc-0f00d0000000f0001"
+ELB_ZONE = "Z35SXDOTRQ7X7K"  # the canonical hosted zone of ALBs in us-east-1
+
+
+def alias(name: str, role: str, target: str, **extra: Any) -> dict[str, Any]:
+    """A failover alias record to a load balancer, EvaluateTargetHealth on as the console
+    sets it for ELB targets."""
+    return {"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": name, "Type": "A", "SetIdentifier": role.lower(), "Failover": role,
+        "AliasTarget": {"HostedZoneId": ELB_ZONE, "DNSName": f"dualstack.{target}",
+                        "EvaluateTargetHealth": True}, **extra}}
+
+
+def test_d_failover_from_the_local_zone_alb_to_the_region_alb(tmp_path: Path) -> None:
+
+    lbs = {lb.lb_name: lb.dns_name for lb in load_topology(TOPOLOGY)
+           .load_balancers.values()}
+    # --dev-health-interval: probes every 0.2 s instead of every 10/30 s (tests only)
+    srv = start_server(tmp_path / "state.db", "--snapshot", str(TOPOLOGY),
+                       "--dev-health-interval", "0.2")
+    web = Web()  # the Local Zone deployment's health endpoint
     web.files["/health"] = b"ok"
     try:
-        check = r53.create_health_check(CallerReference="lz", HealthCheckConfig={
+        ec2, r53 = (srv.client("ec2", account=LZ_ACCOUNT),
+                    srv.client("route53", account=LZ_ACCOUNT))
+        zones = {s["CidrBlock"]: s["AvailabilityZone"] for s in ec2.describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [LZ_VPC]}])["Subnets"]}
+        assert zones["10.0.0.0/24"] == "us-east-1-atl-1a"  # the topology, as loaded
+        threshold, interval = 3, 0.2
+        check = r53.create_health_check(CallerReference="lz-alb", HealthCheckConfig={
             "Type": "HTTP", "IPAddress": "127.0.0.1", "Port": web.port,
-            "ResourcePath": "/health", "RequestInterval": 10, "FailureThreshold": 2})[
-            "HealthCheck"]["Id"]
+            "ResourcePath": "/health", "RequestInterval": 10,
+            "FailureThreshold": threshold})["HealthCheck"]["Id"]
         zone = public_zone(r53, "wordpress.example")
-        upsert(r53, zone, "www.wordpress.example", "A", "10.0.9.9", SetIdentifier="lz",
-               Failover="PRIMARY", HealthCheckId=check)
-        upsert(r53, zone, "www.wordpress.example", "A", "10.0.1.1", SetIdentifier="region",
-               Failover="SECONDARY")
-        port = listener(srv, "vpc", vpc_id)
+        name = "www.wordpress.example"
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            alias(name, "PRIMARY", lbs["lz-alb"], HealthCheckId=check),
+            alias(name, "SECONDARY", lbs["region-alb"])]})
+        listed = r53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=name,
+                                               StartRecordType="A")["ResourceRecordSets"]
+        assert [(r["Failover"], r["AliasTarget"]["EvaluateTargetHealth"])
+                for r in listed if r["Name"] == name + "."] == [
+            ("PRIMARY", True), ("SECONDARY", True)]
+        port = listener(srv, "vpc", LZ_VPC)
         _until(lambda: r53.get_health_check_status(HealthCheckId=check)[
             "HealthCheckObservations"][0]["StatusReport"]["Status"].startswith("Success"))
-        assert ask(port, "www.wordpress.example") == ("NOERROR", ["10.0.9.9"])
-        web.files.clear()  # the Local Zone's health endpoint answers 404 from now on
-        flipped = _until(lambda: ask(port, "www.wordpress.example")[1] == ["10.0.1.1"])
-        # 2 failures at a 0.2 s interval: well within a few seconds
-        assert flipped < 5
+        lz, region = ["203.0.113.20"], ["198.51.100.10", "198.51.100.11"]
+
+        def answer() -> list[str]:
+            rcode, values = ask(port, name)
+            assert rcode == "NOERROR"
+            return sorted(values)
+
+        assert answer() == lz  # the Local Zone ALB's public address
+        assert dig(port, name) == lz
+        # the Local Zone deployment stops answering its health endpoint
+        web.stop()
+        flipped = _until(lambda: answer() == region)
+        # FailureThreshold failed probes at the interval, plus a tick and the query's poll
+        assert flipped < threshold * interval + 2.0
+        assert sorted(dig(port, name)) == region
+        status = r53.get_health_check_status(HealthCheckId=check)[
+            "HealthCheckObservations"][0]["StatusReport"]["Status"]
+        assert status.startswith("Failure")
+        # it comes back: the answer returns to the Local Zone after enough successes
+        web = Web(web.port)
         web.files["/health"] = b"ok"
-        _until(lambda: ask(port, "www.wordpress.example")[1] == ["10.0.9.9"])
+        back = _until(lambda: answer() == lz)
+        assert back < threshold * interval + 2.0
     finally:
         web.stop()
+        stop_server(srv)
 
 
 def _until(cond: Any, timeout: float = 15) -> float:

@@ -21,7 +21,7 @@ from plane import trace
 from conftest import Server, start_server, stop_server
 from localvpc.api.state import ServerState
 from localvpc.dataplane.flow import Disposition
-from localvpc.model.network import Network
+from localvpc.snapshot.topology import load_topology
 from localvpc.store import Store
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "outposts-lgw-ingress.yaml"
@@ -39,7 +39,7 @@ ON_PREM = "192.168.10.5"
 def outpost(tmp_path: Path) -> Iterator[Server]:
     path = tmp_path / "state.db"
     state = ServerState(Store.open(path))
-    state.reset(Network.from_topology(EXAMPLE))
+    state.reset(load_topology(EXAMPLE))
     state.store.close()
     server = start_server(path)
     yield server

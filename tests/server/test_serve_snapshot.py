@@ -39,15 +39,16 @@ def test_each_account_sees_its_part_of_the_snapshot_and_a_restart_keeps_it(
         bat = vpcs(first, BAT)
         assert bat.get(BAT_VPC) == BAT and FISH_VPC not in bat
         assert vpcs(first, FISH).get(FISH_VPC) == FISH
-        assert subnets(first, BAT).get(BAT_SUBNET) == "10.1.0.0/24"
+        assert subnets(first, BAT).get(BAT_SUBNET) == "10.1.1.0/24"
         assert FISH_SUBNET not in subnets(first, BAT)
-        assert subnets(first, FISH).get(FISH_SUBNET) == "10.2.0.0/24"
-        # the peering between the two accounts is there too, seen from both sides
+        assert subnets(first, FISH).get(FISH_SUBNET) == "10.2.1.0/24"
+        # route tables come along, with the route to the peering connection
         ec2 = first.client("ec2", account=BAT)
-        pcx = ec2.describe_vpc_peering_connections(
-            VpcPeeringConnectionIds=["pcx-0040f7640e10191f4"])["VpcPeeringConnections"][0]
-        assert (pcx["RequesterVpcInfo"]["VpcId"], pcx["AccepterVpcInfo"]["VpcId"]) in (
-            (BAT_VPC, FISH_VPC), (FISH_VPC, BAT_VPC))
+        routes = {(r.get("DestinationCidrBlock"), r.get("VpcPeeringConnectionId"))
+                  for t in ec2.describe_route_tables(
+                      Filters=[{"Name": "vpc-id", "Values": [BAT_VPC]}])["RouteTables"]
+                  for r in t["Routes"]}
+        assert ("10.2.0.0/16", "pcx-0040f7640e10191f4") in routes
         # another region of the same account holds none of it
         assert BAT_VPC not in vpcs(first, BAT, region="us-west-2")
         # a change made through the API after loading ...
@@ -61,8 +62,8 @@ def test_each_account_sees_its_part_of_the_snapshot_and_a_restart_keeps_it(
         try:
             assert vpcs(again, BAT).get(BAT_VPC) == BAT
             seen = subnets(again, BAT)
-            assert seen.get(BAT_SUBNET) == "10.1.0.0/24" and seen.get(added) == "10.1.7.0/24"
-            assert subnets(again, FISH).get(FISH_SUBNET) == "10.2.0.0/24"
+            assert seen.get(BAT_SUBNET) == "10.1.1.0/24" and seen.get(added) == "10.1.7.0/24"
+            assert subnets(again, FISH).get(FISH_SUBNET) == "10.2.1.0/24"
         finally:
             stop_server(again)
 

@@ -20,6 +20,7 @@ from localvpc.dataplane.compiled import ForwardingPlane
 from localvpc.dataplane.request import trace_request
 from localvpc.model.errors import TraceInputError
 from localvpc.model.network import Network
+from localvpc.snapshot import load_snapshot
 from localvpc.store import Store
 
 REGION = "us-east-1"
@@ -108,7 +109,7 @@ def round_trip(fresh: Server, tmp_path: Path) -> tuple[dict[str, str], Network, 
     out = tmp_path / "snapshot"
     p = capture_cli(out, "--endpoint-url", fresh.url, "--region", REGION, home=tmp_path)
     assert p.returncode == 0, p.stderr
-    captured = Network.from_snapshot(out)
+    captured = load_snapshot(out)
     with Store.open(fresh.state) as store:  # read-only while the server runs
         live = store.load_network()
     return ids, captured, live, out
@@ -300,8 +301,8 @@ def test_capture_of_aws_traces_like_the_snapshot_it_serves(
     written = {path.name for path, _ in report.files}
     assert {f"{key}.json" for key in fake.data} <= written | {
         "VpcEndpointServices.json"}, warnings  # a key the loader does not read
-    original = compile_network(Network.from_snapshot(folder))
-    captured_network = Network.from_snapshot(tmp_path / "out")
+    original = compile_network(load_snapshot(folder))
+    captured_network = load_snapshot(tmp_path / "out")
     captured = compile_network(captured_network)
     cases_file = SHARED / "acceptance" / "batfish" / f"{scenario}.json"
     cases = json.loads(cases_file.read_text())["cases"] if cases_file.is_file() else []

@@ -20,6 +20,7 @@ from localvpc.model import (
     flow_logs,
     gateways,
     interfaces,
+    lattice,
     peering,
     public_access,
     transit,
@@ -347,7 +348,48 @@ def sample_network() -> Network:
     )
     n.add(zones.Outpost("op-1", "arn:aws:outposts:op-1", "eu-west-1a", "euw1-az1", acct))
     _add_later_kinds(n, acct, other)
+    _add_lattice(n, acct)
     return n
+
+
+def _add_lattice(n: Network, acct: str) -> None:
+    """VPC Lattice: a network, a service with a listener and a rule, a target group, both
+    associations and an access log subscription, with nested values set."""
+    policy = lattice.PolicyDocument('{"Version": "2012-10-17"}', 1.5, 2.5)
+    n.add(lattice.ServiceNetwork("sn-1", acct, "us-east-1", {"env": "dev"},
+                                 network_name="net", auth_type="AWS_IAM",
+                                 sharing_enabled=False, auth_policy=policy, created=1.0))
+    n.add(lattice.LatticeService("svc-1", acct, "us-east-1", service_name="web",
+                                 custom_domain_name="web.example.com",
+                                 domain_name="web-svc-1.7d67968.vpc-lattice-svcs.us-east-1.on.aws",
+                                 resource_policy=policy))
+    forward = lattice.RuleAction([lattice.WeightedTargetGroup("tg-1", 20),
+                                  lattice.WeightedTargetGroup("tg-2", 10)])
+    n.add(lattice.LatticeListener("listener-1", acct, "us-east-1", service_id="svc-1",
+                                  listener_name="https", protocol="HTTPS", port=443,
+                                  default_action=forward, default_rule_id="rule-0"))
+    n.add(lattice.LatticeRule(
+        "rule-1", acct, "us-east-1", service_id="svc-1", listener_id="listener-1",
+        rule_name="to-instance", priority=10,
+        match=lattice.HttpMatch("GET", lattice.PathMatch("prefix", "/to-instance", True),
+                                [lattice.HeaderMatch("x-a", "exact", "b")]),
+        action=lattice.RuleAction(fixed_response_status=404)))
+    n.add(lattice.LatticeTargetGroup(
+        "tg-1", acct, "us-east-1", tg_name="inst", port=80, protocol="HTTP", vpc_id="vpc-1",
+        health_check=lattice.LatticeHealthCheck(path="/health", matcher="200-299"),
+        targets=[lattice.LatticeTarget("i-1", 8080, "HEALTHY"),
+                 lattice.LatticeTarget("arn:aws:lambda:us-east-1:1:function:f", None,
+                                       "UNAVAILABLE", "HealthCheckNotSupported")]))
+    n.add(lattice.ServiceNetworkVpcAssociation("snva-1", acct, "us-east-1",
+                                               service_network_id="sn-1", vpc_id="vpc-1",
+                                               security_group_ids=["sg-1"],
+                                               private_dns_enabled=True))
+    n.add(lattice.ServiceNetworkServiceAssociation("snsa-1", acct, "us-east-1",
+                                                   service_network_id="sn-1",
+                                                   service_id="svc-1"))
+    n.add(lattice.AccessLogSubscription("als-1", acct, "us-east-1", resource_id="sn-1",
+                                        destination_arn="arn:aws:s3:::logs",
+                                        service_network_log_type="SERVICE"))
 
 
 def _add_later_kinds(n: Network, acct: str, other: str) -> None:

@@ -188,11 +188,6 @@ def test_example_alb_has_a_node_with_an_eni(example: Network) -> None:
     assert [(t.id, t.port) for t in tg.targets] == [("i-0a1b2c3d4e5f60002", 80)]
 
 
-def test_network_from_topology_uses_the_loader() -> None:
-    network = Network.from_topology(EXAMPLE)
-    assert "i-0a1b2c3d4e5f60002" in network.instances
-
-
 # ---------------------------------------------------------------------------------- errors
 ERROR_CASES = [
     pytest.param(

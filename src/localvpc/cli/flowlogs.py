@@ -135,7 +135,13 @@ class ReportName(StrEnum):
 @app.command("report")
 def report_command(
     name: Annotated[ReportName, typer.Argument(help="which report")],
-    data: Annotated[str, typer.Option("--data", help="folder with the delivered flow logs")] = ".",
+    data: Annotated[str | None, typer.Option(
+        "--data", help="folder with the delivered flow logs (default: the server's S3 "
+                       "objects with --state/--data-dir, else .)")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", help="the --state of a localvpc serve: report on what it delivered")] = None,
+    data_dir: Annotated[str | None, typer.Option(
+        "--data-dir", help="the --data-dir of a localvpc serve")] = None,
     tag: Annotated[str, typer.Option("--tag", help="tag key for by-tag")] = "Name",
     limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON Lines")] = False,
@@ -144,6 +150,7 @@ def report_command(
     bytes (the last three need enriched records)."""
     from localvpc.flowlogs.reports import run_report
 
+    data = data or server_objects(state, data_dir) or "."
     try:
         result = run_report(name.value, data, tag=tag, limit=limit)
     except LocalVpcError as exc:

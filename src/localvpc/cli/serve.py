@@ -13,6 +13,7 @@ from localvpc.cli.load import load_network
 from localvpc.model.base import DEFAULT_ACCOUNT
 from localvpc.model.errors import LocalVpcError
 from localvpc.model.network import Network
+from localvpc.snapshot.topology import load_topology
 
 if TYPE_CHECKING:
     from localvpc.api.state import ServerState
@@ -26,7 +27,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpre
 def _demo_network() -> Network:
     """The seed's Local Zone network, in the account open-mode callers get, so a plain
     ``aws --endpoint-url ...`` sees it."""
-    network = Network.from_topology(EXAMPLE)
+    network = load_topology(EXAMPLE)
     for table in network.tables().values():
         for resource in table.values():
             if hasattr(resource, "account"):

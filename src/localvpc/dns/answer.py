@@ -35,7 +35,8 @@ class Answer:
     """The resolver's answer to one query. ``why`` lists, in order, what decided it (the
     firewall rule, the resolver rule, the zone, the record's routing policy ...), for people;
     ``dropped`` means the resolver sends nothing back (DNS support off: the client times
-    out)."""
+    out). ``volatile`` marks an answer the next identical query may not get (a weighted
+    pick, a forwarded answer): the server does not cache it."""
 
     qname: str
     qtype: str
@@ -45,6 +46,7 @@ class Answer:
     why: list[str] = field(default_factory=list)
     authoritative: bool = False
     dropped: bool = False
+    volatile: bool = False
 
     def explain(self, text: str) -> Answer:
         self.why.append(text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from localvpc.dns.names import fqdn, parents
 from localvpc.model.dns import (
     FirewallDomainList,
     FirewallRule,
@@ -15,10 +14,13 @@ from localvpc.model.dns import (
 
 
 class DomainMatcher:
-    """A domain list as two sets: exact names and wildcard parents. ``x.example.com`` is
-    looked up as itself, then ``*.`` + each ancestor: one set probe per label (FW-6).
+    """A domain list as two sets: exact names and wildcard parents, both without the
+    trailing dot. ``x.example.com`` is looked up as itself, then each ancestor in the
+    wildcard set: one set probe per label, whatever the list's size (FW-6).
     ``*.example.com`` matches names under example.com, not example.com itself; a lone
-    ``*`` matches every name."""
+    ``*`` matches every name. A name already in canonical form (lower case, no trailing
+    dot, as the API stores lists) is shared with the list, not copied: a million names
+    cost the sets' tables, not a second million strings."""
 
     __slots__ = ("everything", "exact", "wildcard")
 
@@ -27,24 +29,36 @@ class DomainMatcher:
         self.wildcard: set[str] = set()
         self.everything = False
         for domain in domains:
-            d = domain.strip().lower()
-            if d in ("*", "*."):
+            d = domain.strip()
+            low = d.lower()
+            if low == d:
+                low = d  # keep the list's string; the lowered copy is dropped
+            low = low.rstrip(".")
+            if low == "*":
                 self.everything = True
-            elif d.startswith("*."):
-                self.wildcard.add(fqdn(d[2:]))
-            elif d:
-                self.exact.add(fqdn(d))
+            elif low.startswith("*."):
+                self.wildcard.add(low[2:])
+            elif low:
+                self.exact.add(low)
 
     def __len__(self) -> int:
         return len(self.exact) + len(self.wildcard) + int(self.everything)
 
     def match(self, name: str) -> bool:
         """``name`` in fqdn form (lower case, trailing dot)."""
-        if self.everything or name in self.exact:
+        bare = name[:-1] if name.endswith(".") else name
+        if self.everything or bare in self.exact:
             return True
         if not self.wildcard:
             return False
-        return any(p in self.wildcard for p in parents(name)[1:-1])
+        rest = bare
+        while True:
+            dot = rest.find(".")
+            if dot < 0:
+                return False
+            rest = rest[dot + 1:]
+            if rest in self.wildcard:
+                return True
 
 
 @dataclass(slots=True)

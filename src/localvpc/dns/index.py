@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from localvpc.dns.firewall import DomainMatcher, MatcherCache
 from localvpc.dns.names import (
     fqdn,
+    parents,
     private_ip_name,
     public_ip_name,
     resource_name,
@@ -23,6 +24,7 @@ from localvpc.model.dns import (
     HostedZone,
     ResolverConfig,
     ResolverRule,
+    ResourceRecordSet,
 )
 from localvpc.model.elb import LoadBalancer, Target
 from localvpc.model.network import Network
@@ -55,6 +57,25 @@ class VpcView:
 
 
 @dataclass(slots=True)
+class ZoneNames:
+    """A hosted zone's record sets by owner name, and every name with records below it:
+    a lookup costs one dict probe instead of a scan of the zone."""
+
+    by_name: dict[str, list[ResourceRecordSet]] = field(default_factory=dict)
+    above: set[str] = field(default_factory=set)
+    size: int = 0  # how many record sets the zone had: edits in place change it
+
+    @classmethod
+    def of(cls, zone: HostedZone) -> ZoneNames:
+        out = cls(size=len(zone.records))
+        for rrset in zone.records:
+            name = fqdn(rrset.name)
+            out.by_name.setdefault(name, []).append(rrset)
+            out.above.update(parents(name)[1:])
+        return out
+
+
+@dataclass(slots=True)
 class DnsIndex:
     network: Network
     views: dict[str, VpcView] = field(default_factory=dict)
@@ -64,10 +85,22 @@ class DnsIndex:
     load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)  # by DNS name
     matchers: dict[str, DomainMatcher] = field(default_factory=dict)
     lb_targets: dict[str, list[Target]] = field(default_factory=dict)  # by LB ARN
+    # (VPC, private address) -> its public IPv4: what an internet-facing load
+    # balancer's name resolves to
+    public_of: dict[tuple[str, IPAddress], IPAddress] = field(default_factory=dict)
     subnets: dict[str, list[Subnet]] = field(default_factory=dict)  # by VPC
+
+    # by zone id, filled on first use (per generation, like the rest of the index)
+    zone_names: dict[str, ZoneNames] = field(default_factory=dict)
 
     def view(self, vpc_id: str) -> VpcView:
         return self.views.get(vpc_id) or VpcView()
+
+    def names_of(self, zone: HostedZone) -> ZoneNames:
+        names = self.zone_names.get(zone.id)
+        if names is None or names.size != len(zone.records):
+            names = self.zone_names[zone.id] = ZoneNames.of(zone)
+        return names
 
 
 def build_index(network: Network, cache: MatcherCache) -> DnsIndex:
@@ -135,6 +168,8 @@ def _index_hosts(network: Network, views: dict[str, VpcView], index: DnsIndex) -
             name = private_ip_name(pip.address, region)
             view.hosts.setdefault(name, Host()).a.append(pip.address)
             view.ptr.setdefault(reverse_name(pip.address), name)
+            if pip.public_ip is not None:
+                index.public_of[(vpc.id, pip.address)] = pip.public_ip
             if pip.public_ip is not None and vpc.enable_dns_hostnames:
                 public = public_ip_name(pip.public_ip, region)
                 view.hosts.setdefault(public, Host()).a.append(pip.address)

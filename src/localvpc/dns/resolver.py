@@ -27,7 +27,7 @@ from localvpc.dns.names import (
     public_domain,
     reverse_zone,
 )
-from localvpc.dns.routing import select
+from localvpc.dns.routing import policy_of, select
 from localvpc.dns.source import ModelSource
 from localvpc.model.base import IPAddress
 from localvpc.model.dns import HostedZone, ResolverRule, ResourceRecordSet
@@ -288,6 +288,7 @@ class _Query:
             answer.explain(f"rule {rule.id} has no OUTBOUND endpoint "
                            f"({rule.resolver_endpoint_id}): SERVFAIL")
             return
+        answer.volatile = True  # the target servers may answer differently next time
         result = self.resolver.forwarder.forward(name, qtype, rule.target_ips)
         for note in result.notes:
             answer.explain(f"via {endpoint.id}: {note}")
@@ -396,10 +397,16 @@ class _Query:
         return lbs.get(name) or (lbs.get(name[len("dualstack."):])
                                  if name.startswith("dualstack.") else None)
 
-    @staticmethod
-    def lb_addresses(lb: LoadBalancer, qtype: str) -> list[IPAddress]:
+    def lb_addresses(self, lb: LoadBalancer, qtype: str) -> list[IPAddress]:
+        """The nodes' addresses: private for an internal load balancer, the nodes' public
+        IPv4 for an internet-facing one (its name resolves to those everywhere, inside
+        the VPC too). ASSUMED: a node whose public IP the model lacks answers with its
+        private address rather than nothing."""
         version = 4 if qtype == "A" else 6 if qtype == "AAAA" else 0
-        return [ip for z in lb.zones for ip in z.addresses if ip.version == version]
+        private = [ip for z in lb.zones for ip in z.addresses if ip.version == version]
+        if lb.scheme != "internet-facing" or version != 4:
+            return private
+        return [self.index.public_of.get((lb.vpc_id, ip), ip) for ip in private]
 
     # ------------------------------------------------------------------ hosted zones
     def from_zone(self, zone: HostedZone, name: str, qtype: str, answer: Answer,
@@ -407,7 +414,7 @@ class _Query:
         kind = "private" if zone.private else "public"
         apex = fqdn(zone.zone_name)
         answer.authoritative = True
-        rrsets = [r for r in zone.records if fqdn(r.name) == name]
+        rrsets = self.index.names_of(zone).by_name.get(name, [])
         if not rrsets and not self._has_below(zone, name):
             wild = self._wildcard(zone, name)
             if wild:
@@ -435,6 +442,8 @@ class _Query:
             return
         chosen, reason = select(same, lambda r: self.healthy(zone, r), self.resolver.rng,
                                 self.vpc.region)
+        if len(same) > 1 and policy_of(same[0]) == "weighted":
+            answer.volatile = True  # a random pick: the next query may get another
         answer.explain(f"{kind} zone {zone.id} '{apex}': {reason}")
         for rrset in chosen:
             if rrset.alias_target is not None:
@@ -445,26 +454,22 @@ class _Query:
             if rrset.type == "CNAME" and qtype != "CNAME" and rrset.values:
                 self.run(fqdn(rrset.values[0]), qtype, answer, depth + 1, chained=True)
 
-    @staticmethod
-    def _has_below(zone: HostedZone, name: str) -> bool:
-        suffix = "." + name
-        return any(fqdn(r.name).endswith(suffix) for r in zone.records)
+    def _has_below(self, zone: HostedZone, name: str) -> bool:
+        return name in self.index.names_of(zone).above
 
-    @staticmethod
-    def _wildcard(zone: HostedZone, name: str) -> list[ResourceRecordSet]:
+    def _wildcard(self, zone: HostedZone, name: str) -> list[ResourceRecordSet]:
         apex = fqdn(zone.zone_name)
         for parent in parents(name)[1:]:
             if not is_under(parent, apex):
                 break
             star = "*." + parent
-            found = [r for r in zone.records if fqdn(r.name) == star]
+            found = self.index.names_of(zone).by_name.get(star, [])
             if found:
                 return found
         return []
 
-    @staticmethod
-    def _soa(zone: HostedZone, answer: Answer) -> None:
-        for r in zone.records:
+    def _soa(self, zone: HostedZone, answer: Answer) -> None:
+        for r in self.index.names_of(zone).by_name.get(fqdn(zone.zone_name), []):
             if r.type == "SOA" and r.values:
                 ttl = r.ttl if r.ttl is not None else 900
                 answer.authority.append(Record(fqdn(zone.zone_name), "SOA", ttl, r.values[0]))
@@ -494,6 +499,7 @@ class _Query:
                 sub.explain(f"alias to {target}")
                 self.run(target, qtype, sub, depth + 1, chained=True)
         answer.why.extend(sub.why)
+        answer.volatile |= sub.volatile
         answer.rcode = sub.rcode if sub.rcode != NXDOMAIN else NOERROR
         answer.records.extend(Record(name, r.type, r.ttl, r.value) if r.name == target else r
                               for r in sub.records)
@@ -514,7 +520,8 @@ class _Query:
         if lb is not None:
             return self.lb_healthy(lb)
         tzone = self.index.network.hosted_zones.get(alias.hosted_zone_id) or zone
-        below = [r for r in tzone.records if fqdn(r.name) == target and r.type == rrset.type]
+        below = [r for r in self.index.names_of(tzone).by_name.get(target, [])
+                 if r.type == rrset.type]
         return not below or any(self.healthy(tzone, r, depth + 1) for r in below)
 
     def lb_healthy(self, lb: LoadBalancer) -> bool:
@@ -536,6 +543,7 @@ class _Query:
             return
         a = Answer(name, "A")
         self.run(name, "A", a)
+        answer.volatile |= a.volatile
         v4 = [r for r in a.records if r.type == "A"]
         if a.rcode != NOERROR or not v4:
             answer.explain(f"DNS64: no A record to synthesize from ({a.rcode}): unchanged")

@@ -77,7 +77,7 @@ class DnsServer:
     def __init__(self, source: ModelSource, resolver: Resolver | None = None, *,
                  host: str = "127.0.0.1", port_base: int | None = None,
                  poll_interval: float = 0.25, workers: int = 8,
-                 max_listeners: int = 1000) -> None:
+                 max_listeners: int = 1000, cache_size: int = 65536) -> None:
         self.source = source
         self.resolver = resolver or Resolver(source)
         self.host = host
@@ -95,6 +95,12 @@ class DnsServer:
         self._stopping = False
         self._seen_generation: int | None = None
         self._table_lock = threading.Lock()
+        # Answers by (listener, transport, query bytes after the id), valid for one model
+        # generation: a repeated query is answered on the event loop without parsing or
+        # resolving it again. Volatile answers (weighted picks, forwarded) are not kept.
+        self.cache_size = cache_size
+        self._cache: dict[tuple[str, str, bool, bytes], bytes] = {}
+        self._cache_key: tuple[int, bool] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 10.0) -> DnsServer:
@@ -141,7 +147,7 @@ class DnsServer:
         asyncio.run_coroutine_threadsafe(self._sync(force=True), loop).result(timeout)
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = _new_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
         loop.set_exception_handler(_log_loop_error)
@@ -264,8 +270,36 @@ class DnsServer:
             lst._tcp.close()
 
     # ------------------------------------------------------------------ queries
+    def _validity(self) -> tuple[int, bool]:
+        return (self.source.generation, self.resolver.firewall_down)
+
+    def cached(self, lst: Listener, wire: bytes, tcp: bool) -> bytes | None:
+        """The cached answer to ``wire`` with its id, or None."""
+        if not self.cache_size or len(wire) < 12:
+            return None
+        validity = self._validity()
+        if validity != self._cache_key:
+            self._cache.clear()
+            self._cache_key = validity
+            return None
+        body = self._cache.get((lst.kind, lst.id, tcp, wire[2:]))
+        return None if body is None else wire[:2] + body
+
+    def _keep(self, lst: Listener, wire: bytes, tcp: bool, reply: bytes,
+              validity: tuple[int, bool]) -> None:
+        """Cache ``reply`` if the model has not changed since resolving began (so the
+        answer belongs to the generation the cache holds)."""
+        if validity != self._validity() or validity != self._cache_key:
+            return
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()  # crude but bounded: random names cannot grow it forever
+        self._cache[(lst.kind, lst.id, tcp, wire[2:])] = reply[2:]
+
     async def _answer(self, lst: Listener, wire: bytes, client: Any, tcp: bool
                       ) -> bytes | None:
+        hit = self.cached(lst, wire, tcp)
+        if hit is not None:
+            return hit
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self.pool, self.handle, lst, wire, tcp)
@@ -275,6 +309,7 @@ class DnsServer:
 
     def handle(self, lst: Listener, wire: bytes, tcp: bool = False) -> bytes | None:
         """One query packet in, one answer packet out (None: send nothing)."""
+        validity = self._validity()
         try:
             query = dns.message.from_wire(wire)
         except Exception:
@@ -300,12 +335,15 @@ class DnsServer:
         response = to_message(query, answer)
         limit = 65535 if tcp else max(MAX_UDP, query.payload if query.edns >= 0 else MAX_UDP)
         try:
-            return bytes(response.to_wire(max_size=limit))
+            reply = bytes(response.to_wire(max_size=limit))
         except dns.exception.TooBig:
             response.answer.clear()
             response.authority.clear()
             response.flags |= dns.flags.TC
-            return bytes(response.to_wire())
+            reply = bytes(response.to_wire())
+        if self.cache_size and not answer.volatile:
+            self._keep(lst, wire, tcp, reply, validity)
+        return reply
 
     def _origin(self, lst: Listener, query: dns.message.Message) -> Origin:
         if lst.kind == "inbound":
@@ -349,6 +387,10 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        hit = self.server.cached(self.lst, data, False)
+        if hit is not None and self.transport is not None:
+            self.transport.sendto(hit, addr)  # the fast path: no task, no thread
+            return
         task = asyncio.ensure_future(self._reply(data, addr))
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
@@ -411,6 +453,16 @@ def _error_reply(wire: bytes, rcode: int) -> bytes | None:
 
 def _ip(text: str) -> IPAddress:
     return ipaddress.ip_address(text)
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (it comes with ``uvicorn[standard]``): its datagram path costs
+    a fraction of the default loop's per packet, which is most of a cached answer's cost."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return cast(asyncio.AbstractEventLoop, uvloop.new_event_loop())
 
 
 def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

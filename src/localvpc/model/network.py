@@ -6,7 +6,6 @@ Both the snapshot importer and the topology loader produce one; the data plane c
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from localvpc.model.dns import (
@@ -44,6 +43,16 @@ from localvpc.model.gateways import (
     VpnGateway,
 )
 from localvpc.model.interfaces import Instance, NetworkInterface, NetworkInterfacePermission
+from localvpc.model.lattice import (
+    AccessLogSubscription,
+    LatticeListener,
+    LatticeRule,
+    LatticeService,
+    LatticeTargetGroup,
+    ServiceNetwork,
+    ServiceNetworkServiceAssociation,
+    ServiceNetworkVpcAssociation,
+)
 from localvpc.model.peering import VpcPeeringConnection
 from localvpc.model.public_access import VpcBlockPublicAccessExclusion, VpcBlockPublicAccessOptions
 from localvpc.model.transit import (
@@ -108,6 +117,14 @@ _TABLE_OF: dict[type, str] = {
     FirewallRuleGroup: "firewall_rule_groups",
     FirewallRuleGroupAssociation: "firewall_rule_group_associations",
     FirewallConfig: "firewall_configs",
+    ServiceNetwork: "lattice_service_networks",
+    LatticeService: "lattice_services",
+    LatticeListener: "lattice_listeners",
+    LatticeRule: "lattice_rules",
+    LatticeTargetGroup: "lattice_target_groups",
+    ServiceNetworkVpcAssociation: "lattice_vpc_associations",
+    ServiceNetworkServiceAssociation: "lattice_service_associations",
+    AccessLogSubscription: "lattice_access_log_subscriptions",
 }
 
 
@@ -199,6 +216,17 @@ class Network:
     address_transfers: dict[str, AddressTransfer] = field(default_factory=dict)
     transit_gateway_multicast_domains: dict[str, TransitGatewayMulticastDomain] = field(
         default_factory=dict)
+    lattice_service_networks: dict[str, ServiceNetwork] = field(default_factory=dict)
+    lattice_services: dict[str, LatticeService] = field(default_factory=dict)
+    lattice_listeners: dict[str, LatticeListener] = field(default_factory=dict)
+    lattice_rules: dict[str, LatticeRule] = field(default_factory=dict)
+    lattice_target_groups: dict[str, LatticeTargetGroup] = field(default_factory=dict)
+    lattice_vpc_associations: dict[str, ServiceNetworkVpcAssociation] = field(
+        default_factory=dict)
+    lattice_service_associations: dict[str, ServiceNetworkServiceAssociation] = field(
+        default_factory=dict)
+    lattice_access_log_subscriptions: dict[str, AccessLogSubscription] = field(
+        default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building
@@ -209,21 +237,6 @@ class Network:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
-
-    @classmethod
-    def from_snapshot(cls, path: str | Path) -> Network:
-        """Load a folder of AWS ``describe-*`` JSON outputs (see ``localvpc.snapshot``)."""
-        # Imported here: the snapshot layer sits above the model and builds Networks.
-        from localvpc.snapshot import load_snapshot
-
-        return load_snapshot(path)
-
-    @classmethod
-    def from_topology(cls, path: str | Path) -> Network:
-        """Load a hand-written topology YAML file (see ``localvpc.snapshot.topology``)."""
-        from localvpc.snapshot.topology import load_topology
-
-        return load_topology(path)
 
     # ------------------------------------------------------------------ queries
     def tables(self) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,8 @@ the other protocols answer all of them at once in AWS's wording
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from localvpc.api.protocols.request import (
@@ -33,6 +35,11 @@ class _Problem(Exception):
 # Shapes whose enum lists lag the service (EC2 answers InvalidInstanceType itself).
 OPEN_ENUMS = frozenset({"InstanceType"})
 
+# Services whose string ``pattern`` constraints are checked here too. Opt-in: older models
+# (EC2, Route 53) carry patterns their services do not enforce the same way; newer services
+# (Smithy-built, such as VPC Lattice) reject a mismatch with the standard wording.
+PATTERN_CHECKED = frozenset({"vpc-lattice"})
+
 
 def validate(service_model: Any, shape: Any, params: dict[str, Any]) -> None:
     """Raise a :class:`ServiceError` if ``params`` break ``shape``'s constraints."""
@@ -40,7 +47,8 @@ def validate(service_model: Any, shape: Any, params: dict[str, Any]) -> None:
         return
     problems: list[_Problem] = []
     ec2 = protocol_of(service_model) == "ec2"
-    _walk_structure(shape, params, "", "", problems, ec2)
+    patterns = service_model.service_name in PATTERN_CHECKED
+    _walk_structure(shape, params, "", "", problems, ec2, patterns)
     if not problems:
         return
     if ec2:
@@ -60,7 +68,31 @@ def validate(service_model: Any, shape: Any, params: dict[str, Any]) -> None:
         f"Value {_render_coral(p.value)} at '{p.path}' failed to satisfy constraint: {p.constraint}"
         for p in shown
     )
-    raise validation_error(service_model, f"{count} validation {noun} detected: {details}")
+    error = validation_error(service_model, f"{count} validation {noun} detected: {details}")
+    if _has_field_list(service_model):
+        error.fields = {"reason": "fieldValidationFailed",
+                        "fieldList": [{"name": p.path, "message": p.constraint} for p in shown]}
+    raise error
+
+
+@functools.cache
+def _has_field_list(service_model: Any) -> bool:
+    """The service's ValidationException carries ``reason`` and ``fieldList[{name, message}]``
+    (VPC Lattice and other Smithy-built services): fill them, as AWS does."""
+    for shape in service_model.error_shapes:
+        if shape.name == "ValidationException":
+            return {"reason", "fieldList"} <= set(shape.members)
+    return False
+
+
+@functools.cache
+def compiled_pattern(pattern: str) -> re.Pattern[str] | None:
+    try:
+        # DOTALL: a policy document spans lines, and AWS accepts pretty-printed JSON for
+        # ``.*\S.*``. ASCII: ``\d`` is 0-9 as in AWS's (Java) patterns, not any digit.
+        return re.compile(pattern, re.DOTALL | re.ASCII)
+    except re.error:  # a construct Python's engine lacks: leave it to the service
+        return None
 
 
 def _lower_first(name: str) -> str:
@@ -78,6 +110,7 @@ def _walk_structure(
     wire_path: str,
     problems: list[_Problem],
     ec2: bool,
+    patterns: bool = False,
 ) -> None:
     if shape.metadata.get("document"):
         return
@@ -90,7 +123,7 @@ def _walk_structure(
             if member.name in required:
                 problems.append(_Problem(member_path, member_wire, None, "Member must not be null"))
             continue
-        _walk(member.shape, sub, member_path, member_wire, problems, ec2)
+        _walk(member.shape, sub, member_path, member_wire, problems, ec2, patterns)
 
 
 def _walk(
@@ -100,12 +133,13 @@ def _walk(
     wire_path: str,
     problems: list[_Problem],
     ec2: bool,
+    patterns: bool = False,
 ) -> None:
     type_name = shape.type_name
     meta = shape.metadata
     if type_name == "structure":
         if isinstance(value, dict):
-            _walk_structure(shape, value, path, wire_path, problems, ec2)
+            _walk_structure(shape, value, path, wire_path, problems, ec2, patterns)
         return
     if type_name == "list":
         _check_size(meta, value, path, wire_path, problems, "length")
@@ -119,15 +153,17 @@ def _walk(
                     f"{wire_path}.{index}",
                     problems,
                     ec2,
+                    patterns,
                 )
         return
     if type_name == "map":
         _check_size(meta, value, path, wire_path, problems, "length")
         for key, item in value.items():
-            _walk(shape.key, key, f"{path}.key", f"{wire_path}.key", problems, ec2)
+            _walk(shape.key, key, f"{path}.key", f"{wire_path}.key", problems, ec2, patterns)
             if item is not None:
                 sub_path = f"{path}.{key}.member"
-                _walk(shape.value, item, sub_path, f"{wire_path}.{key}", problems, ec2)
+                _walk(shape.value, item, sub_path, f"{wire_path}.{key}", problems, ec2,
+                      patterns)
         return
     if type_name in ("string", "blob"):
         _check_size(meta, value, path, wire_path, problems, "length")
@@ -144,6 +180,11 @@ def _walk(
                     f"Member must satisfy enum value set: [{', '.join(enum)}]",
                 )
             )
+        pattern = meta.get("pattern") if patterns and type_name == "string" else None
+        compiled = compiled_pattern(pattern) if pattern else None
+        if compiled is not None and compiled.fullmatch(str(value)) is None:
+            problems.append(_Problem(path, wire_path, value, "Member must satisfy regular "
+                                     f"expression pattern: {_anchored(str(pattern))}"))
         return
     if type_name in ("integer", "long", "float", "double"):
         low = meta.get("min")
@@ -160,6 +201,13 @@ def _walk(
                     path, wire_path, value, f"Member must have value less than or equal to {high}"
                 )
             )
+
+
+def _anchored(pattern: str) -> str:
+    """AWS quotes patterns anchored: ``^...$``."""
+    head = "" if pattern.startswith("^") else "^"
+    tail = "" if pattern.endswith("$") else "$"
+    return f"{head}{pattern}{tail}"
 
 
 def _check_size(

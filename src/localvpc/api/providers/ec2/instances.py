@@ -205,6 +205,19 @@ def free_address(network: Network, subnet: Subnet,
                 f"in subnet '{subnet.id}' to satisfy the requested number of instances.")
 
 
+def free_ipv6(network: Network, subnet: Subnet, also_used: set[IPAddress]) -> IPAddress:
+    """An unused address of the subnet's first /64, picked at random as AWS does, outside
+    the first four and the last address and the CIDR reservations."""
+    base = subnet.ipv6_cidrs[0]
+    used = {a for e in network.network_interfaces.values() if e.subnet_id == subnet.id
+            for a in e.ipv6_addresses} | also_used
+    held = reserved_ranges(network, subnet)
+    while True:
+        ip = base.network_address + 4 + secrets.randbelow(base.num_addresses - 5)
+        if ip not in used and not any(ip in r for r in held):
+            return ip
+
+
 def public_address(network: Network) -> IPAddress:
     """A public IPv4 from the documentation ranges, never a real AWS address."""
     taken = {p.public_ip for e in network.network_interfaces.values() for p in e.private_ips}
@@ -307,6 +320,16 @@ class InstanceOperations:
                  private_ip: str | None, public: bool, pending: list[NetworkInterface]
                  ) -> NetworkInterface:
         net = ctx.state.network
+        if subnet.cidr is None:  # an IPv6-only subnet: one IPv6 address, no IPv4
+            if private_ip or public:
+                raise error("InvalidParameterCombination", f"Subnet {subnet.id} is IPv6-only:"
+                            " instances in it get no private or public IPv4 address.")
+            taken = {a for e in pending for a in e.ipv6_addresses}
+            return NetworkInterface(new_id("eni"), ctx.account, ctx.region, subnet_id=subnet.id,
+                                    vpc_id=subnet.vpc_id,
+                                    availability_zone=subnet.availability_zone,
+                                    ipv6_addresses=[free_ipv6(net, subnet, taken)],
+                                    security_group_ids=groups)
         pending_ips = {p.address for e in pending for p in e.private_ips}
         if private_ip:
             ip = check_private_ip(net, subnet, private_ip, pending_ips)
@@ -347,10 +370,11 @@ class InstanceOperations:
         if private_ip and low > 1:
             raise error("InvalidParameterCombination", "Cannot specify a private IP address "
                         "when launching more than one instance")
-        assert subnet.cidr is not None
-        used = used_addresses(net, subnet)
-        room = subnet.cidr.num_addresses - 5 - len(used) - unused_reserved_count(net, subnet,
-                                                                                 used)
+        room = high  # an IPv6-only subnet's /64 never runs out
+        if subnet.cidr is not None:
+            used = used_addresses(net, subnet)
+            room = subnet.cidr.num_addresses - 5 - len(used) - unused_reserved_count(
+                net, subnet, used)
         if room < low:
             raise error("InsufficientFreeAddressesInSubnet", f"There are not enough free "
                         f"addresses in subnet '{subnet.id}' to satisfy the requested number of "

@@ -557,22 +557,31 @@ class VpcOperations:
     def CreateSubnet(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         vpc = self._vpc(ctx, params["VpcId"])
         text = params.get("CidrBlock")
-        if not text:
+        native = bool(params.get("Ipv6Native"))
+        if native:  # an IPv6-only subnet: a /64 of the VPC and no IPv4 block
+            if text:  # ASSUMED wording: AWS rejects the pair, its message is not documented
+                raise error("InvalidParameterCombination", "An IPv6-only (Ipv6Native) subnet "
+                            "cannot have an IPv4 CIDR block.")
+            if not params.get("Ipv6CidrBlock"):
+                raise error("MissingParameter", "The request must contain the parameter "
+                            "ipv6CidrBlock")
+        elif not text:
             raise error("MissingParameter", "The request must contain the parameter cidrBlock")
-        cidr = cidr_param(text)
-        if cidr.version != 4 or not any(within(cidr, c) for c in vpc.cidrs):
-            raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
-        if not 16 <= cidr.prefixlen <= 28:
-            raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
+        cidr = cidr_param(text) if text else None
         net = ctx.state.network
         siblings = [s for s in net.subnets.values() if s.vpc_id == vpc.id]
-        lo, hi = int(cidr.network_address), int(cidr.broadcast_address)
-        for other in siblings:  # integer bounds: this scan runs on every create
-            oc = other.cidr
-            if oc is not None and oc.version == 4 and int(oc.network_address) <= hi \
-                    and lo <= int(oc.broadcast_address):
-                raise error("InvalidSubnet.Conflict", f"The CIDR '{text}' conflicts with "
-                            "another subnet")
+        if cidr is not None:
+            if cidr.version != 4 or not any(within(cidr, c) for c in vpc.cidrs):
+                raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
+            if not 16 <= cidr.prefixlen <= 28:
+                raise error("InvalidSubnet.Range", f"The CIDR '{text}' is invalid.")
+            lo, hi = int(cidr.network_address), int(cidr.broadcast_address)
+            for other in siblings:  # integer bounds: this scan runs on every create
+                oc = other.cidr
+                if oc is not None and oc.version == 4 and int(oc.network_address) <= hi \
+                        and lo <= int(oc.broadcast_address):
+                    raise error("InvalidSubnet.Conflict", f"The CIDR '{text}' conflicts with "
+                                "another subnet")
         v6 = None
         if params.get("Ipv6CidrBlock"):
             v6 = cidr_param(params["Ipv6CidrBlock"])
@@ -593,6 +602,9 @@ class VpcOperations:
                         availability_zone=zone, availability_zone_id=zone_id)
         if v6 is not None:
             subnet.ipv6_cidrs.append(v6)
+        if native:
+            subnet.ipv6_native = subnet.assign_ipv6_address_on_creation = True
+            subnet.private_dns_hostname_type_on_launch = "resource-name"
         apply_tag_specs(subnet, params, "subnet")
         with ctx.state.write() as w:
             net.add(subnet)
