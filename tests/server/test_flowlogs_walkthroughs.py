@@ -484,3 +484,19 @@ def test_cli_posts_the_spec_to_the_server(fresh: Server, tmp_path: Path) -> None
                        timeout=60)
     assert p.returncode == 2
     assert f"{bad}:2:" in p.stderr and "nobody" in p.stderr
+
+
+def test_traffic_without_a_start_happens_now_on_the_server(fresh: Server) -> None:
+    """Offline runs keep the spec's reproducible default; on the live server the flow logs
+    were made now, so traffic without a start of its own is dated now."""
+    net = build(fresh)
+    fresh.client("s3").create_bucket(Bucket="now-logs")
+    fresh.client("ec2").create_flow_logs(
+        ResourceType="NetworkInterface", ResourceIds=[net.db_eni], TrafficType="ALL",
+        LogDestinationType="s3", LogDestination="arn:aws:s3:::now-logs")
+    before = time.time()
+    summary = post_traffic(fresh, SPEC.replace("start: 2024-06-01T00:00:00Z\n", ""))
+    assert before - 1 <= summary["start"] <= time.time() + 1
+    today = dt.datetime.fromtimestamp(summary["start"], dt.UTC)
+    assert keys(fresh.client("s3"), "now-logs",
+                f"AWSLogs/000000000000/vpcflowlogs/us-east-1/{today:%Y/%m/%d}/")

@@ -21,6 +21,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,6 +77,16 @@ def parse_start(value: Any) -> float | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
 
 
+def _spec_sets_start(spec_text: str) -> bool:
+    """Does the spec give its own ``start``? (A spec that does not parse is reported by the
+    runner, with its line numbers.)"""
+    try:
+        top = yaml.safe_load(spec_text)
+    except yaml.YAMLError:
+        return True
+    return isinstance(top, dict) and top.get("start") is not None
+
+
 def run_traffic(state: ServerState, spec_text: str, *, start: float | None = None,
                 real_time: bool = False, source: str = "<request>",
                 include_records: bool = False) -> dict[str, Any]:
@@ -91,6 +102,10 @@ def run_traffic(state: ServerState, spec_text: str, *, start: float | None = Non
         except (SubscriptionError, FlowLogFormatError) as exc:
             subs.append((fl, None, str(exc)))
     usable = [s for _, s, _ in subs if s is not None]
+    if start is None and not real_time and not _spec_sets_start(spec_text):
+        # On the live server the subscriptions were made just now: traffic without a start
+        # of its own happens now too (offline runs keep the spec's reproducible default).
+        start = time.time()
     run = run_for_subscriptions(state.plane, spec_text, usable, start=start,
                                 real_time=real_time, guard=lambda: state.lock, source=source)
     produced = iter(run.records)
