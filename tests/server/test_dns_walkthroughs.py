@@ -484,9 +484,12 @@ def test_d_failover_from_the_local_zone_alb_to_the_region_alb(tmp_path: Path) ->
 
     lbs = {lb.lb_name: lb.dns_name for lb in load_topology(TOPOLOGY)
            .load_balancers.values()}
-    # --dev-health-interval: probes every 0.2 s instead of every 10/30 s (tests only)
+    # --dev-health-interval: probes every 0.2 s instead of every 10/30 s (tests only).
+    # --no-proxy: the ALBs' targets keep the health the topology gives them (healthy); with
+    # the proxies on, their health checks would probe targets no local process serves and
+    # mark both ALBs unhealthy, and EvaluateTargetHealth would then see no healthy record.
     srv = start_server(tmp_path / "state.db", "--snapshot", str(TOPOLOGY),
-                       "--dev-health-interval", "0.2")
+                       "--dev-health-interval", "0.2", "--no-proxy")
     web = Web()  # the Local Zone deployment's health endpoint
     web.files["/health"] = b"ok"
     try:

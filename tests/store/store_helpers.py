@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from hypothesis import strategies as st
 
 from localvpc.model import (
+    cloudwan,
     dns,
     elb,
     endpoints,
@@ -349,7 +350,48 @@ def sample_network() -> Network:
     n.add(zones.Outpost("op-1", "arn:aws:outposts:op-1", "eu-west-1a", "euw1-az1", acct))
     _add_later_kinds(n, acct, other)
     _add_lattice(n, acct)
+    _add_privatelink_and_cloudwan(n, acct, other)
     return n
+
+
+def _add_privatelink_and_cloudwan(n: Network, acct: str, other: str) -> None:
+    """An endpoint service with a permission and a notification; a global network with a core
+    network (a policy version with an error, an edge, a segment), an attachment waiting on a
+    segment change, a transit gateway registration and a peering."""
+    n.add(endpoints.VpcEndpointService(
+        "vpce-svc-1", acct, "us-east-1", service_name="com.amazonaws.vpce.us-east-1.vpce-svc-1",
+        network_load_balancer_arns=["arn:aws:elasticloadbalancing:lb/net/nlb/1"],
+        acceptance_required=False, private_dns_name="search.example.com",
+        private_dns_state="verified", supported_regions=["us-west-2"],
+        allowed_principals=[endpoints.ServicePermission(f"arn:aws:iam::{other}:root",
+                                                        "Account", "vpce-svc-perm-1")]))
+    n.add(endpoints.VpcEndpointConnectionNotification(
+        "vpce-nfn-1", acct, "us-east-1", service_id="vpce-svc-1",
+        topic_arn="arn:aws:sns:us-east-1:1:t", events=["Connect", "Accept"]))
+    n.add(cloudwan.GlobalNetwork("global-network-1", acct, "us-west-2", description="g",
+                                 created=1.0))
+    n.add(cloudwan.CoreNetwork(
+        "core-network-1", acct, "us-west-2", global_network_id="global-network-1",
+        versions=[cloudwan.PolicyVersion(1, '{"version": "2021.12"}', alias="LIVE",
+                                         errors=[cloudwan.PolicyError("E", "bad", "/a")])],
+        live_version_id=1,
+        edges=[cloudwan.CoreNetworkEdge("us-east-1", 64512, ["169.254.0.0/24"])],
+        segments=[cloudwan.CoreNetworkSegmentInfo("prod", ["us-east-1"], ["shared"])]))
+    n.add(cloudwan.CoreNetworkAttachment(
+        "attachment-1", acct, "us-west-2", core_network_id="core-network-1",
+        resource_arn="arn:aws:ec2:us-east-1:1:vpc/vpc-1", resource_id="vpc-1",
+        segment_name="prod", attachment_policy_rule_number=100,
+        proposed_segment_change=cloudwan.ProposedSegmentChange("dev", None, 200,
+                                                               {"segment": "dev"}),
+        subnet_arns=["arn:aws:ec2:us-east-1:1:subnet/subnet-1"],
+        options={"ApplianceModeSupport": True}))
+    n.add(cloudwan.TransitGatewayRegistration(
+        "tgw-reg-1", acct, "us-west-2", global_network_id="global-network-1",
+        transit_gateway_arn="arn:aws:ec2:us-east-1:1:transit-gateway/tgw-1"))
+    n.add(cloudwan.CoreNetworkPeering(
+        "peering-1", acct, "us-west-2", core_network_id="core-network-1",
+        transit_gateway_arn="arn:aws:ec2:us-east-1:1:transit-gateway/tgw-1",
+        transit_gateway_peering_attachment_id="tgw-attach-1"))
 
 
 def _add_lattice(n: Network, acct: str) -> None:

@@ -45,6 +45,7 @@ from localvpc.model.errors import LocalVpcError
 
 if TYPE_CHECKING:
     from localvpc.dns.server import DnsServer
+    from localvpc.lattice.server import L7Proxies
 
 log = logging.getLogger("localvpc.api")
 
@@ -159,7 +160,7 @@ def _fingerprint(params: dict[str, Any]) -> str:
 
 def create_app(state: ServerState, registry: Registry,
                accounts: Accounts | None = None,
-               dns: DnsServer | None = None) -> AwsApp:
+               dns: DnsServer | None = None, proxy: L7Proxies | None = None) -> AwsApp:
     """The ASGI app: AWS requests go straight to the gateway; ``/_localvpc/`` control
     routes (health, reset) go through Starlette."""
     gateway = Gateway(state, registry, accounts)
@@ -198,8 +199,31 @@ def create_app(state: ServerState, registry: Registry,
         # A traffic spec played on the live network into the flow logs (api/traffic.py).
         return await traffic_route(request, state)
 
+    async def proxy_table(_: Request) -> Response:
+        # The VPC Lattice / ALB proxy listeners (lattice/server.py): ``localvpc lattice``.
+        if proxy is None:
+            return JSONResponse({"enabled": False, "endpoints": []})
+        return JSONResponse({"enabled": True, "ca": str(proxy.ca_path),
+                             "endpoints": proxy.table()})
+
+    async def lattice_targets(request: Request) -> Response:
+        # The target address map: GET lists it, PUT {"targets": [{address, to, vpc_id?}]}
+        # adds or replaces entries ("to": null removes one).
+        if proxy is None:
+            return JSONResponse({"error": "the proxies are disabled (--no-proxy)"},
+                                status_code=404)
+        if request.method == "PUT":
+            try:
+                body = json.loads(await request.body() or b"{}")
+                await run_in_threadpool(proxy.set_targets, body.get("targets") or [])
+            except (ValueError, TypeError, AttributeError) as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"targets": proxy.target_rows()})
+
     install_enricher(state)
     control = Starlette(routes=[
+        Route("/_localvpc/proxy/endpoints", proxy_table, methods=["GET"]),
+        Route("/_localvpc/lattice/targets", lattice_targets, methods=["GET", "PUT"]),
         Route("/_localvpc/health", health, methods=["GET"]),
         Route("/_localvpc/traffic", traffic, methods=["POST"]),
         Route("/_localvpc/reset", reset, methods=["POST"]),

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from localvpc.cloudwan.live import compile_live
 from localvpc.dataplane import ForwardingPlane, compile_network
 from localvpc.model.network import Network
 from localvpc.store import Store
@@ -123,7 +124,10 @@ class ServerState:
         """The compiled network for traces, rebuilt after writes."""
         with self.lock:
             if self._plane is None or self._plane[0] != self.generation:
-                self._plane = (self.generation, compile_network(self.network))
+                # Cloud WAN core networks route by their LIVE policy (cloudwan/ is above
+                # the data plane, so their routing is compiled here and passed in).
+                self._plane = (self.generation, compile_network(
+                    self.network, core_networks=compile_live(self.network)))
             return self._plane[1]
 
     @property

@@ -16,9 +16,11 @@ from localvpc.model.network import Network
 from localvpc.snapshot.topology import load_topology
 
 if TYPE_CHECKING:
+    from localvpc.api.auth import Accounts
     from localvpc.api.state import ServerState
     from localvpc.dns.health import HealthChecker
     from localvpc.dns.server import DnsServer
+    from localvpc.lattice.server import L7Proxies
 
 DEFAULT_STATE = "localvpc-state.db"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpress.yaml"
@@ -65,6 +67,12 @@ def serve_command(
         "inbound resolver endpoint; default: free ephemeral ports)")] = None,
     no_dns: Annotated[bool, typer.Option("--no-dns", help="serve no DNS and run no Route 53 "
                                                           "health checks")] = False,
+    no_proxy: Annotated[bool, typer.Option("--no-proxy", help="run no VPC Lattice / ALB "
+                                                              "proxies and no target health "
+                                                              "checks")] = False,
+    proxy_port_base: Annotated[int | None, typer.Option(
+        "--proxy-port-base", help="first loopback port of the VPC Lattice and ALB proxy "
+        "listeners (default: free ephemeral ports)")] = None,
     dev_health_interval: Annotated[float | None, typer.Option(
         "--dev-health-interval", help="TESTS/DEVELOPMENT ONLY: probe every health check "
         "this often (seconds) instead of its RequestInterval (10 or 30 s on AWS)")] = None,
@@ -101,8 +109,10 @@ def serve_command(
         _load_initial(server_state, state, snapshot)
     dns_server, checker = (None, None) if no_dns else _start_dns(
         server_state, dns_port_base, dev_health_interval)
+    proxies = None if no_proxy else _start_proxies(server_state, proxy_port_base,
+                                                   dev_health_interval, keys)
     app = create_app(server_state, default_registry(), keys,
-                     dns=dns_server)
+                     dns=dns_server, proxy=proxies)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
@@ -111,6 +121,8 @@ def serve_command(
         if dns_server is not None and checker is not None:
             checker.stop()
             dns_server.stop()
+        if proxies is not None:
+            proxies.stop()
 
 
 def _load_initial(server_state: ServerState, state: str, snapshot: str | None) -> None:
@@ -145,3 +157,30 @@ def _start_dns(server_state: ServerState, port_base: int | None,
     print(f"localvpc: DNS on {len(dns_server.table())} listener(s), "
           "see GET /_localvpc/dns/endpoints", flush=True)
     return dns_server, checker
+
+
+def _start_proxies(server_state: ServerState, port_base: int | None,
+                   health_interval: float | None, keys: Accounts) -> L7Proxies:
+    """The VPC Lattice and ALB proxies and their target health checks (lattice/server.py),
+    on the live state: the address map is meta state, access logs go through the state's
+    delivery services, SigV4-signed requests are checked against the accounts' keys."""
+    from localvpc.lattice.auth import Authorizer
+    from localvpc.lattice.auth import Key as CallerKey
+    from localvpc.lattice.server import L7Proxies
+    from localvpc.lattice.targets import state_meta
+
+    def lookup(access_key: str) -> CallerKey | None:
+        key = keys.keys.get(access_key)
+        if key is not None:
+            return CallerKey(key.account, key.secret)
+        if not keys.strict:  # open mode: any key, its account as the API would name it
+            return CallerKey(keys.account_for(access_key), None)
+        return None
+
+    proxies = L7Proxies(server_state, server_state.data_dir, meta=state_meta(server_state),
+                        lambdas=server_state.lambdas, delivery=server_state.delivery,
+                        authorizer=Authorizer(lookup, strict=keys.strict),
+                        port_base=port_base, health_interval=health_interval).start()
+    print(f"localvpc: VPC Lattice/ALB proxies on {len(proxies.table())} listener(s), see "
+          f"GET /_localvpc/proxy/endpoints (CA: {proxies.ca_path})", flush=True)
+    return proxies

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from localvpc.dataplane.core_network import CoreRouter
 from localvpc.dataplane.filters import (
     CompiledNacl,
     CompiledSecurityGroup,
@@ -25,6 +26,7 @@ from localvpc.dataplane.routes import (
 )
 from localvpc.model.aws_prefixes import aws_prefixes, aws_service_prefixes
 from localvpc.model.base import IPAddress, IPNetwork
+from localvpc.model.cloudwan import VPC, CoreNetworkAttachment
 from localvpc.model.elb import LoadBalancer, LoadBalancerZone
 from localvpc.model.interfaces import NetworkInterface
 from localvpc.model.network import Network
@@ -98,10 +100,13 @@ PRIVATE_SPACE = tuple(ipaddress.ip_network(n) for n in
 
 
 class ForwardingPlane:
-    """The compiled network. Build with ``compile_network``; ask with ``trace``."""
+    """The compiled network. Build with ``compile_network``; ask with ``trace``.
+    ``core_networks``: each Cloud WAN core network's routing, by core network id."""
 
-    def __init__(self, network: Network) -> None:
+    def __init__(self, network: Network,
+                 core_networks: Mapping[str, CoreRouter] | None = None) -> None:
         self.network = network
+        self.core_networks: dict[str, CoreRouter] = dict(core_networks or {})
         net = network
         self._pl_cache: dict[str, list[IPNetwork]] = {}
         self.sgs: dict[str, CompiledSecurityGroup] = {
@@ -124,6 +129,7 @@ class ForwardingPlane:
         self._compile_devices()
         self._compile_routing()
         self._compile_transit()
+        self._compile_core_attachments()
         self._compile_edges()
 
     # ------------------------------------------------------------------ helpers
@@ -158,12 +164,13 @@ class ForwardingPlane:
         endpoint_by_eni = {eni: ep for ep in net.vpc_endpoints.values()
                            for eni in ep.network_interface_ids}
         lb_by_eni: dict[str, LbNode] = {}
-        lb_by_ip: dict[IPAddress, LbNode] = {}
+        # By (VPC, address): VPCs may overlap (PrivateLink consumers often do).
+        lb_by_ip: dict[tuple[str, IPAddress], LbNode] = {}
         for lb in net.load_balancers.values():
             for zone in lb.zones:
                 lb_zone = LbNode(lb, zone, f"{zone.zone_name}-{lb.dns_name or lb.lb_name}")
                 for ip in zone.addresses:
-                    lb_by_ip[ip] = lb_zone
+                    lb_by_ip[(lb.vpc_id, ip)] = lb_zone
         for eni in net.network_interfaces.values():
             kind, node, owner = KIND_OTHER, eni.id, None
             running, masquerade = True, False
@@ -172,7 +179,8 @@ class ForwardingPlane:
             nat = nat_by_eni.get(eni.id)
             if nat is None and eni.primary_ip is not None:
                 nat = nat_by_ip.get((eni.vpc_id, eni.primary_ip))
-            lb_node = next((lb_by_ip[ip] for ip in eni.addresses() if ip in lb_by_ip), None)
+            lb_node = next((lb_by_ip[(eni.vpc_id, ip)] for ip in eni.addresses()
+                            if (eni.vpc_id, ip) in lb_by_ip), None)
             if instance is not None:
                 kind, node, owner = KIND_INSTANCE, instance.id, instance.id
                 running = instance.state in ("running", "pending")
@@ -222,6 +230,10 @@ class ForwardingPlane:
                     self.public_ips[a.public_ip] = (eni_id, a.private_ip)
                     self.private_to_public[(nat.vpc_id, a.private_ip)] = a.public_ip
         self.lb_by_eni = lb_by_eni
+        # PrivateLink: endpoint services by name, and each load balancer's node per zone
+        self.endpoint_services = {s.service_name: s for s in net.vpc_endpoint_services.values()}
+        self.lb_zone_eni = {(node.lb.id, node.zone.zone_name): eni_id
+                            for eni_id, node in lb_by_eni.items()}
         self.instance_enis: dict[str, list[str]] = defaultdict(list)
         for inst in net.instances.values():
             for eni_id in inst.network_interface_ids:
@@ -333,6 +345,21 @@ class ForwardingPlane:
             return list(vpn.routes) if vpn is not None else []
         return []
 
+    def _compile_core_attachments(self) -> None:
+        """Each VPC's attachment to each core network (a routing one first) and the
+        subnets it has, which a route to the core network leaves by (CR-5)."""
+        self.core_vpc_attachment: dict[tuple[str, str], CoreNetworkAttachment] = {}
+        self.core_attachment_subnets: dict[str, list[str]] = {}
+        for att in self.network.core_network_attachments.values():
+            if att.attachment_type != VPC:
+                continue
+            key = (att.core_network_id, att.resource_id)
+            current = self.core_vpc_attachment.get(key)
+            if current is None or (att.routes_traffic and not current.routes_traffic):
+                self.core_vpc_attachment[key] = att
+            self.core_attachment_subnets[att.id] = [
+                s for s in (a.rsplit("/", 1)[-1] for a in att.subnet_arns) if s in self.subnets]
+
     # ------------------------------------------------------------------ edges
     def _compile_edges(self) -> None:
         net = self.network
@@ -372,6 +399,8 @@ class ForwardingPlane:
         return self.devices.get(eni_id) if eni_id is not None else None
 
 
-def compile_network(network: Network) -> ForwardingPlane:
-    """Compile once; then trace as many flows as you like."""
-    return ForwardingPlane(network)
+def compile_network(network: Network,
+                    core_networks: Mapping[str, CoreRouter] | None = None) -> ForwardingPlane:
+    """Compile once; then trace as many flows as you like. ``core_networks`` (built above
+    the data plane, by ``cloudwan.live.compile_live``) lets traces cross Cloud WAN."""
+    return ForwardingPlane(network, core_networks)

@@ -31,6 +31,8 @@ from localvpc.dataplane.filters import nacl_allows, sg_allows
 from localvpc.dataplane.flow import Crossing, Disposition, Flow, Hop, Trace
 from localvpc.dataplane.routes import RouteChoice
 from localvpc.model.base import IPAddress
+from localvpc.model.cloudwan import VPC as VPC_ATTACHMENT
+from localvpc.model.endpoints import VpcEndpoint, endpoint_service_id
 from localvpc.model.errors import TraceInputError
 from localvpc.model.transit import TransitGatewayAttachment
 from localvpc.model.vpc import TargetType
@@ -67,6 +69,9 @@ class Sessions:
     # connection: (LB address, listener port, client address, client port).
     lb: dict[FlowKey, tuple[IPAddress, int | None, IPAddress, int | None]] = field(
         default_factory=dict)
+    # PrivateLink: reply key as sent by the target -> the interface endpoint ENI (and its
+    # address) the client's connection came in by; the NLB answers through it.
+    privatelink: dict[FlowKey, tuple[str, IPAddress]] = field(default_factory=dict)
 
 
 class Stop(Exception):
@@ -308,6 +313,11 @@ class Walk:
                 return
         if self.flow.dst_ip in device.eni.addresses():
             if device.kind == KIND_ENDPOINT:
+                ep = self.fp.network.vpc_endpoints.get(device.owner_id or "")
+                if ep is not None and ep.endpoint_type == "Interface" and \
+                        endpoint_service_id(ep.service_name):
+                    self.privatelink(device, ep)
+                    return
                 raise self.end(Disposition.ACCEPTED, "accepted",
                                f"interface endpoint {device.node} receives it for its service")
             raise self.end(Disposition.ACCEPTED, "accepted", "delivered")
@@ -422,8 +432,7 @@ class Walk:
                      "which is outside the model")
             raise Stop(Disposition.EXITS_NETWORK)
         elif kind == TargetType.CORE_NETWORK:
-            self.hop(route.target_id, "core-network", "exited", "to the Cloud WAN core network")
-            raise Stop(Disposition.EXITS_NETWORK)
+            self.core_network(route.target_id, vpc_id, zone)
         else:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"route target {route.target_id} is not understood",
@@ -550,8 +559,62 @@ class Walk:
         subnet = self.fp.subnets[device.subnet_id]
         self.follow(choice, vpc_id, subnet.availability_zone, vpc_hop=False)
 
+    # ------------------------------------------------------------------ PrivateLink
+    def privatelink(self, device: Device, ep: VpcEndpoint) -> None:
+        """An interface endpoint of an endpoint service hands the packet to the service's
+        network load balancer node in the endpoint's zone, across VPCs and accounts: it is
+        never routed between the VPCs, so their CIDRs may overlap. The NLB then source-NATs
+        it to its own address (no client IP preservation through PrivateLink)."""
+        svc = self.fp.endpoint_services.get(ep.service_name)
+        if svc is None or svc.state != "Available":
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"endpoint service "
+                           f"{ep.service_name} of {ep.id} does not exist", code="BAD_STATE")
+        if ep.state != "available":
+            why = ("rejected the connection" if ep.state == "rejected" else
+                   "not accepted the connection yet" if ep.state == "pendingAcceptance"
+                   else f"no usable connection ({ep.state})")
+            raise self.end(Disposition.DENIED_IN, "denied", f"{ep.id} is {ep.state}: "
+                           f"endpoint service {svc.id} has {why}", code="BAD_STATE")
+        subnet = self.fp.subnets.get(device.subnet_id)
+        zone = subnet.availability_zone if subnet is not None else ""
+        node_eni = next((self.fp.lb_zone_eni[(arn, zone)]
+                         for arn in svc.network_load_balancer_arns
+                         if (arn, zone) in self.fp.lb_zone_eni), None)
+        if node_eni is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"no load balancer of "
+                           f"endpoint service {svc.id} has a node in {zone}",
+                           code="ELB_INSTALLED_AZ_RESTRICTION")
+        lb_device = self.fp.devices[node_eni]
+        lb_ip = next((ip for ip in lb_device.eni.addresses()
+                      if ip.version == self.flow.dst_ip.version), None)
+        if lb_ip is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"the load balancer node "
+                           f"{node_eni} has no IPv{self.flow.dst_ip.version} address",
+                           code="BAD_STATE")
+        self.hops[-1].action = "forwarded"
+        self.note(f"PrivateLink: connection of endpoint service {svc.id} "
+                  f"({svc.account}), to its load balancer node in {zone}")
+        endpoint_ip = self.flow.dst_ip
+        self.flow = replace(self.flow, dst_ip=lb_ip)
+        self.at_lb(lb_device, via_endpoint=(device.eni.id, endpoint_ip))
+
+    def privatelink_reply(self, endpoint_eni: str, endpoint_ip: IPAddress) -> None:
+        """The NLB's answer to a PrivateLink client leaves by the interface endpoint it came
+        in by, from the endpoint's address, into the consumer's VPC."""
+        device = self.fp.devices.get(endpoint_eni)
+        if device is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped", f"interface endpoint ENI "
+                           f"{endpoint_eni} is gone", code="BAD_STATE")
+        self.flow = replace(self.flow, src_ip=endpoint_ip)
+        self.hop(device.node, device.kind, "forwarded", f"PrivateLink: the reply leaves by "
+                 f"{endpoint_eni} from {endpoint_ip}", phase="privatelink")
+        self.send_from(device)
+
     # ------------------------------------------------------------------ load balancer
-    def at_lb(self, device: Device) -> None:
+    def at_lb(self, device: Device, via_endpoint: tuple[str, IPAddress] | None = None
+              ) -> None:
+        """``via_endpoint``: the packet came through PrivateLink from this interface
+        endpoint ENI (and address): the NLB always proxies it."""
         node = self.fp.lb_by_eni[device.eni.id]
         lb = node.lb
         self.hop(node.name, "load-balancer", "received", f"{lb.lb_type} load balancer "
@@ -560,6 +623,7 @@ class Walk:
         self.steer = None
         if self.replay is not None:
             back = self.replay.lb.get(flow_key(self.flow))
+            link = self.replay.privatelink.get(flow_key(self.flow))
             if back is not None:
                 self.flow = replace(self.flow, src_ip=back[0], src_port=back[1],
                                     dst_ip=back[2], dst_port=back[3])
@@ -567,9 +631,16 @@ class Walk:
                 self.note(f"reply to client {back[2]} leaves from the load balancer address "
                           f"{back[0]}")
                 self.cross(device, egress=True)
+                if link is not None:
+                    self.privatelink_reply(*link)
+                    return
                 self.leave_subnet(device.subnet_id)
                 return
         if device.groups:
+            # PrivateLink traffic is checked with the client's address (the default
+            # EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic=on), but no group of the
+            # consumer's VPC can be referenced from the provider's.
+            self.via_middlebox = via_endpoint is not None or self.via_middlebox
             self.check_sg(device, egress=False)
         flow = self.flow
         listener = next((li for li in lb.listeners if li.port == flow.dst_port
@@ -587,11 +658,16 @@ class Walk:
         t_ip, t_port, preserve, label = target
         lb_ip = next((ip for ip in device.eni.addresses() if ip.version == flow.dst_ip.version),
                      flow.dst_ip)
+        if via_endpoint is not None:
+            preserve = False  # no client IP preservation through PrivateLink
+            self.via_middlebox = False  # the NLB's own connection: its group matches
         new_src = flow.src_ip if preserve else lb_ip
         self.flow = replace(flow, src_ip=new_src, dst_ip=t_ip, dst_port=t_port)
         if self.record is not None:
             self.record.lb[reply_key(self.flow)] = (flow.dst_ip, flow.dst_port, flow.src_ip,
                                                     flow.src_port)
+            if via_endpoint is not None:
+                self.record.privatelink[reply_key(self.flow)] = via_endpoint
         self.hops[-1].action = "translated"
         self.note(f"listener {listener.protocol}:{listener.port} forwards to {label} "
                   f"{t_ip}:{t_port}" + ("" if preserve else f", source becomes {lb_ip}"))
@@ -935,14 +1011,24 @@ class Walk:
                            f"to {vpc_id}, which is not in the snapshot")
         self.hop(vpc_id, "vpc", "forwarded", f"from transit gateway attachment {att.id}",
                  phase=f"tgw {att.id}")
-        dst_subnet = self.fp.subnet_of(vpc_id, self.dst)
-        dst_zone = self.fp.subnets[dst_subnet].availability_zone if dst_subnet else None
-        subs = [s for s in att.subnet_ids if s in self.fp.subnets]
-        sub = next((s for s in subs if self.fp.subnets[s].availability_zone == dst_zone),
-                   subs[0] if subs else None)
+        sub = self._attachment_subnet(vpc_id, att.subnet_ids)
         last = self._last_crossing(tgw=True)
         if last is not None and last.point == att.id and sub is not None:
             last.subnet_id = sub
+        self._from_attachment_subnet(vpc_id, sub)
+
+    def _attachment_subnet(self, vpc_id: str, subnet_ids: list[str]) -> str | None:
+        """The attachment's subnet a packet entering the VPC arrives in: the one in the
+        destination's zone, else the first."""
+        dst_subnet = self.fp.subnet_of(vpc_id, self.dst)
+        dst_zone = self.fp.subnets[dst_subnet].availability_zone if dst_subnet else None
+        subs = [s for s in subnet_ids if s in self.fp.subnets]
+        return next((s for s in subs if self.fp.subnets[s].availability_zone == dst_zone),
+                    subs[0] if subs else None)
+
+    def _from_attachment_subnet(self, vpc_id: str, sub: str | None) -> None:
+        """On from an attachment's subnet: its NACL and route table decide (TGW, Cloud WAN)."""
+        dst_subnet = self.fp.subnet_of(vpc_id, self.dst)
         if sub is None:
             self.in_vpc(vpc_id)
             return
@@ -958,6 +1044,60 @@ class Walk:
             self.in_vpc(vpc_id)
             return
         self.follow(choice, vpc_id, self.fp.subnets[sub].availability_zone, vpc_hop=False)
+
+    # ------------------------------------------------------------------ Cloud WAN
+    def core_network(self, arn: str, vpc_id: str, zone: str) -> None:
+        """A route to a core network (``CoreNetworkArn``): the VPC's attachment enters its
+        segment at its edge; the segment's table there decides (the policy engine's compiled
+        routes); the packet crosses to the destination attachment's edge and on into it."""
+        core_id = arn.rsplit("/", 1)[-1]
+        att = self.fp.core_vpc_attachment.get((core_id, vpc_id))
+        self.hop(core_id, "core-network", "forwarded",
+                 f"from attachment {att.id} at edge {att.region}" if att else "",
+                 phase=f"edge {att.region if att else ''}")
+        if att is None or not att.routes_traffic:
+            why = (f"{vpc_id} has no attachment to core network {core_id}" if att is None
+                   else f"attachment {att.id} is {att.state}"
+                   + ("" if att.segment_name else " and in no segment"))
+            raise self.end(Disposition.NULL_ROUTED, "dropped", why, code="BAD_STATE_ATTACHMENT")
+        router = self.fp.core_networks.get(core_id)
+        if router is None:
+            raise self.end(Disposition.NO_ROUTE, "dropped",
+                           f"core network {core_id} runs no LIVE policy",
+                           code="NO_ROUTE_TO_DESTINATION")
+        subs = self.fp.core_attachment_subnets.get(att.id, [])
+        if zone and zone not in {self.fp.subnets[s].availability_zone for s in subs}:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"attachment {att.id} has no subnet in zone {zone}, so traffic from "
+                           "this zone cannot reach the core network",
+                           code="TGW_ROUTE_AZ_RESTRICTION")
+        decision = router.forward(att.id, self.dst)
+        route = decision.route
+        if decision.action != "forward" or route is None or route.attachment_id is None:
+            blackhole = decision.reason == "blackhole"
+            raise self.end(Disposition.NULL_ROUTED if blackhole else Disposition.NO_ROUTE,
+                           "dropped", f"{decision.reason}: {decision.message}",
+                           code="BAD_STATE_ROUTE" if blackhole else "NO_ROUTE_TO_DESTINATION")
+        self.note(f"segment {decision.segment}: {decision.message}")
+        out = self.fp.network.core_network_attachments.get(route.attachment_id)
+        if out is None:
+            raise self.end(Disposition.NULL_ROUTED, "dropped",
+                           f"attachment {route.attachment_id} is gone",
+                           code="BAD_STATE_ATTACHMENT")
+        if out.region != att.region:
+            self.hop(core_id, "core-network", "forwarded",
+                     f"across the core from edge {att.region} to edge {out.region}",
+                     phase=f"edge {out.region}")
+        if out.attachment_type == VPC_ATTACHMENT and out.resource_id in self.fp.vpcs:
+            self.hop(out.resource_id, "vpc", "forwarded",
+                     f"from core network attachment {out.id}", phase=f"core {out.id}")
+            sub = self._attachment_subnet(out.resource_id,
+                                          self.fp.core_attachment_subnets.get(out.id, []))
+            self._from_attachment_subnet(out.resource_id, sub)
+            return
+        self.hop(out.resource_id, out.attachment_type.lower(), "exited",
+                 f"to {out.attachment_type} attachment {out.id}")
+        raise Stop(Disposition.EXITS_NETWORK)
 
     # ------------------------------------------------------------------ VPN, LGW
     def vgw_out(self, vgw_id: str) -> None:

@@ -89,6 +89,10 @@ class DnsIndex:
     # balancer's name resolves to
     public_of: dict[tuple[str, IPAddress], IPAddress] = field(default_factory=dict)
     subnets: dict[str, list[Subnet]] = field(default_factory=dict)  # by VPC
+    # VPC Lattice: generated service name -> service id, and the services each VPC reaches
+    # through its service network association (SN-4)
+    lattice_names: dict[str, str] = field(default_factory=dict)
+    lattice_reach: dict[str, set[str]] = field(default_factory=dict)
 
     # by zone id, filled on first use (per generation, like the rest of the index)
     zone_names: dict[str, ZoneNames] = field(default_factory=dict)
@@ -147,8 +151,25 @@ def build_index(network: Network, cache: MatcherCache) -> DnsIndex:
             index.lb_targets.setdefault(arn, []).extend(tg.targets)
     for subnet in network.subnets.values():
         index.subnets.setdefault(subnet.vpc_id, []).append(subnet)
+    _index_lattice(network, index)
     index.views = dict(views)
     return index
+
+
+def _index_lattice(network: Network, index: DnsIndex) -> None:
+    """Generated Lattice names (SV-2) and which VPCs may resolve them: a VPC with an ACTIVE
+    association to a network that has an ACTIVE association with the service (SN-4)."""
+    for svc in network.lattice_services.values():
+        if svc.domain_name:
+            index.lattice_names[fqdn(svc.domain_name)] = svc.id
+    members: dict[str, set[str]] = {}
+    for sa in network.lattice_service_associations.values():
+        if sa.status == "ACTIVE":
+            members.setdefault(sa.service_network_id, set()).add(sa.service_id)
+    for va in network.lattice_vpc_associations.values():
+        if va.status == "ACTIVE":
+            index.lattice_reach.setdefault(va.vpc_id, set()).update(
+                members.get(va.service_network_id, set()))
 
 
 def _index_hosts(network: Network, views: dict[str, VpcView], index: DnsIndex) -> None:

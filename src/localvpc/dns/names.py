@@ -10,6 +10,19 @@ import ipaddress
 from localvpc.model.base import IPAddress
 
 
+def lattice_addresses(service_id: str) -> tuple[IPAddress, IPAddress]:
+    """The link-local IPv4 and IPv6 addresses a VPC Lattice service's generated name
+    resolves to in associated VPCs (SV-3), inside the managed prefix list's ASSUMED ranges
+    169.254.171.0/24 and fd00:ec2:80::/64; stable per service. The proxy table lists the
+    same addresses for the service's loopback listeners."""
+    import hashlib
+
+    h = int.from_bytes(hashlib.sha256(service_id.encode()).digest()[:8], "big")
+    v4 = ipaddress.IPv4Address(int(ipaddress.IPv4Address("169.254.171.0")) + 1 + h % 254)
+    v6 = ipaddress.IPv6Address(int(ipaddress.IPv6Address("fd00:ec2:80::")) + 1 + h % 0xFFFF)
+    return v4, v6
+
+
 def fqdn(name: str) -> str:
     """``WWW.Example.com`` -> ``www.example.com.``; the root stays ``.``."""
     name = name.strip().lower()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dns.rcode
 import dns.rdatatype
@@ -22,6 +22,7 @@ from localvpc.dns.names import (
     fqdn,
     is_under,
     labels,
+    lattice_addresses,
     parents,
     private_domain,
     public_domain,
@@ -32,7 +33,9 @@ from localvpc.dns.source import ModelSource
 from localvpc.model.base import IPAddress
 from localvpc.model.dns import HostedZone, ResolverRule, ResourceRecordSet
 from localvpc.model.elb import LoadBalancer
+from localvpc.model.endpoints import endpoint_dns_names
 from localvpc.model.errors import LocalVpcError
+from localvpc.model.network import Network
 from localvpc.model.vpc import Vpc
 
 RESOLVER_IPV4 = ipaddress.IPv4Address("169.254.169.253")
@@ -44,6 +47,43 @@ MAX_CHAIN = 8  # CNAME/alias hops before SERVFAIL (loop guard)
 LOCAL_ZONES = ("localhost.", "10.in-addr.arpa.", "168.192.in-addr.arpa.",
                "254.169.in-addr.arpa.", "127.in-addr.arpa.",
                *(f"{n}.172.in-addr.arpa." for n in range(16, 32)))
+
+
+@dataclass(slots=True)
+class EndpointNames:
+    """Interface endpoint names (PrivateLink): each endpoint's own public names (regional
+    and per zone) and, per consumer VPC, a verified private DNS name of its service."""
+
+    public: dict[str, list[IPAddress]] = field(default_factory=dict)
+    private: dict[tuple[str, str], tuple[str, list[IPAddress]]] = field(default_factory=dict)
+
+
+def endpoint_names(network: Network) -> EndpointNames:
+    """Where interface endpoint names lead: the private addresses of the endpoint's ENIs
+    (the regional name: all of them, a zonal name: its zone's). A service's private DNS
+    name answers only in the endpoint's VPC, once the provider verified the domain and the
+    connection is available (ASSUMED: AWS adds the managed zone when it is accepted)."""
+    out = EndpointNames()
+    services = {(s.service_name, s.region): s for s in network.vpc_endpoint_services.values()}
+    for ep in network.vpc_endpoints.values():
+        if ep.endpoint_type != "Interface":
+            continue
+        by_zone: dict[str, list[IPAddress]] = {}
+        for eni_id in ep.network_interface_ids:
+            eni = network.network_interfaces.get(eni_id)
+            subnet = network.subnets.get(eni.subnet_id) if eni is not None else None
+            if eni is not None and subnet is not None:
+                by_zone.setdefault(subnet.availability_zone, []).extend(eni.addresses())
+        every = [ip for ips in by_zone.values() for ip in ips]
+        regional, *zonal = endpoint_dns_names(ep, list(by_zone))
+        out.public[fqdn(regional)] = every
+        for name, zone in zip(zonal, by_zone, strict=True):
+            out.public[fqdn(name)] = by_zone[zone]
+        svc = services.get((ep.service_name, ep.region))
+        if (svc is not None and svc.private_dns_name and ep.private_dns_enabled
+                and svc.private_dns_state == "verified" and ep.state == "available"):
+            out.private[(ep.vpc_id, fqdn(svc.private_dns_name))] = (ep.id, every)
+    return out
 
 
 class DnsError(LocalVpcError):
@@ -91,6 +131,7 @@ class Resolver:
         self.firewall_down = False
         self._matchers = MatcherCache()
         self._index: tuple[int, DnsIndex] | None = None
+        self._endpoints: tuple[DnsIndex, EndpointNames] | None = None
         self._build_lock = threading.Lock()
 
     def index(self) -> DnsIndex:
@@ -102,6 +143,16 @@ class Resolver:
                 built = build_index(self.source.network, self._matchers)
             self._index = (generation, built)
             return built
+
+    def endpoints(self, index: DnsIndex) -> EndpointNames:
+        """Interface endpoint names of this index's model generation (built on first use)."""
+        cached = self._endpoints
+        if cached is not None and cached[0] is index:
+            return cached[1]
+        with self.source.lock:
+            names = endpoint_names(index.network)
+        self._endpoints = (index, names)
+        return names
 
     # ------------------------------------------------------------------ origins
     def origin_vpc(self, vpc_id: str, subnet_id: str | None = None) -> Origin:
@@ -322,6 +373,8 @@ class _Query:
     def local(self, name: str, qtype: str, answer: Answer, depth: int) -> None:
         """ORD-4 SYSTEM/RECURSIVE: most specific private zone, then VPC names, then the
         public side."""
+        if self.phz_usable and self.endpoint_private(name, qtype, answer):
+            return
         zones = [z for z in self.view.private_zones if is_under(name, fqdn(z.zone_name))]
         if zones:
             zone = max(zones, key=lambda z: labels(fqdn(z.zone_name)))
@@ -330,7 +383,7 @@ class _Query:
                 return
             answer.explain(f"private hosted zone {zone.id} matches but {self.vpc.id} needs "
                            "enableDnsSupport and enableDnsHostnames for it (RV-2): ignored")
-        if self.vpc_names(name, qtype, answer):
+        if self.vpc_names(name, qtype, answer) or self.lattice(name, qtype, answer):
             return
         if any(is_under(name, z) for z in LOCAL_ZONES):
             answer.rcode = NXDOMAIN
@@ -359,6 +412,44 @@ class _Query:
             return True
         return False
 
+    def endpoint_private(self, name: str, qtype: str, answer: Answer) -> bool:
+        """A verified private DNS name of an endpoint service, in a VPC with an interface
+        endpoint to it that enables private DNS (AWS's managed private zone for the name,
+        which is more specific than any zone of the user's); ``*.`` names cover one label."""
+        private = self.resolver.endpoints(self.index).private
+        keys = [name, f"*.{name.partition('.')[2]}"] if labels(name) > 2 else [name]
+        found = next((private[(self.vpc.id, k)] for k in keys if (self.vpc.id, k) in private),
+                     None)
+        if found is None:
+            return False
+        ep_id, ips = found
+        version = 4 if qtype == "A" else 6 if qtype == "AAAA" else 0
+        hits = [ip for ip in ips if ip.version == version]
+        answer.records.extend(Record(name, qtype, HOST_TTL, str(ip)) for ip in hits)
+        answer.explain(f"private DNS name of interface endpoint {ep_id} in {self.vpc.id}: "
+                       + (", ".join(map(str, hits)) if hits else f"no {qtype} record"))
+        return True
+
+    def lattice(self, name: str, qtype: str, answer: Answer) -> bool:
+        """A VPC Lattice service's generated name (SV-3): link-local addresses in a VPC
+        associated with one of the service's networks; elsewhere NXDOMAIN (ASSUMED, SN-4:
+        the name exists only for its clients)."""
+        service_id = self.index.lattice_names.get(name)
+        if service_id is None:
+            return False
+        if service_id not in self.index.lattice_reach.get(self.vpc.id, set()):
+            answer.rcode = NXDOMAIN
+            answer.explain(f"VPC Lattice service {service_id}: {self.vpc.id} is not associated "
+                           "with a service network of the service (SN-4): NXDOMAIN")
+            return True
+        v4, v6 = lattice_addresses(service_id)
+        ip = v4 if qtype == "A" else v6 if qtype == "AAAA" else None
+        if ip is not None:
+            answer.records.append(Record(name, qtype, HOST_TTL, str(ip)))
+        answer.explain(f"VPC Lattice service {service_id}, reachable from {self.vpc.id} "
+                       f"through its service network: {ip or f'no {qtype} record'} (SV-3)")
+        return True
+
     # ------------------------------------------------------------------ the internet
     def public(self, name: str, qtype: str, answer: Answer, depth: int) -> None:
         """Public recursion: the emulated internet is every public hosted zone, the public
@@ -369,6 +460,15 @@ class _Query:
             answer.records.extend(Record(name, qtype, HOST_TTL, str(ip)) for ip in ips)
             answer.explain(f"load balancer {lb.lb_name or lb.id}: "
                            + (", ".join(map(str, ips)) if ips else f"no {qtype} address"))
+            return
+        endpoint = self.resolver.endpoints(self.index).public.get(name)
+        if endpoint is not None:
+            version = 4 if qtype == "A" else 6 if qtype == "AAAA" else 0
+            hits = [ip for ip in endpoint if ip.version == version]
+            answer.records.extend(Record(name, qtype, HOST_TTL, str(ip)) for ip in hits)
+            answer.explain("interface endpoint name: its network interfaces' private "
+                           "addresses, the same from everywhere: "
+                           + (", ".join(map(str, hits)) if hits else f"no {qtype} address"))
             return
         host = self.index.public_hosts.get(name)
         if host is not None:

@@ -8,6 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from localvpc.model.cloudwan import (
+    CoreNetwork,
+    CoreNetworkAttachment,
+    CoreNetworkPeering,
+    GlobalNetwork,
+    TransitGatewayRegistration,
+)
 from localvpc.model.dns import (
     DnsChange,
     FirewallConfig,
@@ -22,7 +29,11 @@ from localvpc.model.dns import (
     ResolverRuleAssociation,
 )
 from localvpc.model.elb import LoadBalancer, TargetGroup
-from localvpc.model.endpoints import VpcEndpoint
+from localvpc.model.endpoints import (
+    VpcEndpoint,
+    VpcEndpointConnectionNotification,
+    VpcEndpointService,
+)
 from localvpc.model.errors import ModelError
 from localvpc.model.filters import NetworkAcl, PrefixList, SecurityGroup
 from localvpc.model.flow_logs import FlowLog
@@ -95,6 +106,8 @@ _TABLE_OF: dict[type, str] = {
     LocalGatewayVirtualInterface: "local_gateway_virtual_interfaces",
     CoipPool: "coip_pools",
     VpcEndpoint: "vpc_endpoints",
+    VpcEndpointService: "vpc_endpoint_services",
+    VpcEndpointConnectionNotification: "vpc_endpoint_connection_notifications",
     LoadBalancer: "load_balancers",
     TargetGroup: "target_groups",
     Zone: "zones",
@@ -125,6 +138,11 @@ _TABLE_OF: dict[type, str] = {
     ServiceNetworkVpcAssociation: "lattice_vpc_associations",
     ServiceNetworkServiceAssociation: "lattice_service_associations",
     AccessLogSubscription: "lattice_access_log_subscriptions",
+    GlobalNetwork: "global_networks",
+    CoreNetwork: "core_networks",
+    CoreNetworkAttachment: "core_network_attachments",
+    TransitGatewayRegistration: "transit_gateway_registrations",
+    CoreNetworkPeering: "core_network_peerings",
 }
 
 
@@ -190,6 +208,9 @@ class Network:
         default_factory=dict)
     coip_pools: dict[str, CoipPool] = field(default_factory=dict)
     vpc_endpoints: dict[str, VpcEndpoint] = field(default_factory=dict)
+    vpc_endpoint_services: dict[str, VpcEndpointService] = field(default_factory=dict)
+    vpc_endpoint_connection_notifications: dict[str, VpcEndpointConnectionNotification] = field(
+        default_factory=dict)
     load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
     target_groups: dict[str, TargetGroup] = field(default_factory=dict)
     zones: dict[str, Zone] = field(default_factory=dict)
@@ -227,6 +248,12 @@ class Network:
         default_factory=dict)
     lattice_access_log_subscriptions: dict[str, AccessLogSubscription] = field(
         default_factory=dict)
+    global_networks: dict[str, GlobalNetwork] = field(default_factory=dict)
+    core_networks: dict[str, CoreNetwork] = field(default_factory=dict)
+    core_network_attachments: dict[str, CoreNetworkAttachment] = field(default_factory=dict)
+    transit_gateway_registrations: dict[str, TransitGatewayRegistration] = field(
+        default_factory=dict)
+    core_network_peerings: dict[str, CoreNetworkPeering] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building

@@ -10,6 +10,7 @@ def all_providers() -> list[Provider]:
     from localvpc.api.providers.elbv2 import Elbv2Provider
     from localvpc.api.providers.firehose import FirehoseProvider
     from localvpc.api.providers.logs import LogsProvider
+    from localvpc.api.providers.networkmanager import NetworkManagerProvider
     from localvpc.api.providers.pricing import PricingProvider
     from localvpc.api.providers.ram import RamProvider
     from localvpc.api.providers.route53 import Route53Provider
@@ -19,4 +20,4 @@ def all_providers() -> list[Provider]:
 
     return [Ec2Provider(), PricingProvider(), RamProvider(), S3Provider(), LogsProvider(),
             FirehoseProvider(), Route53Provider(), Route53ResolverProvider(),
-            VpcLatticeProvider(), Elbv2Provider()]
+            VpcLatticeProvider(), Elbv2Provider(), NetworkManagerProvider()]

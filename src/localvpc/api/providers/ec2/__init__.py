@@ -8,6 +8,7 @@ from localvpc.api.providers.ec2.addresses import AddressOperations
 from localvpc.api.providers.ec2.carrier import CarrierGatewayOperations
 from localvpc.api.providers.ec2.dhcp import DhcpOperations
 from localvpc.api.providers.ec2.edge_operations import EdgeOperations
+from localvpc.api.providers.ec2.endpoint_services import EndpointServiceOperations
 from localvpc.api.providers.ec2.endpoints import EndpointOperations
 from localvpc.api.providers.ec2.filtering import FilteringOperations
 from localvpc.api.providers.ec2.flow_logs import FlowLogOperations
@@ -38,7 +39,8 @@ class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperation
                   InstanceOperations, InterfaceOperations, GatewayOperations, ZoneOperations,
                   InstanceTypeOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
-                  VpnOperations, EndpointOperations, OutpostsOperations, PrefixListOperations,
+                  VpnOperations, EndpointOperations, EndpointServiceOperations,
+                  OutpostsOperations, PrefixListOperations,
                   SecurityGroupOperations, AddressOperations,
                   DhcpOperations, CarrierGatewayOperations, PublicAccessOperations,
                   EdgeOperations, FlowLogOperations, ReservationOperations,

@@ -33,7 +33,7 @@ from localvpc.api.state import Changes
 from localvpc.model import catalog
 from localvpc.model.aws_prefixes import aws_prefix_records
 from localvpc.model.base import IPNetwork
-from localvpc.model.endpoints import VpcEndpoint
+from localvpc.model.endpoints import VpcEndpoint, endpoint_dns_names, endpoint_service_id
 from localvpc.model.filters import PrefixList
 from localvpc.model.interfaces import NetworkInterface, PrivateIp
 from localvpc.model.network import Network
@@ -125,25 +125,19 @@ def ensure_managed(ctx: RequestContext, w: Changes | None = None) -> dict[str, P
 
 
 # ------------------------------------------------------------------ endpoints
-def _dns_suffix(vpce_id: str) -> str:
-    return hashlib.sha256(vpce_id.encode()).hexdigest()[:8]
-
-
 def endpoint_view(ctx: RequestContext, e: VpcEndpoint, state: str | None = None
                   ) -> dict[str, Any]:
+    from localvpc.api.providers.ec2.endpoint_services import private_dns_of
+
     net = ctx.state.network
     short = _short(e.service_name)
     dns: list[dict[str, str]] = []
     if e.endpoint_type == "Interface":
-        base = f"{short}.{e.region}.vpce.amazonaws.com"
-        dns.append({"DnsName": f"{e.id}-{_dns_suffix(e.id)}.{base}"})
-        for sid in e.subnet_ids:
-            subnet = net.subnets.get(sid)
-            if subnet is not None:
-                dns.append({"DnsName": f"{e.id}-{_dns_suffix(e.id)}-"
-                                       f"{subnet.availability_zone}.{base}"})
-        private = private_dns_name(e.region, short)
-        if e.private_dns_enabled and private:
+        zones = [net.subnets[s].availability_zone for s in e.subnet_ids if s in net.subnets]
+        dns.extend({"DnsName": n} for n in endpoint_dns_names(e, zones))
+        private = (private_dns_of(net, e) if endpoint_service_id(e.service_name)
+                   else private_dns_name(e.region, short) if e.private_dns_enabled else None)
+        if private:
             dns.append({"DnsName": private})
     policy = ctx.state.meta(_policy_key(e.id))
     return {
@@ -283,6 +277,12 @@ class EndpointOperations:
         if kind not in ("Gateway", "Interface", "GatewayLoadBalancer"):
             raise error("InvalidVpcEndpointType", f"The VPC endpoint type {kind} is not "
                         "supported by localvpc; use Gateway or Interface.")
+        if endpoint_service_id(name):  # PrivateLink: endpoint_services.py
+            from localvpc.api.providers.ec2.endpoint_services import (
+                create_privatelink_endpoint,
+            )
+
+            return create_privatelink_endpoint(self, ctx, vpc, params)
         offered = services(ctx.region).get(name)
         if offered is None:
             raise error("InvalidServiceName", f"The Vpc Endpoint Service '{name}' does not "
@@ -460,10 +460,14 @@ class EndpointOperations:
 
     def DescribeVpcEndpointServices(self, ctx: RequestContext, params: dict[str, Any]
                                     ) -> dict[str, Any]:
+        from localvpc.api.providers.ec2.endpoint_services import service_details
+
         offered = services(ctx.region)
+        custom = service_details(ctx)  # endpoint services the caller may connect to
         wanted = params.get("ServiceNames")
         if wanted:
-            unknown = [n for n in wanted if n not in offered]
+            unknown = [n for n in wanted if n not in offered
+                       and all(d["ServiceName"] != n for d in custom)]
             if unknown:
                 raise error("InvalidServiceName", f"The Vpc Endpoint Service "
                             f"'{unknown[0]}' does not exist")
@@ -487,6 +491,7 @@ class EndpointOperations:
                     "ManagesVpcEndpoints": False, "ServiceRegion": ctx.region,
                     "PrivateDnsNameVerificationState": "verified" if private else None,
                     "SupportedIpAddressTypes": ["ipv4"], "Tags": []})
+        details += [d for d in custom if not wanted or d["ServiceName"] in wanted]
         details = apply_filters(details, params.get("Filters"), {
             "service-name": lambda d: [d["ServiceName"]],
             "service-type": lambda d: [t["ServiceType"] for t in d["ServiceType"]],

@@ -166,6 +166,13 @@ class LoadBalancerOperations:
         if attrs.lb_attributes(lb).get("deletion_protection.enabled") == "true":
             raise fail("OperationNotPermitted", f"Load balancer '{lb.id}' cannot be deleted "
                        "because deletion protection is enabled")
+        backing = sorted(s.id for s in net.vpc_endpoint_services.values()
+                         if lb.id in (*s.network_load_balancer_arns,
+                                      *s.gateway_load_balancer_arns))
+        if backing:  # AWS refuses while a PrivateLink endpoint service uses it
+            raise fail("ResourceInUse", f"Load balancer '{lb.id}' cannot be deleted because "
+                       f"it is currently associated with another service: "
+                       f"{', '.join(backing)}")
         with ctx.state.write() as w:
             for zone in lb.zones:
                 nodes.delete_node(ctx, w, zone)

@@ -1,0 +1,40 @@
+"""Keeps the proxy benchmark honest at a tiny size: every request through localvpc's
+proxy succeeds, the paced run holds its rate, and the table says why nginx is missing when
+it is (CI installs only pip packages)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.proxy_bench import run, table  # noqa: E402
+
+
+def test_tiny_run_without_nginx_or_wrk() -> None:
+    results = run(duration=0.5, connections=4, rate=200.0, use_nginx=False, use_wrk=False)
+    for label in ("backend", "localvpc"):
+        row = results[label]
+        assert row["errors"] == 0
+        assert row["rps"] > 50
+        assert row["tool"] == "python"
+        assert 150 <= row["paced_rps"] <= 230  # paced at 200/s
+    assert "nginx" not in results
+    rows = [line for line in table(results).splitlines() if line.startswith("| ")]
+    assert [r.split(" ")[1] for r in rows] == ["path", "backend", "localvpc"]
+    assert "nginx comparison skipped: not requested (--no-nginx)" in table(results)
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
+                    reason="nginx is not installed (Debian package nginx): no comparison")
+def test_tiny_run_with_nginx() -> None:
+    results = run(duration=0.5, connections=4, rate=200.0, use_nginx=True, use_wrk=False)
+    assert results["nginx"]["errors"] == 0 and results["nginx"]["rps"] > 50
+    assert results["ratio"] == results["localvpc"]["rps"] / results["nginx"]["rps"]
+    assert "localvpc / nginx requests/s" in table(results)
