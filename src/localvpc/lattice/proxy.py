@@ -225,6 +225,20 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
+_STATUS_LINES: dict[int, bytes] = {}
+
+
+def _status_line(status: int) -> bytes:
+    """``HTTP/1.1 <status> <phrase>`` and CRLF, made once per status (an enum lookup and
+    formatting per response showed in profiles)."""
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = b"HTTP/1.1 %d %s\r\n" % (status, _reason(status).encode())
+        if 100 <= status < 1000:
+            _STATUS_LINES[status] = line
+    return line
+
+
 def _no_body(method: str, status: int) -> bool:
     return method == "HEAD" or status in (204, 304) or 100 <= status < 200
 
@@ -474,7 +488,6 @@ class _H1:
         conn = self.conn
         status = resp.status
         bodyless = _no_body(req.method, status)
-        lines = [b"HTTP/1.1 %d %s\r\n" % (status, _reason(status).encode())]
         length: int | None = None
         body = resp.body
         if isinstance(body, bytes):
@@ -482,6 +495,7 @@ class _H1:
         elif body.length is not None:
             length = body.length
         upstream_length = None
+        passed: list[str] = []
         for k, v in resp.headers:
             lk = k.lower()
             if lk == "content-length":
@@ -489,7 +503,8 @@ class _H1:
                 continue
             if lk in HOP_BY_HOP:
                 continue
-            lines.append(f"{k}: {v}\r\n".encode("latin-1"))
+            passed.append(f"{k}: {v}\r\n")
+        lines = [_status_line(status), "".join(passed).encode("latin-1")]
         chunked = False
         if req.method == "HEAD" and upstream_length is not None:
             lines.append(b"content-length: %s\r\n" % upstream_length.encode())

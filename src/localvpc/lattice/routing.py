@@ -3,17 +3,19 @@
 Pure functions of the model: a ``Request`` and a ``Network`` in, a ``Decision`` out (forward
 to a target, a fixed response, a redirect, or a refusal with AWS's status). The proxies own
 sockets; this module owns the rules, so the rules can be tested by the thousand without one.
-Routers keep only round-robin counters and a random source (injectable, for tests).
+Routers keep round-robin counters, a random source (injectable, for tests) and the routing
+state compiled for the last model generation they were given (``LatticeTable``, ``AlbTable``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
 import itertools
 import random
 import secrets
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -21,7 +23,14 @@ from urllib.parse import unquote
 from localvpc.lattice.auth import Authorizer, Caller, wildcard_match
 from localvpc.lattice.request import Request, Response
 from localvpc.model.base import DEFAULT_ACCOUNT
-from localvpc.model.elb import ListenerAction, LoadBalancer, RuleCondition, TargetGroup
+from localvpc.model.elb import (
+    Listener,
+    ListenerAction,
+    LoadBalancer,
+    RuleCondition,
+    TargetGroup,
+    WeightedTargetGroup,
+)
 from localvpc.model.lattice import (
     HeaderMatch,
     HttpMatch,
@@ -102,12 +111,15 @@ class _Picker:
 
     def __init__(self, rng: random.Random | None) -> None:
         self.rng = rng or random.Random()
+        # next() on an itertools.count and dict.setdefault are atomic under the GIL, so
+        # concurrent callers need no lock.
         self._counters: dict[str, itertools.count[int]] = {}
-        self._lock = threading.Lock()
 
-    def weighted(self, weights: Sequence[int]) -> int | None:
-        """Index i with probability w_i / sum(w); None when every weight is 0 (RU-7)."""
-        total = sum(max(w, 0) for w in weights)
+    def weighted(self, weights: Sequence[int], total: int | None = None) -> int | None:
+        """Index i with probability w_i / sum(w); None when every weight is 0 (RU-7).
+        ``total``: the positive weights' sum, when the caller has it already."""
+        if total is None:
+            total = sum(max(w, 0) for w in weights)
         if total <= 0:
             return None
         if len(weights) == 1:
@@ -120,12 +132,194 @@ class _Picker:
         return len(weights) - 1  # not reached
 
     def round_robin(self, group: str, n: int) -> int:
-        with self._lock:
+        counter = self._counters.get(group)
+        if counter is None:
             counter = self._counters.setdefault(group, itertools.count())
-            return next(counter) % n
+        return next(counter) % n
 
     def random(self, n: int) -> int:
         return self.rng.randrange(n)
+
+
+class _Tables:
+    """The compiled routing state of one model generation. ``route`` is called per
+    request; walking the model each time cost more than the proxying itself, so callers
+    that know the model's generation get one table per generation (a caller that does
+    not, e.g. a test editing the network between requests, gets a fresh one each time)."""
+
+    def __init__(self, build: Callable[[Network], Any]) -> None:
+        self.build = build
+        self._held: tuple[Network, int, Any] | None = None
+
+    def get(self, network: Network, generation: int | None) -> Any:
+        if generation is None:
+            return self.build(network)
+        held = self._held
+        if held is None or held[0] is not network or held[1] != generation:
+            held = (network, generation, self.build(network))
+            self._held = held
+        return held[2]
+
+
+@dataclass(slots=True)
+class _Pick:
+    """One routable target: id, port and the decision's reason, made once."""
+
+    target_id: str
+    port: int | None
+    reason: str
+
+
+@dataclass(slots=True)
+class _LatticeGroup:
+    tg: LatticeTargetGroup
+    where: dict[str, Any]  # the Decision fields every request to the group shares
+    registered: bool
+    lambda_target: str | None  # LAMBDA groups: the function
+    lambda_event: str
+    pool: list[_Pick]
+    fail_open: bool
+
+
+@dataclass(slots=True)
+class _LatticeAction:
+    fixed_status: int | None
+    weights: list[int]
+    total: int
+    group_ids: list[str]
+
+
+@dataclass(slots=True)
+class _LatticeListener:
+    listener: LatticeListener
+    rules: list[tuple[Callable[[Request], bool], _LatticeAction, str, int]]
+    default: _LatticeAction
+
+
+def _lattice_action(action: RuleAction) -> _LatticeAction:
+    weights = [w.weight for w in action.forward]
+    return _LatticeAction(action.fixed_response_status, weights,
+                          sum(max(w, 0) for w in weights),
+                          [w.target_group_id for w in action.forward])
+
+
+class LatticeTable:
+    """Host -> service, (client VPC, service) -> service network, (service, port,
+    protocol) -> listener -> ordered rules with compiled predicates -> weighted target
+    groups -> routable targets, over one model state. Indexes are built up front; each
+    listener and target group is compiled on its first request."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.names: dict[str, LatticeService] = {}
+        for svc in network.lattice_services.values():
+            self.names.setdefault(svc.domain_name.lower(), svc)
+            if svc.custom_domain_name:
+                self.names.setdefault(svc.custom_domain_name.lower(), svc)
+        self.vpc_nets: dict[str, set[str]] = {}
+        for a in network.lattice_vpc_associations.values():
+            if a.status == "ACTIVE":
+                self.vpc_nets.setdefault(a.vpc_id, set()).add(a.service_network_id)
+        self.service_nets: dict[str, list[str]] = {}
+        for sa in network.lattice_service_associations.values():
+            if sa.status == "ACTIVE":
+                self.service_nets.setdefault(sa.service_id, []).append(sa.service_network_id)
+        self.listeners: dict[tuple[str, int, str], LatticeListener] = {}
+        for li in network.lattice_listeners.values():
+            self.listeners.setdefault((li.service_id, li.port, li.protocol), li)
+        self._reach: dict[tuple[str | None, str, str | None], ServiceNetwork | None] = {}
+        self._compiled: dict[str, _LatticeListener] = {}
+        self._groups: dict[str, _LatticeGroup | None] = {}
+        self._headers: dict[tuple[str, ...], str] = {}
+
+    def service(self, hostname: str) -> LatticeService | None:
+        """The service named ``hostname`` (generated or custom domain, any case)."""
+        return self.names.get(hostname.lower().rstrip("."))
+
+    def reachable(self, vpc_id: str | None, service_id: str,
+                  service_network_id: str | None) -> ServiceNetwork | None:
+        """The service network through which VPC ``vpc_id`` reaches the service (SN-4), or
+        None. With ``vpc_id`` None, ``service_network_id`` alone decides (a caller that
+        already knows the association)."""
+        key = (vpc_id, service_id, service_network_id)
+        try:
+            return self._reach[key]
+        except KeyError:
+            pass
+        nets: set[str] = set()
+        if vpc_id is not None:
+            nets = set(self.vpc_nets.get(vpc_id, ()))
+            if service_network_id is not None:
+                nets &= {service_network_id}
+        elif service_network_id is not None:
+            nets = {service_network_id}
+        found = None
+        for sn_id in self.service_nets.get(service_id, ()):
+            if sn_id in nets:
+                found = self.network.lattice_service_networks.get(sn_id)
+                break
+        self._reach[key] = found
+        return found
+
+    def listener(self, service_id: str, port: int, tls: bool) -> LatticeListener | None:
+        return self.listeners.get((service_id, port, "HTTPS" if tls else "HTTP"))
+
+    def compiled(self, listener: LatticeListener) -> _LatticeListener:
+        out = self._compiled.get(listener.id)
+        if out is None:
+            rules = sorted((r for r in self.network.lattice_rules.values()
+                            if r.listener_id == listener.id), key=lambda r: r.priority)
+            out = _LatticeListener(listener, [
+                (compile_lattice_match(r.match), _lattice_action(r.action), r.id, r.priority)
+                for r in rules], _lattice_action(listener.default_action))
+            self._compiled[listener.id] = out
+        return out
+
+    def group(self, tg_id: str) -> _LatticeGroup | None:
+        try:
+            return self._groups[tg_id]
+        except KeyError:
+            pass
+        tg = self.network.lattice_target_groups.get(tg_id)
+        out = None if tg is None else self._compile_group(tg)
+        self._groups[tg_id] = out
+        return out
+
+    @staticmethod
+    def _compile_group(tg: LatticeTargetGroup) -> _LatticeGroup:
+        where = {"target_group": tg, "target_group_id": tg.id, "target_group_arn": tg.arn,
+                 "target_vpc_id": tg.vpc_id, "target_type": tg.tg_type.lower()}
+        if tg.tg_type == "LAMBDA":
+            return _LatticeGroup(tg, where, bool(tg.targets),
+                                 tg.targets[0].id if tg.targets else None,
+                                 tg.lambda_event_version or "V1", [], False)
+        checked = tg.health_check is not None and tg.health_check.enabled \
+            and tg.tg_type != "ALB"
+        live = [t for t in tg.targets if t.status != "DRAINING"]
+        healthy = [t for t in live if t.status == "HEALTHY"] if checked else live
+        fail_open = not healthy
+        suffix = " (fail-open: no healthy target)" if fail_open else ""
+        pool = []
+        for t in healthy or live:  # RU-10: no healthy target -> every registered one
+            port = t.port if t.port is not None else tg.port
+            pool.append(_Pick(t.id, port, f"forward to {t.id}:{port} of {tg.id}{suffix}"))
+        return _LatticeGroup(tg, where, bool(tg.targets), None, "V1", pool, fail_open)
+
+    def network_header(self, vpc_id: str, region: str) -> str:
+        key = ("network", vpc_id, region)
+        value = self._headers.get(key)
+        if value is None:
+            value = f"SourceVpcArn={vpc_arn(self.network, vpc_id, region)}"
+            self._headers[key] = value
+        return value
+
+    def target_header(self, svc: LatticeService, sn: ServiceNetwork, tg_arn: str) -> str:
+        key = ("target", svc.id, sn.id, tg_arn)
+        value = self._headers.get(key)
+        if value is None:
+            value = f"ServiceArn={svc.arn};ServiceNetworkArn={sn.arn};TargetGroupArn={tg_arn}"
+            self._headers[key] = value
+        return value
 
 
 # ====================================================================== VPC Lattice
@@ -138,138 +332,100 @@ class LatticeRouter:
                  authorizer: Authorizer | None = None) -> None:
         self.pick = _Picker(rng)
         self.authorizer = authorizer or Authorizer()
+        self._tables = _Tables(LatticeTable)
 
-    # ------------------------------------------------------------------ lookups
-    @staticmethod
-    def find_service(network: Network, hostname: str) -> LatticeService | None:
-        """The service named ``hostname`` (generated or custom domain, any case)."""
-        name = hostname.lower().rstrip(".")
-        for svc in network.lattice_services.values():
-            if svc.domain_name.lower() == name or (
-                    svc.custom_domain_name and svc.custom_domain_name.lower() == name):
-                return svc
-        return None
-
-    @staticmethod
-    def reachable_network(network: Network, vpc_id: str | None, service_id: str,
-                          service_network_id: str | None = None) -> ServiceNetwork | None:
-        """The service network through which VPC ``vpc_id`` reaches the service (SN-4), or
-        None. With ``vpc_id`` None, ``service_network_id`` alone decides (a caller that
-        already knows the association)."""
-        nets: set[str] = set()
-        if vpc_id is not None:
-            nets = {a.service_network_id for a in network.lattice_vpc_associations.values()
-                    if a.vpc_id == vpc_id and a.status == "ACTIVE"}
-            if service_network_id is not None:
-                nets &= {service_network_id}
-        elif service_network_id is not None:
-            nets = {service_network_id}
-        for sa in network.lattice_service_associations.values():
-            if sa.service_id == service_id and sa.status == "ACTIVE" \
-                    and sa.service_network_id in nets:
-                return network.lattice_service_networks.get(sa.service_network_id)
-        return None
-
-    @staticmethod
-    def find_listener(network: Network, service_id: str, port: int,
-                      tls: bool) -> LatticeListener | None:
-        protocol = "HTTPS" if tls else "HTTP"
-        for li in network.lattice_listeners.values():
-            if li.service_id == service_id and li.port == port and li.protocol == protocol:
-                return li
-        return None
+    def table(self, network: Network, generation: int | None = None) -> LatticeTable:
+        """The compiled state for ``network``; kept while ``generation`` is the same."""
+        table: LatticeTable = self._tables.get(network, generation)
+        return table
 
     # ------------------------------------------------------------------ route
-    def route(self, network: Network, req: Request,
-              service_network_id: str | None = None) -> Decision:
-        """Decide what happens to ``req`` (see the class docstring for the order)."""
-        svc = self.find_service(network, req.hostname)
+    def route(self, network: Network, req: Request, service_network_id: str | None = None,
+              generation: int | None = None) -> Decision:
+        """Decide what happens to ``req`` (see the class docstring for the order).
+        ``generation``: the model's change counter, when the caller has one (the compiled
+        state is reused until it changes); None compiles afresh."""
+        table = self.table(network, generation)
+        hostname = req.hostname
+        svc = table.service(hostname)
         if svc is None:
             # The name would not resolve in AWS; a proxy that got the connection anyway
             # answers 404 (ASSUMED).
-            return _error("deny", 404, f"no VPC Lattice service is named {req.hostname!r}",
+            return _error("deny", 404, f"no VPC Lattice service is named {hostname!r}",
                           "ServiceNotFound")
-        sn = self.reachable_network(network, req.client_vpc_id, svc.id, service_network_id)
+        sn = table.reachable(req.client_vpc_id, svc.id, service_network_id)
         if sn is None:
             # SN-4: not reachable from the client's VPC. AWS never routes it (the name does
             # not resolve there); 404 here is ASSUMED.
             return _error("deny", 404, f"service {svc.id} is not reachable from "
                           f"{req.client_vpc_id or 'this client'}: no service network joins "
                           "them", "ServiceNotReachable", service=svc)
-        listener = self.find_listener(network, svc.id, req.port, req.tls)
+        listener = table.listener(svc.id, req.port, req.tls)
         if listener is None:
             return _error("deny", 404, f"service {svc.id} has no "
                           f"{'HTTPS' if req.tls else 'HTTP'} listener on port {req.port}",
                           "ListenerNotFound", service=svc, service_network=sn)
-        where: dict[str, Any] = {"service": svc, "service_network": sn,
-                                 "listener_id": listener.id, "listener_arn": listener.arn}
         verdict = self.authorizer.authorize(network, req, svc, sn)
         if not verdict.allowed:
             return _error("deny", 403, f"AccessDeniedException: {verdict.reason}",
                           "AuthDenied", caller=verdict.caller,
-                          auth_denied_reason=verdict.denied_by, **where)
-        where["caller"] = verdict.caller
-        action, rule_id, priority = listener.default_action, listener.default_rule_id, None
-        rules = sorted((r for r in network.lattice_rules.values()
-                        if r.listener_id == listener.id), key=lambda r: r.priority)
-        for rule in rules:
-            if lattice_match(rule.match, req):
-                action, rule_id, priority = rule.action, rule.id, rule.priority
+                          auth_denied_reason=verdict.denied_by, service=svc,
+                          service_network=sn, listener_id=listener.id,
+                          listener_arn=listener.arn)
+        compiled = table.compiled(listener)
+        action, rule_id, priority = compiled.default, listener.default_rule_id, None
+        for matches, rule_action, rid, prio in compiled.rules:
+            if matches(req):
+                action, rule_id, priority = rule_action, rid, prio
                 break
-        where.update(rule_id=rule_id, rule_priority=priority)
-        return self._act(network, req, action, where)
+        where: dict[str, Any] = {"service": svc, "service_network": sn,
+                                 "listener_id": listener.id, "listener_arn": listener.arn,
+                                 "caller": verdict.caller, "rule_id": rule_id,
+                                 "rule_priority": priority}
+        return self._act(table, req, action, where)
 
-    def _act(self, network: Network, req: Request, action: RuleAction,
+    def _act(self, table: LatticeTable, req: Request, action: _LatticeAction,
              where: dict[str, Any]) -> Decision:
-        if action.fixed_response_status is not None:
-            status = action.fixed_response_status
+        if action.fixed_status is not None:
+            status = action.fixed_status
             return Decision("fixed", status, f"fixed response {status}", **where)
-        if not action.forward:
+        if not action.group_ids:
             return _error("deny", 503, "the rule has no action", "NoAction", **where)
-        choice = self.pick.weighted([w.weight for w in action.forward])
+        choice = self.pick.weighted(action.weights, action.total)
         if choice is None:
             return _error("deny", 503, "every target group of the action has weight 0",
                           "NoTargetGroup", **where)
-        tg_id = action.forward[choice].target_group_id
-        tg = network.lattice_target_groups.get(tg_id)
-        if tg is None:
+        tg_id = action.group_ids[choice]
+        group = table.group(tg_id)
+        if group is None:
             return _error("deny", 503, f"target group {tg_id} does not exist",
                           "NoTargetGroup", **where)
-        where.update(target_group=tg, target_group_id=tg.id, target_group_arn=tg.arn,
-                     target_vpc_id=tg.vpc_id, target_type=tg.tg_type.lower())
-        if not tg.targets:
-            return _error("deny", 503, f"target group {tg.id} has no registered targets",
+        where.update(group.where)
+        if not group.registered:
+            return _error("deny", 503, f"target group {tg_id} has no registered targets",
                           "NoTargets", **where)
-        headers = self._forward_headers(network, req, where)
-        if tg.tg_type == "LAMBDA":
-            return Decision("forward", reason=f"forward to Lambda target of {tg.id}",
-                            target_id=tg.targets[0].id, lambda_event=tg.lambda_event_version
-                            or "V1", forward_headers=headers, **where)
-        checked = tg.health_check is not None and tg.health_check.enabled \
-            and tg.tg_type != "ALB"
-        live = [t for t in tg.targets if t.status != "DRAINING"]
-        healthy = [t for t in live if t.status == "HEALTHY"] if checked else live
-        fail_open = not healthy
-        pool = healthy or live  # RU-10: no healthy target -> every registered one
+        headers = self._forward_headers(table, req, where)
+        if group.lambda_target is not None:
+            return Decision("forward", reason=f"forward to Lambda target of {tg_id}",
+                            target_id=group.lambda_target, lambda_event=group.lambda_event,
+                            forward_headers=headers, **where)
+        pool = group.pool
         if not pool:
-            return _error("deny", 503, f"target group {tg.id} has no routable targets",
+            return _error("deny", 503, f"target group {tg_id} has no routable targets",
                           "NoTargets", **where)
-        target = pool[self.pick.round_robin(tg.id, len(pool))]
-        port = target.port if target.port is not None else tg.port
-        return Decision("forward", reason=f"forward to {target.id}:{port} of {tg.id}"
-                        + (" (fail-open: no healthy target)" if fail_open else ""),
-                        target_id=target.id, target_port=port, forward_headers=headers,
-                        fail_open=fail_open, **where)
+        target = pool[self.pick.round_robin(tg_id, len(pool))]
+        return Decision("forward", reason=target.reason, target_id=target.target_id,
+                        target_port=target.port, forward_headers=headers,
+                        fail_open=group.fail_open, **where)
 
     @staticmethod
-    def _forward_headers(network: Network, req: Request,
+    def _forward_headers(table: LatticeTable, req: Request,
                          where: dict[str, Any]) -> list[tuple[str, str]]:
         """HD-1..HD-4."""
         svc: LatticeService = where["service"]
-        sn: ServiceNetwork = where["service_network"]
         out = [("x-forwarded-for", req.client_ip), ("x-forwarded-for-port", str(req.port)),
                ("x-forwarded-for-proto", "https" if req.tls else "http")]
-        caller: Caller | None = where.get("caller")
+        caller: Caller | None = where["caller"]
         if caller is not None and caller.authenticated:
             parts = [f"Principal={caller.principal}"]
             if caller.org_id:
@@ -279,9 +435,9 @@ class LatticeRouter:
             out.append(("x-amzn-lattice-identity", "; ".join(parts)))
         if req.client_vpc_id:
             out.append(("x-amzn-lattice-network",
-                        f"SourceVpcArn={vpc_arn(network, req.client_vpc_id, svc.region)}"))
-        out.append(("x-amzn-lattice-target", f"ServiceArn={svc.arn};ServiceNetworkArn="
-                    f"{sn.arn};TargetGroupArn={where['target_group_arn']}"))
+                        table.network_header(req.client_vpc_id, svc.region)))
+        out.append(("x-amzn-lattice-target", table.target_header(
+            svc, where["service_network"], where["target_group_arn"])))
         return out
 
 
@@ -296,112 +452,286 @@ def vpc_arn(network: Network, vpc_id: str, region: str) -> str:
 def lattice_match(match: HttpMatch, req: Request) -> bool:
     """RU-2..RU-5: method (exact, case-sensitive), path (exact/prefix over the path without
     the query, case-insensitive unless asked), headers (all must match)."""
-    if match.method is not None and req.method != match.method:
-        return False
+    return compile_lattice_match(match)(req)
+
+
+def _never(_req: Request) -> bool:
+    return False
+
+
+def compile_lattice_match(match: HttpMatch) -> Callable[[Request], bool]:
+    """``lattice_match`` for one rule as a predicate, its constants prepared once."""
+    checks: list[Callable[[Request], bool]] = []
+    method = match.method
+    if method is not None:
+        checks.append(lambda req: req.method == method)
     pm = match.path
     if pm is not None:
-        path, want = (req.path, pm.value) if pm.case_sensitive \
-            else (req.path.lower(), pm.value.lower())
-        if pm.kind == "exact" and path != want:
-            return False
-        if pm.kind == "prefix" and not path.startswith(want):
-            return False
         if pm.kind not in ("exact", "prefix"):
-            return False
-    return all(_header_matches(hm, req) for hm in match.headers)
+            return _never
+        exact, case_sensitive = pm.kind == "exact", pm.case_sensitive
+        want = pm.value if case_sensitive else pm.value.lower()
+
+        def path_matches(req: Request) -> bool:
+            path = req.path if case_sensitive else req.path.lower()
+            return path == want if exact else path.startswith(want)
+
+        checks.append(path_matches)
+    checks.extend(_compile_header_match(hm) for hm in match.headers)
+    if not checks:
+        return lambda _req: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda req: all(check(req) for check in checks)
 
 
-def _header_matches(hm: HeaderMatch, req: Request) -> bool:
-    want = hm.value if hm.case_sensitive else hm.value.lower()
-    for value in req.header_values(hm.name):
-        got = value if hm.case_sensitive else value.lower()
-        if (hm.kind == "exact" and got == want) or (hm.kind == "prefix" and got.startswith(
-                want)) or (hm.kind == "contains" and want in got):
-            return True  # ASSUMED: a repeated header matches when any copy does
-    return False
+def _compile_header_match(hm: HeaderMatch) -> Callable[[Request], bool]:
+    case_sensitive, kind = hm.case_sensitive, hm.kind
+    want = hm.value if case_sensitive else hm.value.lower()
+    name = hm.name.lower()
+
+    def matches(req: Request) -> bool:
+        for k, value in req.headers:
+            if k.lower() != name:
+                continue
+            got = value if case_sensitive else value.lower()
+            if (kind == "exact" and got == want) or (kind == "prefix" and got.startswith(
+                    want)) or (kind == "contains" and want in got):
+                return True  # ASSUMED: a repeated header matches when any copy does
+        return False
+
+    return matches
+
+
+@dataclass(slots=True)
+class _AlbGroup:
+    tg: TargetGroup
+    where: dict[str, Any]
+    lambda_target: str | None
+    pool: list[_Pick]
+    fail_open: bool
+    random: bool  # load_balancing.algorithm.type weighted_random
+
+
+@dataclass(slots=True)
+class _AlbActions:
+    """A rule's actions in order: what runs, and the terminal one (None: no terminal
+    action, 503)."""
+
+    executed: list[str]
+    terminal: ListenerAction | None
+    weights: list[int]
+    total: int
+    group_arns: list[str]
+
+
+@dataclass(slots=True)
+class _AlbListener:
+    listener: Listener
+    rules: list[tuple[Callable[[Request], bool], _AlbActions, int, str]]
+    default: _AlbActions
+    default_rule_id: str | None
+
+
+def _alb_actions(actions: Sequence[ListenerAction]) -> _AlbActions:
+    ordered = sorted(actions, key=lambda a: a.order if a.order is not None else 50001)
+    executed: list[str] = []
+    terminal = None
+    ran_one = False  # a non-authenticate action was run: the log lists every step
+    for action in ordered:
+        executed.append(action.type)
+        if action.type.startswith("authenticate"):
+            # ASSUMED: no identity provider here; the step is recorded and passed.
+            continue
+        ran_one = True
+        if action.type in ("forward", "redirect", "fixed-response"):
+            terminal = action
+            break
+    forward = terminal.target_groups if terminal is not None else []
+    weights = [w.weight for w in forward]
+    return _AlbActions(executed if ran_one else [], terminal, weights,
+                       sum(max(w, 0) for w in weights),
+                       [w.target_group_arn for w in forward])
+
+
+def compile_alb_conditions(conditions: Sequence[RuleCondition]) -> Callable[[Request], bool]:
+    """A rule's conditions (AND; each condition's values OR) as one predicate."""
+    checks = [_compile_alb_condition(c) for c in conditions]
+    if len(checks) == 1:
+        return checks[0]
+    return lambda req: all(check(req) for check in checks)
+
+
+def _compile_alb_condition(cond: RuleCondition) -> Callable[[Request], bool]:
+    values = list(cond.values)
+    if cond.kind == "host-header":
+        return lambda req: any(wildcard_match(v, req.hostname, True) for v in values)
+    if cond.kind == "path-pattern":
+        return lambda req: any(wildcard_match(v, req.path, False) for v in values)
+    if cond.kind == "http-request-method":
+        methods = frozenset(values)
+        return lambda req: req.method in methods
+    if cond.kind == "source-ip":
+        nets = []
+        for cidr in values:
+            with contextlib.suppress(ValueError):
+                nets.append(ipaddress.ip_network(cidr, strict=False))
+
+        def from_source(req: Request) -> bool:
+            try:
+                ip = ipaddress.ip_address(req.client_ip)
+            except ValueError:
+                return False
+            return any(ip in net for net in nets)
+
+        return from_source
+    return functools.partial(alb_condition, cond)
+
+
+class AlbTable:
+    """Load balancer -> (port, protocol) -> listener -> ordered rules with compiled
+    conditions -> actions -> weighted target groups -> routable targets, over one model
+    state; compiled on first use."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self._listeners: dict[tuple[str, int, str], _AlbListener | None] = {}
+        self._groups: dict[str, _AlbGroup | None] = {}
+
+    def listener(self, lb: LoadBalancer, port: int, protocol: str) -> _AlbListener | None:
+        key = (lb.id, port, protocol)
+        try:
+            return self._listeners[key]
+        except KeyError:
+            pass
+        li = next((li for li in lb.listeners if li.port == port and li.protocol == protocol),
+                  None)
+        out = None
+        if li is not None:
+            rules = sorted(li.rules, key=lambda r: r.priority)
+            compiled = [(compile_alb_conditions(r.conditions), _alb_actions(r.actions),
+                         r.priority, r.arn) for r in rules]
+            if not li.default_actions and li.target_group_arns:
+                # A listener from a snapshot or topology file has target groups but no
+                # actions (describe-listeners JSON without DefaultActions, the topology's
+                # ``targets:``): it forwards to them, equally weighted, as the trace engine
+                # reads it.
+                implied = ListenerAction("forward", target_groups=[
+                    WeightedTargetGroup(arn, 1) for arn in li.target_group_arns])
+                out = _AlbListener(li, compiled, _alb_actions([implied]),
+                                   li.default_rule_arn or None)
+            else:
+                out = _AlbListener(li, compiled, _alb_actions(li.default_actions),
+                                   li.default_rule_arn)
+        self._listeners[key] = out
+        return out
+
+    def group(self, arn: str) -> _AlbGroup | None:
+        try:
+            return self._groups[arn]
+        except KeyError:
+            pass
+        tg = self.network.target_groups.get(arn)
+        out = None if tg is None else self._compile_group(tg)
+        self._groups[arn] = out
+        return out
+
+    @staticmethod
+    def _compile_group(tg: TargetGroup) -> _AlbGroup:
+        where = {"target_group": tg, "target_group_id": tg.id, "target_group_arn": tg.id,
+                 "target_vpc_id": tg.vpc_id, "target_type": tg.target_type}
+        if tg.target_type == "lambda":
+            return _AlbGroup(tg, where, tg.targets[0].id if tg.targets else None, [], False,
+                             False)
+        healthy = [t for t in tg.targets if t.health in ("healthy", "unavailable")] \
+            if tg.health_check_enabled else list(tg.targets)
+        fail_open = not healthy
+        suffix = " (fail-open: no healthy target)" if fail_open else ""
+        pool = []
+        for t in healthy or tg.targets:  # ALB fails open when no target is healthy
+            port = t.port if t.port is not None else tg.port
+            pool.append(_Pick(t.id, port, f"forward to {t.id}:{port} of {tg.name_}{suffix}"))
+        # least_outstanding_requests needs live connection counts; round robin stands in.
+        algorithm = tg.attributes.get("load_balancing.algorithm.type", "round_robin")
+        return _AlbGroup(tg, where, None, pool, fail_open, algorithm == "weighted_random")
 
 
 # ====================================================================== ALB
 class AlbRouter:
     """Routes requests to an Application Load Balancer's listener rules: conditions
     host-header, path-pattern, http-header, http-request-method, query-string, source-ip;
-    actions forward (weights; stickiness not kept), redirect, fixed-response."""
+    actions forward (weights; stickiness not kept), redirect, fixed-response. A listener
+    with target groups but no actions (loaded from a snapshot) forwards to them."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self.pick = _Picker(rng)
+        self._tables = _Tables(AlbTable)
 
-    def route(self, network: Network, lb_arn: str, req: Request) -> Decision:
+    def table(self, network: Network, generation: int | None = None) -> AlbTable:
+        """The compiled state for ``network``; kept while ``generation`` is the same."""
+        table: AlbTable = self._tables.get(network, generation)
+        return table
+
+    def route(self, network: Network, lb_arn: str, req: Request,
+              generation: int | None = None) -> Decision:
+        """``generation`` as for ``LatticeRouter.route``."""
         lb = network.load_balancers.get(lb_arn)
         if lb is None:
             return _error("deny", 503, f"load balancer {lb_arn} does not exist",
                           "LoadBalancerNotFound")
         protocol = "HTTPS" if req.tls else "HTTP"
-        listener = next((li for li in lb.listeners
-                         if li.port == req.port and li.protocol == protocol), None)
-        if listener is None:
+        table = self.table(network, generation)
+        compiled = table.listener(lb, req.port, protocol)
+        if compiled is None:
             return _error("deny", 404, f"{lb.lb_name} has no {protocol} listener on port "
                           f"{req.port}", "ListenerNotFound", load_balancer=lb)
-        where: dict[str, Any] = {"load_balancer": lb, "listener_arn": listener.arn,
-                                 "listener_id": listener.arn}
-        actions, priority, rule_arn = listener.default_actions, None, listener.default_rule_arn
-        for rule in sorted(listener.rules, key=lambda r: r.priority):
-            if all(alb_condition(c, req) for c in rule.conditions):
-                actions, priority, rule_arn = rule.actions, rule.priority, rule.arn
+        actions, priority, rule_arn = compiled.default, None, compiled.default_rule_id
+        for matches, rule_actions, prio, arn in compiled.rules:
+            if matches(req):
+                actions, priority, rule_arn = rule_actions, prio, arn
                 break
-        where.update(rule_priority=priority, rule_id=rule_arn)
-        ordered = sorted(actions, key=lambda a: a.order if a.order is not None else 50001)
-        executed: list[str] = []
-        for action in ordered:
-            if action.type.startswith("authenticate"):
-                # ASSUMED: no identity provider here; the step is recorded and passed.
-                executed.append(action.type)
-                continue
-            executed.append(action.type)
-            where["actions_executed"] = executed
-            if action.type == "forward":
-                return self._forward(network, req, action, where)
-            if action.type == "redirect":
-                return redirect_decision(action, req, where)
-            if action.type == "fixed-response":
-                return fixed_decision(action, where)
-        return _error("deny", 503, "the rule has no terminal action", "NoAction", **where)
+        arn_of_listener = compiled.listener.arn
+        where: dict[str, Any] = {"load_balancer": lb, "listener_arn": arn_of_listener,
+                                 "listener_id": arn_of_listener, "rule_priority": priority,
+                                 "rule_id": rule_arn, "actions_executed": list(actions.executed)}
+        action = actions.terminal
+        if action is None:
+            return _error("deny", 503, "the rule has no terminal action", "NoAction", **where)
+        if action.type == "forward":
+            return self._forward(table, req, actions, where)
+        if action.type == "redirect":
+            return redirect_decision(action, req, where)
+        return fixed_decision(action, where)
 
-    def _forward(self, network: Network, req: Request, action: ListenerAction,
+    def _forward(self, table: AlbTable, req: Request, actions: _AlbActions,
                  where: dict[str, Any]) -> Decision:
-        choice = self.pick.weighted([w.weight for w in action.target_groups])
+        choice = self.pick.weighted(actions.weights, actions.total)
         if choice is None:
             # ASSUMED: like Lattice's all-zero weights (RU-7), no target group -> 503.
             return _error("deny", 503, "every target group of the action has weight 0",
                           "NoTargetGroup", **where)
-        arn = action.target_groups[choice].target_group_arn
-        tg = network.target_groups.get(arn)
-        if tg is None:
+        arn = actions.group_arns[choice]
+        group = table.group(arn)
+        if group is None:
             return _error("deny", 503, f"target group {arn} does not exist", "NoTargetGroup",
                           **where)
-        where.update(target_group=tg, target_group_id=tg.id, target_group_arn=tg.id,
-                     target_vpc_id=tg.vpc_id, target_type=tg.target_type)
+        where.update(group.where)
+        tg = group.tg
         headers = self._forward_headers(req)
         if not tg.targets:
             return _error("deny", 503, f"target group {tg.name_ or arn} has no registered "
                           "targets", "NoTargets", **where)
-        if tg.target_type == "lambda":
+        if group.lambda_target is not None:
             return Decision("forward", reason=f"forward to Lambda target of {tg.name_}",
-                            target_id=tg.targets[0].id, lambda_event="ALB",
+                            target_id=group.lambda_target, lambda_event="ALB",
                             forward_headers=headers, **where)
-        healthy = [t for t in tg.targets if t.health in ("healthy", "unavailable")] \
-            if tg.health_check_enabled else list(tg.targets)
-        fail_open = not healthy
-        pool = healthy or list(tg.targets)  # ALB fails open when no target is healthy
-        algorithm = tg.attributes.get("load_balancing.algorithm.type", "round_robin")
-        # least_outstanding_requests needs live connection counts; round robin stands in.
-        index = self.pick.random(len(pool)) if algorithm == "weighted_random" \
+        pool = group.pool
+        index = self.pick.random(len(pool)) if group.random \
             else self.pick.round_robin(tg.id, len(pool))
         target = pool[index]
-        port = target.port if target.port is not None else tg.port
-        return Decision("forward", reason=f"forward to {target.id}:{port} of {tg.name_}"
-                        + (" (fail-open: no healthy target)" if fail_open else ""),
-                        target_id=target.id, target_port=port, forward_headers=headers,
-                        fail_open=fail_open, **where)
+        return Decision("forward", reason=target.reason, target_id=target.target_id,
+                        target_port=target.port, forward_headers=headers,
+                        fail_open=group.fail_open, **where)
 
     @staticmethod
     def _forward_headers(req: Request) -> list[tuple[str, str]]:

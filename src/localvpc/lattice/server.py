@@ -33,6 +33,7 @@ from localvpc.dns.names import lattice_addresses
 from localvpc.dns.source import ModelSource
 from localvpc.flowlogs.firehose import LambdaRegistry
 from localvpc.lattice.access_logs import AccessLogWriter, Exchange
+from localvpc.lattice.alb_targets import through_alb
 from localvpc.lattice.auth import Authorizer
 from localvpc.lattice.health import TargetHealthChecker
 from localvpc.lattice.proxy import (
@@ -54,8 +55,7 @@ from localvpc.lattice.targets import (
     target_address,
 )
 from localvpc.lattice.tls import LocalCA
-from localvpc.model.elb import ListenerAction
-from localvpc.model.elb import WeightedTargetGroup as ElbWeightedTargetGroup
+from localvpc.lattice.upstream_h2 import H2Pool, wants_h2
 from localvpc.model.network import Network
 
 log = logging.getLogger("localvpc.lattice.server")
@@ -349,11 +349,20 @@ LAMBDA_BODY_LIMIT = 6 * 1024 * 1024  # LB-1 (ALB: 1 MB, ASSUMED the same bound h
 ALB_SERVER = "awselb/2.0"  # the Server header of responses an ALB makes itself
 
 
+# (dropped names, added names) -> every lower-case name not passed on; a handful of shapes.
+_SKIP: dict[tuple[frozenset[str], tuple[str, ...]], frozenset[str]] = {}
+
+
 def forward_headers(req: ProxyRequest, drop: frozenset[str],
                     add: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The request's end-to-end headers less ``drop`` (lower case), the hop-by-hop ones and
     those the Connection header names, then ``add`` (whose names replace the client's)."""
-    skip = HOP_BY_HOP | drop | {k.lower() for k, _ in add} | {"content-length"}
+    names = tuple(k for k, _ in add)
+    skip = _SKIP.get((drop, names))
+    if skip is None:
+        skip = HOP_BY_HOP | drop | {k.lower() for k in names} | {"content-length"}
+        if len(_SKIP) < 1024:
+            _SKIP[(drop, names)] = skip
     out: list[tuple[str, str]] = []
     named: set[str] | None = None
     for k, v in req.headers:
@@ -381,6 +390,7 @@ class ModelRouter:
         self.source = source
         self.targets = targets
         self.pool = pool
+        self.h2 = H2Pool(timeout=pool.timeout)
         self.lambdas = lambdas or LambdaRegistry()
         self.logs = logs
         self.lattice = LatticeRouter(rng, authorizer)
@@ -390,6 +400,7 @@ class ModelRouter:
         # address-map generation: resolving parses addresses, too slow to do per request.
         self._where: dict[tuple[str | None, str, int], tuple[tuple[str, int] | None, str]] = {}
         self._where_key: tuple[int, int] | None = None
+        self._subscribed: tuple[int | None, frozenset[str]] = (None, frozenset())
 
     def close(self) -> None:
         self.lambda_pool.shutdown(wait=False, cancel_futures=True)
@@ -412,13 +423,15 @@ class ModelRouter:
             req.body = Body.of(ready)
         ereq = self._engine_request(lst, req, ready or b"", received)
         with self.source.lock:
-            network = self.source.network
+            network, generation = self.source.network, self.source.generation
             if lst.kind == "lattice":
-                decision = self.lattice.route(network, ereq, lst.service_network_id)
+                decision = self.lattice.route(network, ereq, lst.service_network_id,
+                                              generation)
+                if decision.target_type == "alb":  # LTG-2: the ALB routes it again
+                    decision = through_alb(self.alb, network, decision, ereq, generation)
             else:
-                decision = self.alb.route(network, lst.lb_arn or "", ereq)
-                if decision.kind == "deny" and decision.failure_reason == "NoAction":
-                    decision = self._implied_forward(network, lst, ereq, decision)
+                decision = self.alb.route(network, lst.lb_arn or "", ereq, generation)
+            logged = self._logged(lst, network, generation, decision)
             where: tuple[str, int] | None = None
             is_lambda = decision.target_type == "lambda"
             vpc_address = ""
@@ -439,8 +452,27 @@ class ModelRouter:
         else:
             answer = await self._forward(lst, decision, req, where, vpc_address, timing,
                                          server)
-        answer.done = self._logger(lst, decision, ereq, req, answer, timing)
+        if logged:
+            answer.done = self._logger(lst, decision, ereq, req, answer, timing)
         return answer
+
+    def _logged(self, lst: ProxyListener, network: Network, generation: int,
+                decision: Decision) -> bool:
+        """Whether an access-log record is wanted: building one costs more than routing,
+        so it is built only for a subscribed service or network or an ALB that logs."""
+        if self.logs is None:
+            return False
+        if lst.kind != "lattice":
+            lb = decision.load_balancer
+            return lb is not None and lb.attributes.get("access_logs.s3.enabled") == "true"
+        if self._subscribed[0] != generation:
+            self._subscribed = (generation, frozenset(
+                s.resource_id for s in network.lattice_access_log_subscriptions.values()))
+        subscribed = self._subscribed[1]
+        return bool(subscribed) and (
+            (decision.service is not None and decision.service.id in subscribed)
+            or (decision.service_network is not None
+                and decision.service_network.id in subscribed))
 
     def _resolve(self, network: Network, decision: Decision
                  ) -> tuple[tuple[str, int] | None, str]:
@@ -461,37 +493,21 @@ class ModelRouter:
             self._where[key] = hit
         return hit
 
-    def _implied_forward(self, network: Network, lst: ProxyListener, ereq: Request,
-                         decision: Decision) -> Decision:
-        """A listener from a snapshot or topology file has target groups but no actions
-        (describe-listeners JSON without DefaultActions, the topology's ``targets:``): it
-        forwards to them, equally weighted, as the trace engine reads it."""
-        lb = network.load_balancers.get(lst.lb_arn or "")
-        li = lb.listener(lst.id) if lb is not None else None
-        if li is None or li.default_actions or not li.target_group_arns:
-            return decision
-        action = ListenerAction("forward", target_groups=[
-            ElbWeightedTargetGroup(arn, 1) for arn in li.target_group_arns])
-        where: dict[str, Any] = {"load_balancer": lb, "listener_arn": li.arn,
-                                 "listener_id": li.arn, "rule_priority": None,
-                                 "rule_id": li.default_rule_arn or None,
-                                 "actions_executed": ["forward"]}
-        return self.alb._forward(network, ereq, action, where)
-
     async def _forward(self, lst: ProxyListener, decision: Decision, req: ProxyRequest,
                        where: tuple[str, int], vpc_address: str, timing: _Timing,
                        server: str | None) -> ProxyResponse:
         """Refused or reset: 502; no answer within the idle timeout: 504 (RU-10, ALB)."""
         loop = asyncio.get_running_loop()
         drop = LATTICE_IDENTITY if lst.kind == "lattice" else frozenset()
-        headers = forward_headers(req, drop, list(decision.forward_headers))
+        headers = forward_headers(req, drop, decision.forward_headers)
         group = decision.target_group
         tls = getattr(group, "protocol", None) == "HTTPS"
         timing.target_sent = loop.time()
         timing.target = vpc_address or join_host_port(*where)
         try:
-            up = await self.pool.request(where[0], where[1], req.method, req.target, headers,
-                                         req.body, tls=tls)
+            pool = self.h2 if wants_h2(group) else self.pool  # HTTP2/GRPC target groups
+            up = await pool.request(where[0], where[1], req.method, req.target, headers,
+                                    req.body, tls=tls)
         except UpstreamError as exc:
             timing.target_answered = loop.time()
             if req.body.failed:

@@ -1,0 +1,390 @@
+"""The L7 proxies past the walk-throughs: ALB access logs written to the local S3 under AWS's
+key layout, VPC Lattice target groups of type ALB (Lattice -> ALB -> target), HTTP/2 to
+targets whose target group says so (h2c and TLS+ALPN), and TLS_PASSTHROUGH listeners
+(SNI -> target, the client's TLS session ending at the target). Everything is built with
+boto3 against a real ``localvpc serve``; targets are small servers on loopback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shlex
+import socket
+import ssl
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import Server, start_server, stop_server
+
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+BUCKET = "alb-logs-bucket"
+
+
+# ---------------------------------------------------------------------- targets
+class Echo(BaseHTTPRequestHandler):
+    """An HTTP/1.1 target that says who it is and what it got."""
+
+    protocol_version = "HTTP/1.1"
+    label = "echo"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"app": self.label, "path": self.path, "version": "HTTP/1.1",
+                           "headers": {k.lower(): v for k, v in self.headers.items()}}
+                          ).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def echo_server(label: str) -> ThreadingHTTPServer:
+    handler = type(f"Echo_{label}", (Echo,), {"label": label})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+# ---------------------------------------------------------------------- server helpers
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    s = start_server(tmp_path_factory.mktemp("l7gaps") / "state.db",
+                     "--dev-health-interval", "0.2")
+    yield s
+    stop_server(s)
+
+
+def get_json(server: Server, path: str) -> Any:
+    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
+    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
+                                 data=json.dumps({"targets": rows}).encode())
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def endpoint(server: Server, match: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
+    """The proxy table row whose fields include ``match``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for row in get_json(server, "/_localvpc/proxy/endpoints")["endpoints"]:
+            if all(row.get(k) == v for k, v in match.items()):
+                return dict(row)
+        time.sleep(0.1)
+    raise AssertionError(f"no proxy listener like {match}")
+
+
+def vpc(server: Server, cidr: str) -> tuple[str, list[str]]:
+    """A VPC with two subnets in two zones (what an ALB needs)."""
+    ec2 = server.client("ec2", region=REGION, account=ACCOUNT)
+    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    base = cidr.rsplit(".", 2)[0]
+    subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"{base}.{i}.0/24",
+                                 AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
+               for i, z in ((1, "a"), (2, "b"))]
+    return vpc_id, subnets
+
+
+def alb_to(server: Server, name: str, vpc_id: str, subnets: list[str], target_ip: str,
+           target_port: int, *, tg_protocol: str = "HTTP", version: str = "HTTP1",
+           listener_port: int = 80, scheme: str = "internal") -> dict[str, str]:
+    """An ALB whose HTTP listener forwards to one IP target."""
+    elb = server.client("elbv2", region=REGION, account=ACCOUNT)
+    lb = elb.create_load_balancer(Name=name, Subnets=subnets, Scheme=scheme,
+                                  Type="application")["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=f"{name}-tg", Protocol=tg_protocol,
+                                 ProtocolVersion=version, Port=target_port, VpcId=vpc_id,
+                                 TargetType="ip")["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                         Targets=[{"Id": target_ip, "Port": target_port}])
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP",
+                        Port=listener_port, DefaultActions=[
+                            {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    return {"arn": lb["LoadBalancerArn"], "dns": lb["DNSName"], "name": name,
+            "tg": tg["TargetGroupArn"]}
+
+
+# ---------------------------------------------------------------------- 1. ALB access logs
+LOG_LINE = re.compile(r'"[^"]*"|\S+')
+
+
+def test_alb_access_logs_land_in_s3_under_the_alb_key_layout(srv: Server) -> None:
+    app = echo_server("logged")
+    try:
+        vpc_id, subnets = vpc(srv, "10.40.0.0/16")
+        set_targets(srv, [{"address": "10.40.1.10:8080",
+                           "to": f"127.0.0.1:{app.server_address[1]}"}])
+        lb = alb_to(srv, "logged-alb", vpc_id, subnets, "10.40.1.10", 8080)
+        s3 = srv.client("s3", region=REGION, account=ACCOUNT)
+        s3.create_bucket(Bucket=BUCKET)
+        elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
+        elb.modify_load_balancer_attributes(LoadBalancerArn=lb["arn"], Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": BUCKET},
+            {"Key": "access_logs.s3.prefix", "Value": "web/prod"}])
+        port = endpoint(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})["port"]
+        paths = [f"/page/{i}?q={i}" for i in range(3)]
+        for p in paths:
+            r = httpx.get(f"http://127.0.0.1:{port}{p}",
+                          headers={"host": lb["dns"], "user-agent": "gaps-test/1.0"},
+                          timeout=20)
+            assert r.status_code == 200 and r.json()["app"] == "logged"
+        deadline = time.monotonic() + 30
+        keys: list[str] = []
+        lines: list[str] = []
+        while time.monotonic() < deadline and len(lines) < len(paths):
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+            lines = [line for k in keys for line in gzip.decompress(
+                s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()).decode().splitlines()
+                if line]
+            time.sleep(0.5)
+        assert len(lines) == len(paths), (keys, lines)
+        lb_id = lb["arn"].split("/")[-1]
+        key_re = (rf"web/prod/AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/"
+                  rf"\d{{4}}/\d{{2}}/\d{{2}}/{ACCOUNT}_elasticloadbalancing_{REGION}_"
+                  rf"app\.logged-alb\.{lb_id}_\d{{8}}T\d{{4}}Z_[0-9a-f.:]+_[0-9a-z]+\.log\.gz")
+        assert all(re.fullmatch(key_re, k) for k in keys), keys
+        seen_paths = []
+        for line in lines:
+            f = LOG_LINE.findall(line)
+            assert f[0] == "http"
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", f[1])
+            assert f[2] == f"app/logged-alb/{lb_id}"
+            assert re.fullmatch(r"127\.0\.0\.1:\d+", f[3])
+            assert f[4] == "10.40.1.10:8080"  # the target's VPC address, not loopback
+            for t in f[5:8]:
+                assert float(t) >= 0
+            assert f[8] == "200" and f[9] == "200"
+            assert int(f[10]) > 0 and int(f[11]) > 0
+            method, url, version = shlex.split(f[12])[0].split(" ")
+            assert method == "GET" and version == "HTTP/1.1"
+            assert url.startswith(f"http://{lb['dns']}:80/page/")
+            seen_paths.append(url.split(":80", 1)[1])
+            assert f[13] == '"gaps-test/1.0"'
+            assert f[14] == "-" and f[15] == "-"  # no TLS
+            assert f[16] == lb["tg"]
+            assert f[17].startswith('"Root=1-')
+        assert sorted(seen_paths) == sorted(paths)
+    finally:
+        app.shutdown()
+
+
+# ---------------------------------------------------------------------- 2. Lattice -> ALB
+def lattice_service(server: Server, name: str, client_vpc: str, tg_id: str, *,
+                    protocol: str = "HTTP", port: int = 80,
+                    custom_domain: str | None = None) -> dict[str, Any]:
+    """A service whose one listener forwards to ``tg_id``, in a network ``client_vpc``
+    joins."""
+    lattice = server.client("vpc-lattice", region=REGION, account=ACCOUNT)
+    extra = {"customDomainName": custom_domain} if custom_domain else {}
+    svc = lattice.create_service(name=name, **extra)
+    lattice.create_listener(serviceIdentifier=svc["id"], name=f"{name}-li", protocol=protocol,
+                            port=port, defaultAction={"forward": {"targetGroups": [
+                                {"targetGroupIdentifier": tg_id}]}})
+    sn = lattice.create_service_network(name=f"{name}-sn")
+    lattice.create_service_network_service_association(serviceNetworkIdentifier=sn["id"],
+                                                       serviceIdentifier=svc["id"])
+    lattice.create_service_network_vpc_association(serviceNetworkIdentifier=sn["id"],
+                                                   vpcIdentifier=client_vpc)
+    return dict(svc)
+
+
+def test_lattice_alb_target_group_routes_through_the_albs_rules(srv: Server) -> None:
+    web, api = echo_server("web"), echo_server("api")
+    try:
+        vpc_id, subnets = vpc(srv, "10.41.0.0/16")
+        client_vpc, _ = vpc(srv, "10.42.0.0/16")
+        set_targets(srv, [
+            {"address": "10.41.1.10:8080", "to": f"127.0.0.1:{web.server_address[1]}"},
+            {"address": "10.41.1.11:8080", "to": f"127.0.0.1:{api.server_address[1]}"}])
+        lb = alb_to(srv, "behind-lattice", vpc_id, subnets, "10.41.1.10", 8080)
+        elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
+        api_tg = elb.create_target_group(Name="api-tg", Protocol="HTTP", Port=8080,
+                                         VpcId=vpc_id, TargetType="ip")["TargetGroups"][0]
+        elb.register_targets(TargetGroupArn=api_tg["TargetGroupArn"],
+                             Targets=[{"Id": "10.41.1.11"}])
+        listener = elb.describe_listeners(LoadBalancerArn=lb["arn"])["Listeners"][0]
+        elb.create_rule(ListenerArn=listener["ListenerArn"], Priority=5, Conditions=[
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}],
+            Actions=[{"Type": "forward", "TargetGroupArn": api_tg["TargetGroupArn"]}])
+        elb.create_rule(ListenerArn=listener["ListenerArn"], Priority=6, Conditions=[
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/teapot"]}}],
+            Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "418", "ContentType": "text/plain", "MessageBody": "tea"}}])
+        lattice = srv.client("vpc-lattice", region=REGION, account=ACCOUNT)
+        tg = lattice.create_target_group(name="alb-tg", type="ALB", config={
+            "port": 80, "protocol": "HTTP", "vpcIdentifier": vpc_id})
+        lattice.register_targets(targetGroupIdentifier=tg["id"],
+                                 targets=[{"id": lb["arn"], "port": 80}])
+        svc = lattice_service(srv, "front-svc", client_vpc, tg["id"])
+        name = svc["dnsEntry"]["domainName"]
+        port = endpoint(srv, {"kind": "lattice", "vpc_id": client_vpc,
+                              "listener_port": 80})["port"]
+
+        def get(path: str) -> httpx.Response:
+            return httpx.get(f"http://127.0.0.1:{port}{path}", headers={"host": name},
+                             timeout=20)
+
+        r = get("/api/users?id=7")
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["app"] == "api" and page["path"] == "/api/users?id=7"
+        # Both hops' headers: Lattice's target header and the ALB's X-Forwarded-*
+        assert f"TargetGroupArn={tg['arn']}" in page["headers"]["x-amzn-lattice-target"]
+        assert page["headers"]["x-forwarded-port"] == "80"
+        assert page["headers"]["x-amzn-trace-id"].startswith("Root=1-")
+        assert page["headers"]["host"] == name
+        assert get("/index.html").json()["app"] == "web"  # the ALB's default action
+        teapot = get("/teapot")  # the ALB's fixed response comes back through Lattice
+        assert teapot.status_code == 418 and teapot.text == "tea"
+    finally:
+        web.shutdown()
+        api.shutdown()
+
+
+# ---------------------------------------------------------------------- 3. HTTP/2 to targets
+class H2Target:
+    """A minimal HTTP/2 server on the h2 library: h2c with prior knowledge, or TLS with
+    ALPN h2 (``tls`` a server context). Each response says what the stream carried."""
+
+    def __init__(self, label: str, tls: ssl.SSLContext | None = None) -> None:
+        self.label, self.tls = label, tls
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.connections = 0  # connections that carried HTTP/2 requests
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        import h2.config
+        import h2.connection
+        import h2.events
+        import h2.exceptions
+
+        try:
+            sock = self.tls.wrap_socket(raw, server_side=True) if self.tls else raw
+            alpn = sock.selected_alpn_protocol() if isinstance(sock, ssl.SSLSocket) else None
+            h2c = h2.connection.H2Connection(h2.config.H2Configuration(
+                client_side=False, header_encoding="utf-8"))
+            h2c.initiate_connection()
+            sock.sendall(h2c.data_to_send())
+            heads: dict[int, dict[str, str]] = {}
+            bodies: dict[int, bytes] = {}
+            counted = False
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                for ev in h2c.receive_data(data):
+                    if isinstance(ev, h2.events.RequestReceived):
+                        if not counted:
+                            counted = True
+                            self.connections += 1
+                        heads[ev.stream_id] = dict(ev.headers)
+                        bodies[ev.stream_id] = b""
+                    elif isinstance(ev, h2.events.DataReceived):
+                        bodies[ev.stream_id] += ev.data
+                        h2c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    elif isinstance(ev, h2.events.StreamEnded):
+                        head = heads.pop(ev.stream_id)
+                        got = bodies.pop(ev.stream_id)
+                        body = json.dumps({
+                            "app": self.label, "version": "HTTP/2", "alpn": alpn,
+                            "method": head[":method"], "path": head[":path"],
+                            "scheme": head[":scheme"], "authority": head[":authority"],
+                            "headers": {k: v for k, v in head.items() if k[0] != ":"},
+                            "body": got.decode()}).encode()
+                        h2c.send_headers(ev.stream_id, [
+                            (":status", "200"), ("content-type", "application/json"),
+                            ("content-length", str(len(body))), ("x-served-by", "h2")])
+                        h2c.send_data(ev.stream_id, body, end_stream=True)
+                sock.sendall(h2c.data_to_send())
+        except (OSError, ssl.SSLError, h2.exceptions.ProtocolError):
+            return  # includes the HTTP/1.1 health checks, which this target refuses
+        finally:
+            raw.close()
+
+
+def test_http2_target_groups_talk_h2c_and_alpn_h2_to_their_targets(
+        srv: Server, tmp_path: Path) -> None:
+    from localvpc.lattice.tls import LocalCA
+
+    plain = H2Target("h2c")
+    target_ca = LocalCA(tmp_path / "target-ca")
+    target_ca.ensure()
+    tls_ctx = target_ca.new_context(["h2-target.internal"])
+    tls_ctx.set_alpn_protocols(["h2"])
+    secure = H2Target("h2-tls", tls_ctx)
+    try:
+        vpc_id, subnets = vpc(srv, "10.43.0.0/16")
+        client_vpc, _ = vpc(srv, "10.44.0.0/16")
+        set_targets(srv, [
+            {"address": "10.43.1.20:50051", "to": f"127.0.0.1:{plain.port}"},
+            {"address": "10.43.1.21:8443", "to": f"127.0.0.1:{secure.port}"}])
+        # ALB, ProtocolVersion HTTP2, plain-HTTP target: prior-knowledge h2c
+        lb = alb_to(srv, "h2-alb", vpc_id, subnets, "10.43.1.20", 50051, version="HTTP2")
+        port = endpoint(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})["port"]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20,
+                          headers={"host": lb["dns"]}) as client:
+            answers = [client.post(f"/upload/{i}?x=1", content=f"payload-{i}".encode())
+                       for i in range(3)]
+        for i, r in enumerate(answers):
+            assert r.status_code == 200, r.text
+            assert r.headers["x-served-by"] == "h2"
+            page = r.json()
+            assert page["app"] == "h2c" and page["alpn"] is None
+            assert page["method"] == "POST" and page["path"] == f"/upload/{i}?x=1"
+            assert page["scheme"] == "http" and page["authority"] == lb["dns"]
+            assert page["body"] == f"payload-{i}"
+            assert page["headers"]["x-forwarded-proto"] == "http"
+        assert plain.connections == 1  # one multiplexed connection carries every request
+
+        # Lattice, protocolVersion HTTP2 over HTTPS: TLS with ALPN h2
+        lattice = srv.client("vpc-lattice", region=REGION, account=ACCOUNT)
+        tg = lattice.create_target_group(name="h2-tls-tg", type="IP", config={
+            "port": 8443, "protocol": "HTTPS", "protocolVersion": "HTTP2",
+            "vpcIdentifier": vpc_id})
+        lattice.register_targets(targetGroupIdentifier=tg["id"],
+                                 targets=[{"id": "10.43.1.21"}])
+        svc = lattice_service(srv, "h2-svc", client_vpc, tg["id"])
+        name = svc["dnsEntry"]["domainName"]
+        lport = endpoint(srv, {"kind": "lattice", "vpc_id": client_vpc,
+                               "listener_port": 80})["port"]
+        r = httpx.get(f"http://127.0.0.1:{lport}/grpc-ish/path", headers={"host": name},
+                      timeout=20)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert page["app"] == "h2-tls" and page["alpn"] == "h2"
+        assert page["scheme"] == "https" and page["authority"] == name
+        assert page["path"] == "/grpc-ish/path"
+        assert page["headers"]["x-forwarded-for-proto"] == "http"
+        assert "x-amzn-lattice-target" in page["headers"]
+    finally:
+        plain.close()
+        secure.close()
