@@ -36,6 +36,7 @@ from localvpc.lattice.access_logs import AccessLogWriter, Exchange
 from localvpc.lattice.alb_targets import through_alb
 from localvpc.lattice.auth import Authorizer
 from localvpc.lattice.health import TargetHealthChecker
+from localvpc.lattice.passthrough import Listener, Passthrough
 from localvpc.lattice.proxy import (
     HOP_BY_HOP,
     Body,
@@ -107,8 +108,8 @@ Router = Callable[[ProxyListener, ProxyRequest], Awaitable[ProxyResponse]]
 
 def wanted_listeners(network: Network, host: str) -> dict[tuple[str, str, int, str],
                                                           ProxyListener]:
-    """The listeners the model asks for (HTTP and HTTPS; TLS passthrough and NLBs are
-    layer 4 and not proxied here)."""
+    """The listeners the model asks for: HTTP and HTTPS, and Lattice TLS_PASSTHROUGH
+    (layer 4, passthrough.py); NLBs are not proxied here."""
     out: dict[tuple[str, str, int, str], ProxyListener] = {}
     services_of: dict[str, list[str]] = {}
     for sa in network.lattice_service_associations.values():
@@ -125,7 +126,7 @@ def wanted_listeners(network: Network, host: str) -> dict[tuple[str, str, int, s
             if svc is None:
                 continue
             for li in listeners_of.get(sid, []):
-                if li.protocol not in ("HTTP", "HTTPS"):
+                if li.protocol not in ("HTTP", "HTTPS", "TLS_PASSTHROUGH"):
                     continue
                 lst = ProxyListener("lattice", va.id, va.vpc_id, va.account, va.region,
                                     li.protocol, li.port, host,
@@ -158,8 +159,10 @@ class ProxyServer:
     def __init__(self, source: ModelSource, router: Router, ca: LocalCA, *,
                  host: str = "127.0.0.1", port_base: int | None = None,
                  poll_interval: float = 0.25, max_listeners: int = 1000,
-                 pool: UpstreamPool | None = None) -> None:
+                 pool: UpstreamPool | None = None,
+                 passthrough: Passthrough | None = None) -> None:
         self.source = source
+        self.passthrough = passthrough
         self.router = router
         self.ca = ca
         self.host = host
@@ -277,6 +280,9 @@ class ProxyServer:
     async def _open(self, lst: ProxyListener) -> None:
         sock = self._bind()
         lst.port = sock.getsockname()[1]
+        if lst.protocol == "TLS_PASSTHROUGH":
+            await self._open_passthrough(lst, sock)
+            return
         tls = self._tls(lst) if lst.protocol == "HTTPS" else None
         scheme = "https" if tls is not None else "http"
         handle = functools.partial(self.router, lst)  # no extra coroutine frame per request
@@ -284,6 +290,21 @@ class ProxyServer:
         try:
             lst._server = await asyncio.get_running_loop().create_server(
                 lambda: Frontend(handle, scheme), sock=sock, backlog=1024, **extra)
+        except BaseException:
+            sock.close()
+            raise
+        log.info("proxy %s %s:%d (%s) on %s:%d", lst.kind, lst.id, lst.listen_port,
+                 lst.protocol, self.host, lst.port)
+
+    async def _open_passthrough(self, lst: ProxyListener, sock: socket.socket) -> None:
+        """A layer-4 listener: SNI -> target, the client's TLS untouched."""
+        if self.passthrough is None:
+            sock.close()
+            raise RuntimeError("no TLS_PASSTHROUGH handler")
+        handle = functools.partial(self.passthrough.handle, Listener(
+            lst.vpc_id, lst.service_network_id, lst.listen_port))
+        try:
+            lst._server = await asyncio.start_server(handle, sock=sock, backlog=1024)
         except BaseException:
             sock.close()
             raise
@@ -620,7 +641,9 @@ class L7Proxies:
         self.router = ModelRouter(source, self.targets, self.pool, lambdas=lambdas,
                                   logs=self.logs, authorizer=authorizer, rng=rng)
         self.server = ProxyServer(source, self.router.route, self.ca, host=host,
-                                  port_base=port_base, pool=self.pool)
+                                  port_base=port_base, pool=self.pool,
+                                  passthrough=Passthrough(source, self.router.lattice,
+                                                          self.targets))
         self.health = TargetHealthChecker(source, self.locate,
                                           interval_override=health_interval)
 
