@@ -18,7 +18,6 @@ import ipaddress
 import logging
 import socket
 import struct
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import dns.rdatatype
 import dns.rrset
 
 from localvpc.dns.answer import Answer
+from localvpc.dns.listener_loop import ListenerLoop
 from localvpc.dns.resolver import Origin, Resolver, query, resolver_addresses
 from localvpc.dns.source import ModelSource
 from localvpc.model.base import IPAddress
@@ -70,31 +70,26 @@ class Listener:
                 "protocols": ["udp", "tcp"]}
 
 
-class DnsServer:
+class DnsServer(ListenerLoop):
     """Listeners for every VPC resolver and inbound endpoint of ``source``'s model.
     ``port_base`` None: ephemeral free ports; else ports from ``port_base`` upwards."""
+
+    label = "dns"
 
     def __init__(self, source: ModelSource, resolver: Resolver | None = None, *,
                  host: str = "127.0.0.1", port_base: int | None = None,
                  poll_interval: float = 0.25, workers: int = 8,
                  max_listeners: int = 1000, cache_size: int = 65536) -> None:
-        self.source = source
+        super().__init__(source, poll_interval)
         self.resolver = resolver or Resolver(source)
         self.host = host
         self.port_base = port_base
-        self.poll_interval = poll_interval
         # Each listener holds a UDP and a TCP socket: a bound keeps a load test that
         # creates thousands of VPCs from taking every file descriptor the API needs.
         self.max_listeners = max_listeners
         self._capped = False
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localvpc-dns")
         self._listeners: dict[tuple[str, str], Listener] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping = False
-        self._seen_generation: int | None = None
-        self._table_lock = threading.Lock()
         # Answers by (listener, transport, query bytes after the id), valid for one model
         # generation: a repeated query is answered on the event loop without parsing or
         # resolving it again. Volatile answers (weighted picks, forwarded) are not kept.
@@ -104,19 +99,11 @@ class DnsServer:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 10.0) -> DnsServer:
-        self._thread = threading.Thread(target=self._run, name="localvpc-dns", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError("the DNS server did not start")
+        self._start_thread(timeout)
         return self
 
     def stop(self) -> None:
-        self._stopping = True
-        loop = self._loop
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._stop_thread()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def table(self) -> list[dict[str, Any]]:
@@ -139,41 +126,9 @@ class DnsServer:
             lst = self._listeners.get((kind, ident))
             return lst.port if lst is not None else None
 
-    def sync_now(self, timeout: float = 10.0) -> None:
-        """Bring the listeners in line with the model at once (tests, start-up)."""
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("not started")
-        asyncio.run_coroutine_threadsafe(self._sync(force=True), loop).result(timeout)
-
-    def _run(self) -> None:
-        loop = _new_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        loop.set_exception_handler(_log_loop_error)
-        try:
-            loop.run_until_complete(self._sync(force=True))
-        except Exception:
-            log.exception("DNS listeners could not be opened")
-        self._ready.set()
-        watcher = loop.create_task(self._watch())
-        try:
-            loop.run_forever()
-        finally:
-            watcher.cancel()
-            for lst in list(self._listeners.values()):
-                self._close(lst)
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(asyncio.sleep(0))
-            loop.close()
-
-    async def _watch(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                await self._sync()
-            except Exception:  # keep watching whatever one sync did
-                log.exception("DNS listener sync failed")
+    def _close_all(self) -> None:
+        for lst in list(self._listeners.values()):
+            self._close(lst)
 
     # ------------------------------------------------------------------ listeners
     def _wanted(self) -> dict[tuple[str, str], tuple[str, str, str, list[str]]]:
@@ -455,15 +410,3 @@ def _ip(text: str) -> IPAddress:
     return ipaddress.ip_address(text)
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (it comes with ``uvicorn[standard]``): its datagram path costs
-    a fraction of the default loop's per packet, which is most of a cached answer's cost."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return cast(asyncio.AbstractEventLoop, uvloop.new_event_loop())
-
-
-def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    log.error("DNS server: %s", context.get("message"), exc_info=context.get("exception"))

@@ -20,15 +20,15 @@ import logging
 import random
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
+from localvpc.dns.listener_loop import ListenerLoop
 from localvpc.dns.names import lattice_addresses
 from localvpc.dns.source import ModelSource
 from localvpc.flowlogs.firehose import LambdaRegistry
@@ -152,31 +152,28 @@ def wanted_listeners(network: Network, host: str) -> dict[tuple[str, str, int, s
     return out
 
 
-class ProxyServer:
+class ProxyServer(ListenerLoop):
     """Every proxy listener of ``source``'s model, on ``host``. ``port_base`` None: free
     ephemeral ports; else ports from ``port_base`` upwards."""
+
+    label = "proxy"
+    # a client that went away mid-handshake is not an error of the proxy
+    _quiet_errors = (ConnectionError, ssl.SSLError)
 
     def __init__(self, source: ModelSource, router: Router, ca: LocalCA, *,
                  host: str = "127.0.0.1", port_base: int | None = None,
                  poll_interval: float = 0.25, max_listeners: int = 1000,
                  pool: UpstreamPool | None = None,
                  passthrough: Passthrough | None = None) -> None:
-        self.source = source
+        super().__init__(source, poll_interval)
         self.passthrough = passthrough
         self.router = router
         self.ca = ca
         self.host = host
         self.port_base = port_base
-        self.poll_interval = poll_interval
         self.max_listeners = max_listeners
         self.pool = pool
         self._listeners: dict[tuple[str, str, int, str], ProxyListener] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopping = False
-        self._seen_generation: int | None = None
-        self._table_lock = threading.Lock()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
@@ -184,19 +181,11 @@ class ProxyServer:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 10.0) -> ProxyServer:
-        self._thread = threading.Thread(target=self._run, name="localvpc-proxy", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError("the proxy server did not start")
+        self._start_thread(timeout)
         return self
 
     def stop(self) -> None:
-        self._stopping = True
-        loop = self._loop
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._stop_thread()
 
     def table(self) -> list[dict[str, Any]]:
         """Every listener, for ``GET /_localvpc/proxy/endpoints`` and ``localvpc lattice
@@ -205,43 +194,12 @@ class ProxyServer:
             return [lst.to_json() for lst in sorted(self._listeners.values(),
                                                     key=lambda x: x.key)]
 
-    def sync_now(self, timeout: float = 10.0) -> None:
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("not started")
-        asyncio.run_coroutine_threadsafe(self._sync(force=True), loop).result(timeout)
-
-    def _run(self) -> None:
-        loop = _new_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        loop.set_exception_handler(_log_loop_error)
-        try:
-            loop.run_until_complete(self._sync(force=True))
-        except Exception:
-            log.exception("proxy listeners could not be opened")
-        self._ready.set()
-        watcher = loop.create_task(self._watch())
-        try:
-            loop.run_forever()
-        finally:
-            watcher.cancel()
-            for lst in list(self._listeners.values()):
-                if lst._server is not None:
-                    lst._server.close()
-            if self.pool is not None:
-                self.pool.close()
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(asyncio.sleep(0))
-            loop.close()
-
-    async def _watch(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.poll_interval)
-            try:
-                await self._sync()
-            except Exception:  # keep watching whatever one sync did
-                log.exception("proxy listener sync failed")
+    def _close_all(self) -> None:
+        for lst in list(self._listeners.values()):
+            if lst._server is not None:
+                lst._server.close()
+        if self.pool is not None:
+            self.pool.close()
 
     # ------------------------------------------------------------------ listeners
     async def _sync(self, force: bool = False) -> None:
@@ -346,19 +304,6 @@ class ProxyServer:
         raise OSError("no free port")
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return cast(asyncio.AbstractEventLoop, uvloop.new_event_loop())
-
-
-def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    exc = context.get("exception")
-    if isinstance(exc, ConnectionError | ssl.SSLError):
-        return  # a client that went away mid-handshake
-    log.error("proxy: %s", context.get("message"), exc_info=exc)
 
 
 
