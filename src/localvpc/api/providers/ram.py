@@ -31,8 +31,6 @@ Semantics chosen where AWS does not document them:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import hashlib
 import json
@@ -45,6 +43,7 @@ from typing import Any, TypeVar
 
 from localvpc.api.context import RequestContext
 from localvpc.api.protocols.request import ServiceError
+from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.api.registry import Provider
 from localvpc.api.state import ServerState
 from localvpc.model.network import Network
@@ -227,29 +226,14 @@ def association_view(share: dict[str, Any], entity: str, kind: str, assoc: dict[
 # ------------------------------------------------------------------ pagination
 def paginate(rows: list[T], params: dict[str, Any], key: Callable[[T], str]
              ) -> tuple[list[T], str | None]:
-    """``maxResults``/``nextToken`` over rows sorted by ``key``; the token holds the last key
-    returned (the model bounds maxResults, the protocol layer checks it)."""
-    rows = sorted(rows, key=key)
-    start = 0
-    token = params.get("nextToken")
-    if token:
-        try:
-            text = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            text = ""
-        if not text.startswith(_TOKEN_MARK):
-            raise err("InvalidNextTokenException", "The specified value for NextToken is not "
-                      "valid.")
-        after = text[len(_TOKEN_MARK):]
-        start = next((i for i, r in enumerate(rows) if key(r) > after), len(rows))
-    limit = params.get("maxResults")
-    if limit is None:
-        return rows[start:], None
-    page = rows[start:start + limit]
-    more = start + limit < len(rows) and bool(page)
-    next_token = (base64.urlsafe_b64encode((_TOKEN_MARK + key(page[-1])).encode()).decode()
-                  if more else None)
-    return page, next_token
+    """``maxResults``/``nextToken`` over rows sorted by ``key`` (``keyed_page``; the model
+    bounds maxResults, the protocol layer checks it)."""
+    try:
+        return keyed_page(rows, key, params.get("nextToken"), params.get("maxResults"),
+                          _TOKEN_MARK)
+    except BadPageToken:
+        raise err("InvalidNextTokenException", "The specified value for NextToken is not "
+                  "valid.") from None
 
 
 def _owner_param(params: dict[str, Any]) -> str:

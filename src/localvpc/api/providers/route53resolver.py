@@ -27,6 +27,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.protocols.request import ServiceError
 from localvpc.api.providers.ec2.common import new_id
 from localvpc.api.providers.ec2.instances import check_private_ip, free_address
+from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.api.providers.ram import shared_with, shares
 from localvpc.api.registry import Provider
 from localvpc.model.base import Resource
@@ -94,27 +95,13 @@ def domain_spec(text: str) -> str:
 # ------------------------------------------------------------------ pagination and filters
 def paginate(items: list[T], params: dict[str, Any], key: Callable[[T], str],
              default: int = 100) -> tuple[list[T], str | None]:
-    """``MaxResults``/``NextToken`` over ``items`` sorted by ``key``; the token holds the last
-    key returned."""
-    ordered = sorted(items, key=key)
-    start = 0
-    token = params.get("NextToken")
-    if token:
-        try:
-            text = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            text = ""
-        if not text.startswith(_TOKEN_MARK):
-            raise err("InvalidNextTokenException", "The value that you specified for NextToken "
-                      "in a List request isn't valid.")
-        after = text[len(_TOKEN_MARK):]
-        start = next((i for i, it in enumerate(ordered) if key(it) > after), len(ordered))
-    limit = int(params.get("MaxResults") or default)
-    page = ordered[start:start + limit]
-    more = start + limit < len(ordered) and bool(page)
-    next_token = (base64.urlsafe_b64encode((_TOKEN_MARK + key(page[-1])).encode()).decode()
-                  if more else None)
-    return page, next_token
+    """``MaxResults``/``NextToken`` over ``items`` sorted by ``key`` (``keyed_page``)."""
+    try:
+        return keyed_page(items, key, params.get("NextToken"),
+                          int(params.get("MaxResults") or default), _TOKEN_MARK)
+    except BadPageToken:
+        raise err("InvalidNextTokenException", "The value that you specified for NextToken "
+                  "in a List request isn't valid.") from None
 
 
 def apply_filters(items: Iterable[T], filters: list[dict[str, Any]] | None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -12,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from localvpc.api.protocols.request import ServiceError
 from localvpc.api.providers.ec2.sharing import shared_ids, shared_owner, unauthorized
+from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.model.base import IPNetwork, Resource, parse_cidr
 
 if TYPE_CHECKING:
@@ -129,31 +128,16 @@ _TOKEN_MARK = "localvpc-page:"
 
 def paginate(items: list[T], params: dict[str, Any], key: Callable[[T], str],
              minimum: int = 5, maximum: int = 1000) -> tuple[list[T], str | None]:
-    """``MaxResults``/``NextToken`` over a stable order (by id). A token holds the key of the
-    last item returned, so resources created or deleted between pages shift nothing."""
-    items = sorted(items, key=key)
-    token = params.get("NextToken")
-    start = 0
-    if token:
-        try:
-            text = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            text = ""
-        if not text.startswith(_TOKEN_MARK):
-            raise error("InvalidNextToken", "The token provided is invalid")
-        after = text[len(_TOKEN_MARK):]
-        start = next((i for i, it in enumerate(items) if key(it) > after), len(items))
+    """``MaxResults``/``NextToken`` over a stable order (by id); see ``keyed_page``."""
     limit = params.get("MaxResults")
-    if limit is None:
-        return items[start:], None
-    if not minimum <= limit <= maximum:
+    try:
+        page, next_token = keyed_page(items, key, params.get("NextToken"), limit, _TOKEN_MARK)
+    except BadPageToken:
+        raise error("InvalidNextToken", "The token provided is invalid") from None
+    if limit is not None and not minimum <= limit <= maximum:
         raise error("InvalidParameterValue",
                     f"Value ( {limit} ) for parameter maxResults is invalid. Expecting a value "
                     f"between {minimum} and {maximum}.")
-    page = items[start:start + limit]
-    more = start + limit < len(items)
-    next_token = (base64.urlsafe_b64encode((_TOKEN_MARK + key(page[-1])).encode()).decode()
-                  if more and page else None)
     return page, next_token
 
 

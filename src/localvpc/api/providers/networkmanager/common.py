@@ -9,8 +9,6 @@ statuses and members are botocore's (``ResourceId``/``ResourceType``, ``Reason``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import secrets
 import time
@@ -18,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from localvpc.api.protocols.request import ServiceError
+from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.model.base import Resource
 from localvpc.model.cloudwan import (
     CoreNetwork,
@@ -153,26 +152,12 @@ def by_arn(ctx: RequestContext, arn: str) -> Resource:
 # ------------------------------------------------------------------ pagination and tags
 def paginate(items: list[T], params: Params, key: Callable[[T], str]
              ) -> tuple[list[T], str | None]:
-    """``MaxResults``/``NextToken`` over ``items`` in ``key`` order (the token holds the key
-    of the last item returned, so changes between pages shift nothing)."""
-    ordered = sorted(items, key=key)
-    start = 0
-    token = params.get("NextToken")
-    if token:
-        try:
-            text = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            text = ""
-        if not text.startswith(_TOKEN_MARK):
-            raise validation("The NextToken is not valid.", "NextToken")
-        after = text[len(_TOKEN_MARK):]
-        start = next((i for i, it in enumerate(ordered) if key(it) > after), len(ordered))
-    limit = int(params.get("MaxResults") or DEFAULT_PAGE)
-    page = ordered[start:start + limit]
-    more = start + limit < len(ordered) and bool(page)
-    next_token = (base64.urlsafe_b64encode((_TOKEN_MARK + key(page[-1])).encode()).decode()
-                  if more else None)
-    return page, next_token
+    """``MaxResults``/``NextToken`` over ``items`` in ``key`` order (``keyed_page``)."""
+    try:
+        return keyed_page(items, key, params.get("NextToken"),
+                          int(params.get("MaxResults") or DEFAULT_PAGE), _TOKEN_MARK)
+    except BadPageToken:
+        raise validation("The NextToken is not valid.", "NextToken") from None
 
 
 def tags_param(params: Params, name: str = "Tags") -> dict[str, str]:

@@ -7,8 +7,6 @@ errors are the kinds' upper-snake names (ASSUMED, e.g. ``SERVICE_NETWORK``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import secrets
 import time
@@ -17,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from localvpc.api.protocols.request import ServiceError
+from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.model.base import Resource
 
 if TYPE_CHECKING:
@@ -141,26 +140,12 @@ def find_any(ctx: RequestContext, identifier: str, kinds: Iterable[Kind]) -> Any
 # ------------------------------------------------------------------ pagination and tags
 def paginate(items: list[T], params: Params, key: Callable[[T], str]
              ) -> tuple[list[T], str | None]:
-    """``maxResults``/``nextToken`` over ``items`` in ``key`` order; the token holds the key
-    of the last item returned, so changes between pages shift nothing."""
-    ordered = sorted(items, key=key)
-    start = 0
-    token = params.get("nextToken")
-    if token:
-        try:
-            text = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            text = ""
-        if not text.startswith(_TOKEN_MARK):
-            raise validation("The nextToken is not valid.", "nextToken")
-        after = text[len(_TOKEN_MARK):]
-        start = next((i for i, it in enumerate(ordered) if key(it) > after), len(ordered))
-    limit = int(params.get("maxResults") or DEFAULT_PAGE)
-    page = ordered[start:start + limit]
-    more = start + limit < len(ordered) and bool(page)
-    next_token = (base64.urlsafe_b64encode((_TOKEN_MARK + key(page[-1])).encode()).decode()
-                  if more else None)
-    return page, next_token
+    """``maxResults``/``nextToken`` over ``items`` in ``key`` order (``keyed_page``)."""
+    try:
+        return keyed_page(items, key, params.get("nextToken"),
+                          int(params.get("maxResults") or DEFAULT_PAGE), _TOKEN_MARK)
+    except BadPageToken:
+        raise validation("The nextToken is not valid.", "nextToken") from None
 
 
 def tags_param(params: Params) -> dict[str, str]:
