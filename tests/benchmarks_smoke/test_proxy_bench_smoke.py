@@ -1,6 +1,6 @@
 """Keeps the proxy benchmark honest at a tiny size: every request through localvpc's
-proxy succeeds, the paced run never runs ahead of its rate, and the table says why nginx is missing when
-it is (CI installs only pip packages)."""
+proxy succeeds, the paced run never runs ahead of its rate, and the table says why nginx
+is missing when it is (CI installs only pip packages)."""
 
 from __future__ import annotations
 
