@@ -303,7 +303,9 @@ class H2Target:
                     return
                 for ev in h2c.receive_data(data):
                     if isinstance(ev, h2.events.RequestReceived):
-                        if not counted:
+                        # (HTTP/2 health checks come on their own connections: not counted)
+                        if not counted and dict(ev.headers).get(
+                                "user-agent") != "localvpc-HealthChecker/1.0":
                             counted = True
                             self.connections += 1
                         heads[ev.stream_id] = dict(ev.headers)

@@ -2,11 +2,12 @@
 delivered where the subscription or load balancer attributes say, through the same objects
 flow logs use (``state.delivery``: S3 objects, CloudWatch Logs, Firehose).
 
-The proxy calls ``AccessLogWriter.lattice``/``.alb`` once per request; those only build the
-record and append it to a buffer, so the event loop never waits for SQLite or the disk. A
-flusher thread (``start``) or an explicit ``flush`` delivers: CloudWatch Logs and Firehose
-every second, S3 objects per ``s3_interval`` (AWS: about 5-6 minutes; shorter here so users
-see them) and on ``close``.
+The proxy calls ``AccessLogWriter.lattice``/``.alb`` once per request (both for a request
+Lattice sends through an ALB target group), the TLS_PASSTHROUGH proxy ``.lattice_connection``
+once per connection; those only build the record and append it to a buffer, so the event
+loop never waits for SQLite or the disk. A flusher thread (``start``) or an explicit
+``flush`` delivers: CloudWatch Logs and Firehose every second, S3 objects per
+``s3_interval`` (AWS: about 5-6 minutes; shorter here so users see them) and on ``close``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from localvpc.flowlogs.firehose import FirehoseEngine
 from localvpc.lattice.request import Request
 from localvpc.lattice.routing import Decision, vpc_arn
 from localvpc.model.elb import LoadBalancer
+from localvpc.model.lattice import AccessLogSubscription
 from localvpc.model.network import Network
 from localvpc.store.logstore import LogStore
 from localvpc.store.objects import ObjectStore
@@ -78,6 +80,25 @@ class Exchange:
     target_address: str | None = None
     failure_reason: str | None = None
     error_reason: str | None = None  # ALB's error_reason, e.g. TargetConnectionErrorCode
+
+
+@dataclass(slots=True)
+class Connection:
+    """What the TLS_PASSTHROUGH proxy measured about one TCP connection (LI-5). Times are
+    epoch seconds; bytes are counted at the client's socket: ``bytes_received`` from the
+    client (its ClientHello included), ``bytes_sent`` to it. ``target_address`` is the
+    target's VPC address ``ip:port``, None when no target was reached."""
+
+    start: float
+    client_ip: str
+    client_port: int
+    client_vpc_id: str | None
+    sni: str
+    end: float = field(default_factory=time.time)
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    target_address: str | None = None
+    failure_reason: str | None = None
 
 
 def _iso(ts: float, micro: bool = False) -> str:
@@ -132,6 +153,39 @@ def lattice_record(network: Network, decision: Decision, req: Request,
     return {name: "-" if values.get(name) is None else values[name] for name in LATTICE_FIELDS}
 
 
+def lattice_connection_record(network: Network, decision: Decision,
+                              conn: Connection) -> dict[str, Any]:
+    """One AL-3 record for a TLS_PASSTHROUGH connection: the same fields as a request's, in
+    the same order, written when the connection ends. Lattice never sees the HTTP inside
+    (nor the TLS parameters the two ends agree on), so the request, response, TLS and
+    caller fields are ``"-"``; the server name is the ClientHello's SNI, the bytes and the
+    duration are the whole connection's. ASSUMED where the AWS page is silent: AL-3 lists
+    one field set and says a missing value is ``"-"``, which is what this writes."""
+    svc, sn = decision.service, decision.service_network
+    region = svc.region if svc is not None else ""
+    vpc = conn.client_vpc_id
+    values: dict[str, Any] = {
+        "startTime": _iso(conn.start),
+        "sourceIpPort": f"{conn.client_ip}:{conn.client_port}",
+        "targetIpPort": conn.target_address,
+        "serviceNetworkArn": sn.arn if sn is not None else None,
+        "serviceArn": svc.arn if svc is not None else None,
+        "targetGroupArn": decision.target_group_arn,
+        "sourceVpcArn": vpc_arn(network, vpc, region) if vpc else None,
+        "sourceVpcId": vpc,
+        "destinationVpcId": decision.target_vpc_id,
+        "listenerId": decision.listener_id,
+        "listenerType": "protocol",  # as for requests (AL-3)
+        "serverNameIndication": conn.sni,
+        "bytesReceived": conn.bytes_received,
+        "bytesSent": conn.bytes_sent,
+        "duration": _ms(conn.start, conn.end),
+        "authDeniedReason": decision.auth_denied_reason,
+        "failureReason": conn.failure_reason or decision.failure_reason,
+    }
+    return {name: "-" if values.get(name) is None else values[name] for name in LATTICE_FIELDS}
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -147,6 +201,8 @@ def alb_line(decision: Decision, req: Request, ex: Exchange) -> str:
     lb = decision.load_balancer
     forwarded = ex.target_sent is not None
     kind = "h2" if req.version == "HTTP/2.0" and req.tls else ("https" if req.tls else "http")
+    if ex.status == 101:  # an upgraded WebSocket (lattice/upgrade.py): ws / wss, documented
+        kind = "wss" if req.tls else "ws"
     host = req.hostname or (lb.dns_name if lb is not None else "")
     url = f"{req.scheme}://{host}:{req.port}{req.target}"
     trace = next((v for k, v in decision.forward_headers if k == "x-amzn-trace-id"), None)
@@ -260,17 +316,37 @@ class AccessLogWriter:
                 ex: Exchange) -> dict[str, Any] | None:
         """Record one Lattice request for every subscription of its service and service
         network (AL-1); returns the record (None when nothing subscribes)."""
-        owners = {o.id for o in (decision.service, decision.service_network) if o is not None}
-        subs = [s for s in network.lattice_access_log_subscriptions.values()
-                if s.resource_id in owners]
+        subs = self._subscriptions(network, decision)
         if not subs:
             return None
         record = lattice_record(network, decision, req, ex)
+        self._deliver(subs, record, req.received)
+        return record
+
+    def lattice_connection(self, network: Network, decision: Decision,
+                           conn: Connection) -> dict[str, Any] | None:
+        """Record one TLS_PASSTHROUGH connection, when it has ended, for the same
+        subscriptions a request to its service would go to; returns the record."""
+        subs = self._subscriptions(network, decision)
+        if not subs:
+            return None
+        record = lattice_connection_record(network, decision, conn)
+        self._deliver(subs, record, conn.start)
+        return record
+
+    @staticmethod
+    def _subscriptions(network: Network, decision: Decision) -> list[AccessLogSubscription]:
+        """AL-1: the subscriptions of the decision's service and service network."""
+        owners = {o.id for o in (decision.service, decision.service_network) if o is not None}
+        return [s for s in network.lattice_access_log_subscriptions.values()
+                if s.resource_id in owners]
+
+    def _deliver(self, subs: list[AccessLogSubscription], record: dict[str, Any],
+                 when: float) -> None:
         line = json.dumps(record, separators=(",", ":"))
         for sub in subs:
-            self._add(sub.destination_arn, sub.resource_id, line, req.received,
-                      sub.account, sub.region)
-        return record
+            self._add(sub.destination_arn, sub.resource_id, line, when, sub.account,
+                      sub.region)
 
     def alb(self, decision: Decision, req: Request, ex: Exchange) -> str | None:
         """Record one ALB request when its load balancer has ``access_logs.s3.enabled``."""

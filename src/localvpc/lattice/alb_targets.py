@@ -38,8 +38,10 @@ def through_alb(alb: AlbRouter, network: Network, decision: Decision,
     if decision.kind != "forward" or decision.target_type != "alb" or not decision.target_id:
         return decision
     # ``generation``: the model's, so the ALB's compiled routing is reused between requests
-    inner = alb.route(network, decision.target_id, alb_request(decision, req), generation)
+    alb_req = alb_request(decision, req)
+    inner = alb.route(network, decision.target_id, alb_req, generation)
     out = dataclasses.replace(decision)
+    out.alb_hop = (inner, alb_req)  # for the ALB's own access-log line
     out.actions_executed = list(inner.actions_executed)
     if inner.kind != "forward":
         out.kind, out.status, out.reason = inner.kind, inner.status, inner.reason
@@ -55,4 +57,5 @@ def through_alb(alb: AlbRouter, network: Network, decision: Decision,
     out.target_type, out.target_id = inner.target_type, inner.target_id
     out.target_port, out.target_vpc_id = inner.target_port, inner.target_vpc_id
     out.lambda_event, out.fail_open = inner.lambda_event, inner.fail_open
+    out.cookies = inner.cookies  # the ALB's sticky-session cookies reach the client
     return out

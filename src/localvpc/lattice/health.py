@@ -10,10 +10,19 @@ machine); the state flips after ``unhealthy_threshold`` consecutive failures or
 first success (ASSUMED: AWS documents that a new target must pass one check). The model is
 written only when a state changes. ``interval_override`` and the clock exist for tests and
 local development (``localvpc serve --dev-health-interval``), as in dns/health.py.
+
+Target groups that talk HTTP/2 to their targets are probed in HTTP/2 (h2c with prior
+knowledge over HTTP, ALPN ``h2`` over HTTPS), as the services do: a target that only speaks
+HTTP/1.1 fails them. An ELB target group of protocol version GRPC gets gRPC health checks:
+a unary call on the health-check path whose ``grpc-status`` must match ``GrpcCode``
+(default 12, UNIMPLEMENTED, which any gRPC server answers for the default path
+``/AWS.ALB/healthcheck``). Lattice has no gRPC health checks (LTG-3).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
 import logging
 import socket
@@ -24,7 +33,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+
 from localvpc.dns.source import ModelSource
+from localvpc.lattice.targets import join_host_port
 from localvpc.model.elb import Target, TargetGroup
 from localvpc.model.lattice import LatticeTarget, LatticeTargetGroup
 from localvpc.model.network import Network
@@ -35,6 +50,12 @@ Clock = Callable[[], float]
 #: (VPC id, target id, port) -> the (host, port) on this machine, or None when unmapped.
 Locate = Callable[[str, str, int], "tuple[str, int] | None"]
 USER_AGENT = "localvpc-HealthChecker/1.0"
+#: One gRPC message with an empty payload (flag 0, length 0): the request of a health
+#: check call (ASSUMED: what ALB sends; an empty message is any method's default input).
+GRPC_EMPTY_MESSAGE = b"\x00\x00\x00\x00\x00"
+#: gRPC's mapping of an HTTP status without a grpc-status to a gRPC code
+#: (grpc/doc/http-grpc-status-mapping.md); anything else is UNKNOWN (2).
+_GRPC_FROM_HTTP = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14}
 
 
 def matches(matcher: str, status: int) -> bool:
@@ -66,6 +87,9 @@ class Check:
     timeout: float
     healthy_threshold: int
     unhealthy_threshold: int
+    # HTTP1 | HTTP2 | GRPC: how an HTTP/HTTPS probe speaks (GRPC: ``matcher`` holds gRPC
+    # codes, e.g. "12" or "0-5")
+    version: str = "HTTP1"
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -94,6 +118,8 @@ def probe(check: Check, where: tuple[str, int] | None) -> Result:
             return Result(False, "Target.Timeout", "Request timed out")
         except OSError:
             return Result(False, "Target.FailedHealthChecks", "Health checks failed")
+    if check.version in ("HTTP2", "GRPC"):
+        return _probe_h2(check, host, port)
     conn: http.client.HTTPConnection
     if check.protocol == "HTTPS":
         ctx = ssl.create_default_context()
@@ -119,19 +145,140 @@ def probe(check: Check, where: tuple[str, int] | None) -> Result:
         conn.close()
 
 
+def _probe_h2(check: Check, host: str, port: int) -> Result:
+    """An HTTP/2 probe, or a gRPC one when the group's protocol version is GRPC."""
+    try:
+        status, fields = h2_exchange(check, host, port)
+    except TimeoutError:
+        return Result(False, "Target.Timeout", "Request timed out")
+    except (OSError, h2.exceptions.H2Error, ValueError):
+        # refused, reset, not HTTP/2 (an HTTP/1.1-only target answers the preface with
+        # something h2 cannot parse, or closes), a bad frame
+        return Result(False, "Target.FailedHealthChecks", "Health checks failed")
+    except Exception:  # whatever a broken target sends, it fails its check, not the tick
+        log.debug("HTTP/2 probe of %s:%d failed", host, port, exc_info=True)
+        return Result(False, "Target.FailedHealthChecks", "Health checks failed")
+    if check.version == "GRPC":
+        code = grpc_status(status, fields)
+        if matches(check.matcher, code):
+            return Result(True)
+        # ASSUMED wording: the HTTP mismatch's, with the gRPC code
+        return Result(False, "Target.ResponseCodeMismatch",
+                      f"Health checks failed with these codes: [{code}]")
+    if matches(check.matcher, status):
+        return Result(True)
+    return Result(False, "Target.ResponseCodeMismatch",
+                  f"Health checks failed with these codes: [{status}]")
+
+
+def grpc_status(http_status: int, fields: dict[str, str]) -> int:
+    """The call's gRPC status: ``grpc-status`` from the trailers (or from the headers of a
+    trailers-only answer); without one, gRPC's mapping of the HTTP status (a 200 without a
+    status is INTERNAL, 13, as gRPC clients report it)."""
+    value = fields.get("grpc-status", "").strip()
+    if value.isdigit():
+        return int(value)
+    if http_status == 200:
+        return 13
+    return _GRPC_FROM_HTTP.get(http_status, 2)
+
+
+@functools.cache
+def _h2_tls() -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False  # load balancers do not validate target certificates
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["h2"])
+    return ctx
+
+
+def h2_exchange(check: Check, host: str, port: int) -> tuple[int, dict[str, str]]:
+    """One HTTP/2 request on a fresh connection, on blocking sockets (the probes run in a
+    thread pool): the ``:status`` and the response's fields (trailers after headers, so a
+    trailer wins). A GET returns at the response head; a gRPC call waits for the end of
+    the stream, whose trailers carry the status. All within ``check.timeout``."""
+    deadline = time.monotonic() + check.timeout
+    raw = socket.create_connection((host, port), timeout=check.timeout)
+    sock: socket.socket = raw
+    try:
+        if check.protocol == "HTTPS":
+            sock = _h2_tls().wrap_socket(raw)
+            if sock.selected_alpn_protocol() != "h2":
+                raise ConnectionRefusedError("the target did not accept HTTP/2 by ALPN")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding=None))
+        conn.initiate_connection()
+        sid = conn.get_next_available_stream_id()
+        grpc = check.version == "GRPC"
+        conn.send_headers(sid, [
+            (":method", "POST" if grpc else "GET"),
+            (":scheme", "https" if check.protocol == "HTTPS" else "http"),
+            (":authority", join_host_port(host, port)), (":path", check.path or "/"),
+            ("user-agent", USER_AGENT),
+            *((("content-type", "application/grpc"), ("te", "trailers")) if grpc else ())],
+            end_stream=not grpc)
+        if grpc:
+            conn.send_data(sid, GRPC_EMPTY_MESSAGE, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        status = 0
+        fields: dict[str, str] = {}
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer in time")
+            sock.settimeout(left)
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionResetError("the target closed the connection")
+            ended = False
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.ResponseReceived | h2.events.TrailersReceived) \
+                        and ev.stream_id == sid:
+                    for k, v in ev.headers or ():
+                        name, value = bytes(k).decode("latin-1"), bytes(v).decode("latin-1")
+                        if name == ":status":
+                            status = int(value)
+                        else:
+                            fields[name] = value
+                    if not grpc and status:
+                        ended = True  # the status is all an HTTP/2 check reads
+                elif isinstance(ev, h2.events.DataReceived):
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+                    ended = True
+                elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
+                    raise ConnectionResetError(f"the target reset the stream ({ev.error_code})")
+                elif isinstance(ev, h2.events.ConnectionTerminated) and not ended:
+                    raise ConnectionResetError("the target ended the HTTP/2 connection")
+            if ended:
+                with contextlib.suppress(OSError, h2.exceptions.H2Error):
+                    conn.close_connection()
+                    sock.sendall(conn.data_to_send())
+                return status, fields
+            pending = conn.data_to_send()
+            if pending:
+                sock.sendall(pending)
+    finally:
+        sock.close()
+        raw.close()
+
+
 def lattice_checks(network: Network) -> list[Check]:
     out: list[Check] = []
     for tg in network.lattice_target_groups.values():
         hc = tg.health_check
         if hc is None or not hc.enabled or tg.tg_type not in ("INSTANCE", "IP"):
             continue
+        # The health check's own protocolVersion (HTTP1 | HTTP2: the API takes no GRPC,
+        # Lattice has no gRPC health checks, LTG-3).
+        version = "HTTP2" if (hc.protocol_version or "").upper() == "HTTP2" else "HTTP1"
         for t in tg.targets:
             traffic = t.port or tg.port or 80
             out.append(Check("lattice", tg.id, t.id, traffic, tg.vpc_id or "",
                              hc.protocol or "HTTP", hc.port or traffic, hc.path or "/",
                              hc.matcher or "200", float(hc.interval_seconds),
                              float(hc.timeout_seconds), hc.healthy_threshold,
-                             hc.unhealthy_threshold))
+                             hc.unhealthy_threshold, version))
     return out
 
 
@@ -143,14 +290,20 @@ def elb_checks(network: Network) -> list[Check]:
             continue
         protocol = tg.health_check_protocol or tg.protocol
         protocol = protocol if protocol in ("HTTP", "HTTPS") else "TCP"
+        # An ALB checks in the group's protocol version: HTTP/2, or gRPC with GrpcCode.
+        version = (tg.protocol_version or "HTTP1").upper()
+        version = version if version in ("HTTP2", "GRPC") else "HTTP1"
+        grpc = version == "GRPC"
+        path = tg.health_check_path or ("/AWS.ALB/healthcheck" if grpc else "/")
+        matcher = (tg.matcher_grpc or "12") if grpc else (tg.matcher_http or "200")
         for t in tg.targets:
             traffic = t.port or tg.port or 80
             port = (traffic if tg.health_check_port in ("traffic-port", "", None)
                     else int(tg.health_check_port))
             out.append(Check("elb", tg.id, t.id, traffic, tg.vpc_id, protocol, port,
-                             tg.health_check_path or "/", tg.matcher_http or "200",
-                             float(tg.health_check_interval), float(tg.health_check_timeout),
-                             tg.healthy_threshold, tg.unhealthy_threshold))
+                             path, matcher, float(tg.health_check_interval),
+                             float(tg.health_check_timeout), tg.healthy_threshold,
+                             tg.unhealthy_threshold, version))
     return out
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from localvpc.dns.source import ModelSource
+from localvpc.lattice.access_logs import AccessLogWriter, Connection
 from localvpc.lattice.request import Request
 from localvpc.lattice.routing import Decision, LatticeRouter
-from localvpc.lattice.targets import TargetMap
+from localvpc.lattice.targets import TargetMap, join_host_port, target_address
 from localvpc.model.network import Network
 
 log = logging.getLogger("localvpc.lattice.passthrough")
@@ -25,6 +27,11 @@ PROTOCOL = "TLS_PASSTHROUGH"
 MAX_HELLO = 64 * 1024  # a ClientHello larger than this is not one we parse
 HELLO_TIMEOUT = 10.0
 MAX_DURATION = 600.0  # LI-5: a passthrough connection lasts at most 10 minutes
+# The Lattice user guide ("Services in VPC Lattice") gives connections to targets an idle
+# timeout besides the overall limit: 60 seconds by default, adjustable per service
+# (``idleTimeoutSeconds``, which the installed API model does not have yet, so every service
+# here has the default). It names no exception for TLS listeners, so it applies here too.
+IDLE_TIMEOUT = 60.0
 CHUNK = 64 * 1024
 
 
@@ -137,23 +144,27 @@ def choose(router: LatticeRouter, network: Network, generation: int | None, sni:
            vpc_id: str, service_network_id: str | None, port: int) -> Decision:
     """The service whose custom domain name is ``sni``, reachable from ``vpc_id`` (SN-4)
     with a TLS_PASSTHROUGH listener on ``port``, then a target of its (weighted) TCP target
-    groups, chosen as the HTTP routing engine chooses (healthy round robin, fail-open).
-    ``kind`` ``deny`` when there is none: the connection is closed then."""
+    groups, chosen by the routing engine as for requests (healthy round robin, fail-open).
+    ``kind`` ``deny`` when there is none: the connection is closed then. ``failure_reason``
+    uses the codes ``LatticeRouter.route`` uses for the same refusals."""
     table = router.table(network, generation)
     svc = table.service(sni)
     # LI-5 routes by the custom domain only; the generated name is not matched (ASSUMED).
     if svc is None or (svc.custom_domain_name or "").lower().rstrip(".") != sni:
-        return Decision("deny", 404, f"no service has the custom domain name {sni!r}")
+        return Decision("deny", 404, f"no service has the custom domain name {sni!r}",
+                        failure_reason="ServiceNotFound")
     sn = table.reachable(vpc_id, svc.id, service_network_id)
     if sn is None:
         return Decision("deny", 404, f"service {svc.id} is not reachable from {vpc_id}",
-                        service=svc)
+                        service=svc, failure_reason="ServiceNotReachable")
     listener = table.listeners.get((svc.id, port, PROTOCOL))
     if listener is None:
         return Decision("deny", 404, f"service {svc.id} has no {PROTOCOL} listener on port "
-                        f"{port}", service=svc, service_network=sn)
+                        f"{port}", service=svc, service_network=sn,
+                        failure_reason="ListenerNotFound")
     where: dict[str, Any] = {"service": svc, "service_network": sn, "listener_id": listener.id,
-             "listener_arn": listener.arn, "rule_id": listener.default_rule_id}
+                             "listener_arn": listener.arn,
+                             "rule_id": listener.default_rule_id}
     # LI-5: only NONE auth or a policy that lets anonymous callers in; there are no
     # headers to sign, so the caller is always anonymous.
     verdict = router.authorizer.authorize(
@@ -161,20 +172,8 @@ def choose(router: LatticeRouter, network: Network, generation: int | None, sni:
                          tls=True, sni=sni), svc, sn)
     if not verdict.allowed:
         return Decision("deny", 403, verdict.reason, auth_denied_reason=verdict.denied_by,
-                        **where)
-    action = table.compiled(listener).default  # LI-5: the default rule only
-    choice = router.pick.weighted(action.weights, action.total)
-    if choice is None:
-        return Decision("deny", 503, "no target group with weight", **where)
-    tg_id = action.group_ids[choice]
-    group = table.group(tg_id)
-    if group is None or not group.pool:
-        return Decision("deny", 503, f"target group {tg_id} has no routable targets",
-                        **where)
-    pick = group.pool[router.pick.round_robin(tg_id, len(group.pool))]
-    return Decision("forward", reason=pick.reason, target_id=pick.target_id,
-                    target_port=pick.port, fail_open=group.fail_open,
-                    **group.where, **where)
+                        failure_reason="AuthDenied", **where)
+    return router.route_connection(table, listener, where)  # LI-5: the default rule only
 
 
 # ---------------------------------------------------------------------- the connection
@@ -188,85 +187,149 @@ class Listener:
     port: int
 
 
+@dataclass(slots=True)
+class _Session:
+    """One connection as it goes: what its access-log record needs, and the loop time of
+    its last byte either way (the idle timeout counts from it)."""
+
+    conn: Connection
+    decision: Decision | None = None
+    last: float = 0.0
+
+
 class Passthrough:
     """Serves the connections of every TLS_PASSTHROUGH proxy listener."""
 
     def __init__(self, source: ModelSource, router: LatticeRouter, targets: TargetMap, *,
-                 connect_timeout: float = 10.0, max_duration: float = MAX_DURATION) -> None:
+                 logs: AccessLogWriter | None = None, connect_timeout: float = 10.0,
+                 max_duration: float = MAX_DURATION,
+                 idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.source = source
         self.router = router
         self.targets = targets
+        self.logs = logs
         self.connect_timeout = connect_timeout
         self.max_duration = max_duration
+        self.idle_timeout = idle_timeout
 
     async def handle(self, lst: Listener, reader: asyncio.StreamReader,
                      writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("", 0)
+        session = _Session(Connection(time.time(), str(peer[0]), int(peer[1]), lst.vpc_id,
+                                      ""))
         try:
-            await self._handle(lst, reader, writer)
+            await self._handle(lst, reader, writer, session)
         except Exception:  # one connection's failure must not reach the loop
             log.exception("passthrough connection failed")
         finally:
             _close(writer)
+            self._log(session)
 
     async def _handle(self, lst: Listener, reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter) -> None:
+                      writer: asyncio.StreamWriter, session: _Session) -> None:
+        conn = session.conn
         try:
             first, sni = await asyncio.wait_for(read_hello(reader), HELLO_TIMEOUT)
         except (HelloError, TimeoutError, ConnectionError) as exc:
             log.info("passthrough :%d: %s; closed", lst.port, exc)
             return
+        conn.sni, conn.bytes_received = sni, len(first)
         with self.source.lock:
             network = self.source.network
             decision = choose(self.router, network, self.source.generation, sni,
                               lst.vpc_id, lst.service_network_id, lst.port)
-            where = (self.targets.resolve(network, decision)
-                     if decision.kind == "forward" else None)
+            session.decision = decision
+            where = None
+            if decision.kind == "forward":
+                where = self.targets.resolve(network, decision)
+                address = target_address(network, decision.target_id or "")
+                if address is not None:
+                    conn.target_address = join_host_port(address, decision.target_port or 0)
         if decision.kind != "forward":
             log.info("passthrough %s: %s; closed", sni, decision.reason)
             return
         if where is None:
             log.warning("no address map entry for target %s:%s (localvpc lattice targets set"
                         " VPC-ADDR:PORT HOST:PORT)", decision.target_id, decision.target_port)
+            conn.failure_reason = "TargetConnectionError"
             return
         try:
             up_reader, up_writer = await asyncio.wait_for(
                 asyncio.open_connection(*where), self.connect_timeout)
         except (OSError, TimeoutError) as exc:
             log.info("passthrough %s -> %s:%d: %s", sni, where[0], where[1], exc)
+            conn.failure_reason = "TargetConnectionError"
             return
         try:
             up_writer.write(first)
             await up_writer.drain()
-            await asyncio.wait_for(_splice(reader, writer, up_reader, up_writer),
-                                   self.max_duration)
-        except (TimeoutError, ConnectionError):
+            ended = await _splice(reader, writer, up_reader, up_writer, session,
+                                  idle=self.idle_timeout, limit=self.max_duration)
+            if ended in ("idle", "duration"):
+                log.info("passthrough %s: closed after the %s timeout", sni,
+                         "idle" if ended == "idle" else "connection duration")
+        except ConnectionError:
             pass
         finally:
             _close(up_writer)
 
+    def _log(self, session: _Session) -> None:
+        """The connection's access-log record, now that it has ended."""
+        if self.logs is None or session.decision is None:
+            return
+        session.conn.end = time.time()
+        try:
+            with self.source.lock:
+                self.logs.lattice_connection(self.source.network, session.decision,
+                                             session.conn)
+        except Exception:
+            log.exception("access log record failed")
 
-async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-    """Copy until ``src`` ends, then half-close ``dst`` so its peer sees the end too."""
+
+async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, session: _Session,
+                from_client: bool) -> None:
+    """Copy until ``src`` ends, then half-close ``dst`` so its peer sees the end too;
+    count the bytes that cross the client's socket and note when each chunk moved."""
+    loop = asyncio.get_running_loop()
+    conn = session.conn
     while chunk := await src.read(CHUNK):
+        session.last = loop.time()
+        if from_client:
+            conn.bytes_received += len(chunk)
         dst.write(chunk)
         await dst.drain()
+        if not from_client:
+            conn.bytes_sent += len(chunk)
+        session.last = loop.time()
     if dst.can_write_eof():
         with contextlib.suppress(OSError):
             dst.write_eof()
 
 
 async def _splice(a_reader: asyncio.StreamReader, a_writer: asyncio.StreamWriter,
-                  b_reader: asyncio.StreamReader, b_writer: asyncio.StreamWriter) -> None:
-    """Both directions until both have ended, or either fails (a reset ends both)."""
-    tasks = [asyncio.ensure_future(_pump(a_reader, b_writer)),
-             asyncio.ensure_future(_pump(b_reader, a_writer))]
+                  b_reader: asyncio.StreamReader, b_writer: asyncio.StreamWriter,
+                  session: _Session, *, idle: float, limit: float) -> str:
+    """Both directions (``a`` is the client) until both have ended (``closed``), either
+    fails (``reset``: a reset ends both), no byte has moved either way for ``idle``
+    seconds (``idle``) or the connection has lasted ``limit`` seconds (``duration``)."""
+    loop = asyncio.get_running_loop()
+    started = session.last = loop.time()
+    tasks = [asyncio.ensure_future(_pump(a_reader, b_writer, session, True)),
+             asyncio.ensure_future(_pump(b_reader, a_writer, session, False))]
     try:
         pending: set[asyncio.Future[None]] = set(tasks)
         while pending:
-            done, pending = await asyncio.wait(pending,
+            now = loop.time()
+            if now >= started + limit:
+                return "duration"
+            if now >= session.last + idle:
+                return "idle"
+            wake = min(started + limit, session.last + idle)
+            done, pending = await asyncio.wait(pending, timeout=wake - now,
                                                return_when=asyncio.FIRST_COMPLETED)
             if any(t.exception() is not None for t in done):
-                break
+                return "reset"
+        return "closed"
     finally:
         for t in tasks:
             t.cancel()

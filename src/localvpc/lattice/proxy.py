@@ -15,16 +15,19 @@ import contextlib
 import logging
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
 import httptools
+
+if TYPE_CHECKING:
+    from localvpc.lattice.upgrade import Tunnel
 
 log = logging.getLogger("localvpc.lattice.proxy")
 
@@ -33,6 +36,10 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfe
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 HIGH_WATER = 1 << 20  # bytes of unread body before the sender is paused
 MAX_HEAD = 64 * 1024  # request line + headers (ALB: 64 KB ASSUMED)
+# Fields a trailer section must not carry (RFC 9110 6.5.1: framing, routing, control).
+_NOT_TRAILERS = frozenset({"content-length", "content-type", "content-encoding", "host",
+                           "cache-control", "expect", "max-forwards", "pragma", "range",
+                           "authorization", "set-cookie", "content-range", "trailer"})
 
 
 # ---------------------------------------------------------------------- bodies
@@ -42,7 +49,7 @@ class Body:
     resume when more than ``HIGH_WATER`` bytes wait unread."""
 
     __slots__ = ("_buffered", "_chunks", "_error", "_finished", "_paused", "_waiter",
-                 "discard", "length", "pressure", "received")
+                 "discard", "length", "pressure", "received", "trailers")
 
     def __init__(self, length: int | None = None,
                  pressure: Callable[[bool], None] | None = None) -> None:
@@ -56,6 +63,9 @@ class Body:
         self._paused = False
         self.discard = False
         self.received = 0
+        # Trailer fields the producer read after the last piece (set before ``finish``):
+        # a target's gRPC status travels here, since it is known only at the body's end.
+        self.trailers: list[tuple[str, str]] | None = None
 
     @classmethod
     def of(cls, data: bytes) -> Body:
@@ -203,6 +213,18 @@ class ProxyResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | Body = b""
     done: Callable[[int, BaseException | None], None] | None = None
+    trailers: Sequence[tuple[str, str]] = ()
+
+    def trailer_fields(self) -> list[tuple[str, str]]:
+        """What follows the body: ``trailers`` and those the body brought from the target
+        (gRPC's ``grpc-status``). Call it once the body has ended; hop-by-hop fields and
+        fields that frame the message never pass."""
+        extra = self.body.trailers if isinstance(self.body, Body) else None
+        if not self.trailers and not extra:
+            return []
+        return [(k, v) for k, v in (*self.trailers, *(extra or ()))
+                if k.lower() not in HOP_BY_HOP and k.lower() not in _NOT_TRAILERS
+                and not k.startswith(":")]
 
 
 Handler = Callable[[ProxyRequest], Awaitable[ProxyResponse]]
@@ -355,6 +377,10 @@ class _H1:
         self.queue: deque[tuple[ProxyRequest, bool]] = deque()
         self.task: asyncio.Task[None] | None = None
         self.broken = False
+        # After an Upgrade request's head: what the client sent after it (None: no upgrade
+        # pending), and the tunnel splicing the connection once a target answered 101.
+        self.upgrade_rest: bytes | None = None
+        self.tunnel: Tunnel | None = None
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -410,14 +436,23 @@ class _H1:
 
     # connection events
     def data_received(self, data: bytes) -> None:
+        if self.tunnel is not None:
+            self.tunnel.from_client(data)
+            return
         if self.broken:
+            if self.upgrade_rest is not None and len(self.upgrade_rest) < HIGH_WATER:
+                self.upgrade_rest += data  # kept for the target if the upgrade succeeds
             return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            # An Upgrade (h2c, websocket) request: answered as plain HTTP/1.1, which the
-            # client must accept (RFC 9110 7.8); what follows the head is not read.
+        except httptools.HttpParserUpgrade as exc:
+            # An Upgrade (h2c, websocket) request, the last one parsed here. The handler
+            # may answer 101 with a tunnel (upgrade.py: WebSockets through an ALB), which
+            # then gets what follows the head; any other answer is plain HTTP/1.1, which
+            # the client must accept (RFC 9110 7.8), and the connection closes after it.
             self.broken = True
+            self.upgrade_rest = data[int(exc.args[0]) if exc.args else len(data):]
+            self.conn.pause_reading(True)  # until the target has answered
         except (httptools.HttpParserError, ValueError, UnicodeDecodeError) as exc:
             self.broken = True
             if self.body is not None:
@@ -433,12 +468,18 @@ class _H1:
         self.conn.close()
 
     def eof(self) -> None:
+        if self.tunnel is not None:
+            self.tunnel.client_gone()
+            return
         if self.body is not None:
             self.body.fail(ConnectionAbortedError("client closed mid-body"))
         if self.task is None and not self.queue:
             self.conn.close()
 
     def lost(self) -> None:
+        if self.tunnel is not None:  # the splice ends (and logs) on its own
+            self.tunnel.client_gone()
+            return
         if self.body is not None:
             self.body.fail(ConnectionResetError("client went away"))
         if self.task is not None:
@@ -463,7 +504,8 @@ class _H1:
             if not req.body.finished:  # the body was not read: the stream is out of step
                 req.body.discard = True
                 keep_alive = False
-            sent = await self._send(req, resp, keep_alive)
+            sent = (await self._switch(req, resp) if resp.status == 101
+                    else await self._send(req, resp, keep_alive))
         except asyncio.CancelledError:
             error = ConnectionResetError("client went away")
             keep_alive = False
@@ -483,6 +525,27 @@ class _H1:
             self.conn.close()
             return
         self._next()
+
+    async def _switch(self, req: ProxyRequest, resp: ProxyResponse) -> int:
+        """A 101 from the handler: the tunnel it holds (upgrade.py) splices this connection
+        to the target until either side closes or the idle timeout passes; returns the
+        bytes sent to the client. The connection closes afterwards (``broken``)."""
+        from localvpc.lattice.upgrade import Tunnel  # deferred: upgrade.py imports this
+
+        tunnel, rest = resp.body, self.upgrade_rest
+        if not isinstance(tunnel, Tunnel) or rest is None or self.conn.closed:
+            if isinstance(tunnel, Tunnel):
+                tunnel.close()
+            if self.conn.closed:
+                return 0
+            # a 101 with nothing to splice, or to a request that asked for no upgrade
+            return await self._send(req, simple_response(502, "Bad Gateway"), False)
+        self.upgrade_rest = None
+        self.tunnel = tunnel
+        try:
+            return await tunnel.run(self.conn, rest, resp.headers)
+        finally:
+            self.tunnel = None
 
     async def _send(self, req: ProxyRequest, resp: ProxyResponse, keep_alive: bool) -> int:
         conn = self.conn
@@ -534,7 +597,8 @@ class _H1:
         ready = body.take_ready()
         if ready is not None:
             if chunked:
-                ready = (b"%x\r\n%s\r\n0\r\n\r\n" % (len(ready), ready)) if ready else b"0\r\n\r\n"
+                end = _last_chunk(req, resp)
+                ready = (b"%x\r\n%s\r\n%s" % (len(ready), ready, end)) if ready else end
             conn.write(head + ready)
             return sent + len(ready)
         conn.write(head)
@@ -546,9 +610,22 @@ class _H1:
             sent += len(out)
             await conn.drain()
         if chunked:
-            conn.write(b"0\r\n\r\n")
-            sent += 5
+            end = _last_chunk(req, resp)
+            conn.write(end)
+            sent += len(end)
         return sent
+
+
+def _last_chunk(req: ProxyRequest, resp: ProxyResponse) -> bytes:
+    """The chunked body's end, with the trailer section when the client said it accepts
+    one (``TE: trailers``); otherwise trailers are dropped, as RFC 9110 6.5.1 allows."""
+    trailers = resp.trailer_fields()
+    if not trailers:
+        return b"0\r\n\r\n"
+    te = req.header("te") or ""
+    if "trailers" not in (t.split(";", 1)[0].strip().lower() for t in te.split(",")):
+        return b"0\r\n\r\n"
+    return b"0\r\n%s\r\n" % "".join(f"{k}: {v}\r\n" for k, v in trailers).encode("latin-1")
 
 
 class _H2Stream:
@@ -677,7 +754,7 @@ class _H2:
             headers.append((lk.encode("latin-1"), v.encode("latin-1")))
         body = resp.body
         bodyless = _no_body(req.method, resp.status)
-        empty = bodyless or (isinstance(body, bytes) and not body)
+        empty = bodyless or (isinstance(body, bytes) and not body and not resp.trailers)
         if isinstance(body, bytes) and not bodyless and not any(
                 k == b"content-length" for k, _ in headers):
             headers.append((b"content-length", str(len(body)).encode()))
@@ -693,7 +770,13 @@ class _H2:
         else:
             async for piece in body:
                 sent += await self._data(sid, piece)
-        self.h2.end_stream(sid)
+        trailers = resp.trailer_fields()
+        if trailers:  # a trailing HEADERS frame ends the stream (gRPC's grpc-status)
+            fields = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in trailers]
+            self.h2.send_headers(sid, fields, end_stream=True)
+            sent += sum(len(k) + len(v) for k, v in fields)
+        else:
+            self.h2.end_stream(sid)
         self.flush()
         return sent
 
@@ -783,15 +866,23 @@ class _UpConn(asyncio.Protocol):
         self.got_bytes = True
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self._fail(UpstreamError("protocol", f"bad response from target: {exc}"))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            # (an unasked-for 101 Switching Protocols is as unusable as a malformed answer)
+            self._fail(UpstreamError("protocol", f"bad response from target: {exc!r}"))
             self.alive = False
             if self.transport is not None:
                 self.transport.close()
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        pair = (name.decode("latin-1"), value.decode("latin-1"))
+        body = self.body
+        if body is not None:  # after the head: httptools reports a chunked trailer field
+            if body.trailers is None:
+                body.trailers = []
+            body.trailers.append(pair)
+            return
+        self.headers.append(pair)
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
@@ -898,6 +989,12 @@ class UpstreamPool:
         # ALB and Lattice do not validate target certificates (self-signed is fine).
         self._client_tls.check_hostname = False
         self._client_tls.verify_mode = ssl.CERT_NONE
+
+    @property
+    def client_tls(self) -> ssl.SSLContext:
+        """The TLS settings for targets, for connections made outside the pool (an
+        upgraded WebSocket's, upgrade.py)."""
+        return self._client_tls
 
     def release(self, conn: _UpConn) -> None:
         if conn.alive and conn.transport is not None and not conn.transport.is_closing():

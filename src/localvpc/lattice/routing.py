@@ -22,6 +22,17 @@ from urllib.parse import unquote
 
 from localvpc.lattice.auth import Authorizer, Caller, wildcard_match
 from localvpc.lattice.request import Request, Response
+from localvpc.lattice.stickiness import (
+    APP_COOKIE,
+    LB_COOKIES,
+    TG_COOKIES,
+    Binding,
+    Bindings,
+    CookieSeal,
+    StickyCookies,
+    request_cookies,
+    short_key,
+)
 from localvpc.model.base import DEFAULT_ACCOUNT
 from localvpc.model.elb import (
     Listener,
@@ -74,6 +85,8 @@ class Decision:
     lambda_event: str | None = None  # V1 | V2 (Lattice) | ALB
     forward_headers: list[tuple[str, str]] = field(default_factory=list)
     fail_open: bool = False
+    # ALB sticky sessions: the Set-Cookie headers the answer gets (``cookies.headers``)
+    cookies: StickyCookies | None = None
     # where it was decided
     service: LatticeService | None = None
     service_network: ServiceNetwork | None = None
@@ -88,6 +101,9 @@ class Decision:
     caller: Caller | None = None
     auth_denied_reason: str | None = None
     failure_reason: str | None = None
+    # LTG-2: the ALB's own decision and the request it received from Lattice, kept on a
+    # Lattice decision routed through an ALB so the ALB's access log gets its line too
+    alb_hop: tuple[Decision, Request] | None = None
 
     def response(self) -> Response:
         """The answer for a decision that does not reach a target."""
@@ -384,7 +400,23 @@ class LatticeRouter:
                                  "rule_priority": priority}
         return self._act(table, req, action, where)
 
-    def _act(self, table: LatticeTable, req: Request, action: _LatticeAction,
+    def route_connection(self, table: LatticeTable, listener: LatticeListener,
+                         where: dict[str, Any]) -> Decision:
+        """A target for a connection that carries no HTTP request (TLS_PASSTHROUGH, LI-5),
+        once the caller has found the service, network and listener (``where``: Decision
+        fields). Only the listener's default rule applies and no headers are added (there
+        are none to add to); the weighted target group and the target in it are chosen as
+        ``route`` chooses them, so requests and connections share the round robin. Lambda
+        target groups cannot take a TCP connection: 503, as for no target."""
+        decision = self._act(table, None, table.compiled(listener).default,
+                             {"caller": None, **where})
+        if decision.kind == "forward" and decision.target_type == "lambda":
+            return _error("deny", 503, f"target group {decision.target_group_id} is a Lambda "
+                          "target group; a TLS_PASSTHROUGH listener needs TCP targets",
+                          "NoTargets", **where)
+        return decision
+
+    def _act(self, table: LatticeTable, req: Request | None, action: _LatticeAction,
              where: dict[str, Any]) -> Decision:
         if action.fixed_status is not None:
             status = action.fixed_status
@@ -404,7 +436,7 @@ class LatticeRouter:
         if not group.registered:
             return _error("deny", 503, f"target group {tg_id} has no registered targets",
                           "NoTargets", **where)
-        headers = self._forward_headers(table, req, where)
+        headers = self._forward_headers(table, req, where) if req is not None else []
         if group.lambda_target is not None:
             return Decision("forward", reason=f"forward to Lambda target of {tg_id}",
                             target_id=group.lambda_target, lambda_event=group.lambda_event,
@@ -511,18 +543,29 @@ class _AlbGroup:
     pool: list[_Pick]
     fail_open: bool
     random: bool  # load_balancing.algorithm.type weighted_random
+    # stickiness: lb_cookie | app_cookie | None, its duration, the target's cookie name
+    # (app_cookie), the group's key inside the cookie, pool index by (target, port)
+    sticky: str | None = None
+    sticky_seconds: int = 0
+    app_cookie: str | None = None
+    key: str = ""
+    index: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class _AlbActions:
     """A rule's actions in order: what runs, and the terminal one (None: no terminal
-    action, 503)."""
+    action, 503). ``sticky_seconds``: the forward's target group stickiness (None: off),
+    ``sticky_key`` the rule's key in the AWSALBTG cookie, ``group_keys`` the groups'."""
 
     executed: list[str]
     terminal: ListenerAction | None
     weights: list[int]
     total: int
     group_arns: list[str]
+    sticky_seconds: int | None = None
+    sticky_key: str = ""
+    group_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -533,7 +576,9 @@ class _AlbListener:
     default_rule_id: str | None
 
 
-def _alb_actions(actions: Sequence[ListenerAction]) -> _AlbActions:
+def _alb_actions(actions: Sequence[ListenerAction], rule: str = "") -> _AlbActions:
+    """``rule``: the rule's ARN (the default rule's: the listener's), which names the
+    binding of target group stickiness."""
     ordered = sorted(actions, key=lambda a: a.order if a.order is not None else 50001)
     executed: list[str] = []
     terminal = None
@@ -549,9 +594,14 @@ def _alb_actions(actions: Sequence[ListenerAction]) -> _AlbActions:
             break
     forward = terminal.target_groups if terminal is not None else []
     weights = [w.weight for w in forward]
+    arns = [w.target_group_arn for w in forward]
+    sticky = terminal is not None and terminal.type == "forward" \
+        and terminal.stickiness_enabled and bool(terminal.stickiness_duration)
     return _AlbActions(executed if ran_one else [], terminal, weights,
-                       sum(max(w, 0) for w in weights),
-                       [w.target_group_arn for w in forward])
+                       sum(max(w, 0) for w in weights), arns,
+                       terminal.stickiness_duration if sticky and terminal else None,
+                       short_key(rule) if sticky else "",
+                       [short_key(a) for a in arns] if sticky else [])
 
 
 def compile_alb_conditions(conditions: Sequence[RuleCondition]) -> Callable[[Request], bool]:
@@ -609,8 +659,9 @@ class AlbTable:
         out = None
         if li is not None:
             rules = sorted(li.rules, key=lambda r: r.priority)
-            compiled = [(compile_alb_conditions(r.conditions), _alb_actions(r.actions),
-                         r.priority, r.arn) for r in rules]
+            compiled = [(compile_alb_conditions(r.conditions),
+                         _alb_actions(r.actions, r.arn), r.priority, r.arn) for r in rules]
+            default_rule = li.default_rule_arn or li.arn or f"{lb.id}:{li.port}"
             if not li.default_actions and li.target_group_arns:
                 # A listener from a snapshot or topology file has target groups but no
                 # actions (describe-listeners JSON without DefaultActions, the topology's
@@ -618,10 +669,11 @@ class AlbTable:
                 # reads it.
                 implied = ListenerAction("forward", target_groups=[
                     WeightedTargetGroup(arn, 1) for arn in li.target_group_arns])
-                out = _AlbListener(li, compiled, _alb_actions([implied]),
+                out = _AlbListener(li, compiled, _alb_actions([implied], default_rule),
                                    li.default_rule_arn or None)
             else:
-                out = _AlbListener(li, compiled, _alb_actions(li.default_actions),
+                out = _AlbListener(li, compiled,
+                                   _alb_actions(li.default_actions, default_rule),
                                    li.default_rule_arn)
         self._listeners[key] = out
         return out
@@ -652,20 +704,43 @@ class AlbTable:
             port = t.port if t.port is not None else tg.port
             pool.append(_Pick(t.id, port, f"forward to {t.id}:{port} of {tg.name_}{suffix}"))
         # least_outstanding_requests needs live connection counts; round robin stands in.
-        algorithm = tg.attributes.get("load_balancing.algorithm.type", "round_robin")
-        return _AlbGroup(tg, where, None, pool, fail_open, algorithm == "weighted_random")
+        attrs = tg.attributes
+        algorithm = attrs.get("load_balancing.algorithm.type", "round_robin")
+        out = _AlbGroup(tg, where, None, pool, fail_open, algorithm == "weighted_random")
+        if attrs.get("stickiness.enabled") == "true":
+            # Only changed attributes are stored; the defaults are AWS's (lb_cookie, 1 day).
+            kind = attrs.get("stickiness.type", "lb_cookie")
+            name = attrs.get("stickiness.app_cookie.cookie_name") or None
+            if kind == "lb_cookie" or (kind == "app_cookie" and name):
+                out.sticky, out.app_cookie = kind, name if kind == "app_cookie" else None
+                out.sticky_seconds = _seconds(attrs.get(f"stickiness.{kind}.duration_seconds"))
+                out.key = short_key(tg.id)
+                out.index = {(p.target_id, p.port or 0): i for i, p in enumerate(pool)}
+        return out
+
+
+def _seconds(value: str | None, default: int = 86400) -> int:
+    """A stickiness duration attribute (the API checked it; a snapshot may not have)."""
+    try:
+        return min(max(int(value or default), 1), 604800)
+    except ValueError:
+        return default
 
 
 # ====================================================================== ALB
 class AlbRouter:
     """Routes requests to an Application Load Balancer's listener rules: conditions
     host-header, path-pattern, http-header, http-request-method, query-string, source-ip;
-    actions forward (weights; stickiness not kept), redirect, fixed-response. A listener
-    with target groups but no actions (loaded from a snapshot) forwards to them."""
+    actions forward (weights, target group stickiness), redirect, fixed-response; target
+    groups' sticky sessions (lb_cookie, app_cookie: stickiness.py). A listener with target
+    groups but no actions (loaded from a snapshot) forwards to them. ``cookie_key``: the
+    AES key of the sticky-session cookies (default: a new one per router, i.e. per run)."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None,
+                 cookie_key: bytes | None = None) -> None:
         self.pick = _Picker(rng)
         self._tables = _Tables(AlbTable)
+        self.seal = CookieSeal(cookie_key)
 
     def table(self, network: Network, generation: int | None = None) -> AlbTable:
         """The compiled state for ``network``; kept while ``generation`` is the same."""
@@ -705,7 +780,23 @@ class AlbRouter:
 
     def _forward(self, table: AlbTable, req: Request, actions: _AlbActions,
                  where: dict[str, Any]) -> Decision:
-        choice = self.pick.weighted(actions.weights, actions.total)
+        jar: dict[str, list[str]] | None = None
+        held: Bindings = {}
+        choice = None
+        if actions.sticky_seconds:
+            # Target group stickiness: the group the client's AWSALBTG names, while the
+            # action still lists it and it has targets. ASSUMED: kept even at weight 0, so
+            # held clients move only when their stickiness ends (as weight shifts in AWS).
+            jar = request_cookies(req.headers)
+            held = self.seal.read(jar, TG_COOKIES, TG_COOKIES[0], req.received)
+            bound = held.get(actions.sticky_key)
+            if bound is not None and bound.to in actions.group_keys:
+                i = actions.group_keys.index(bound.to)
+                bound_group = table.group(actions.group_arns[i])
+                if bound_group is not None and bound_group.tg.targets:
+                    choice = i
+        if choice is None:
+            choice = self.pick.weighted(actions.weights, actions.total)
         if choice is None:
             # ASSUMED: like Lattice's all-zero weights (RU-7), no target group -> 503.
             return _error("deny", 503, "every target group of the action has weight 0",
@@ -725,13 +816,53 @@ class AlbRouter:
             return Decision("forward", reason=f"forward to Lambda target of {tg.name_}",
                             target_id=group.lambda_target, lambda_event="ALB",
                             forward_headers=headers, **where)
+        cookies = None
+        if actions.sticky_seconds:
+            held[actions.sticky_key] = Binding(actions.group_keys[choice], 0,
+                                               req.received + actions.sticky_seconds)
+            cookies = StickyCookies(self.seal.cookies(TG_COOKIES, TG_COOKIES[0], held,
+                                                      req.received))
         pool = group.pool
-        index = self.pick.random(len(pool)) if group.random \
-            else self.pick.round_robin(tg.id, len(pool))
-        target = pool[index]
+        if group.sticky is not None:
+            if jar is None:
+                jar = request_cookies(req.headers)
+            target, cookies = self._sticky_target(group, req, jar, cookies)
+        else:
+            index = self.pick.random(len(pool)) if group.random \
+                else self.pick.round_robin(tg.id, len(pool))
+            target = pool[index]
         return Decision("forward", reason=target.reason, target_id=target.target_id,
                         target_port=target.port, forward_headers=headers,
-                        fail_open=group.fail_open, **where)
+                        fail_open=group.fail_open, cookies=cookies, **where)
+
+    def _sticky_target(self, group: _AlbGroup, req: Request, jar: dict[str, list[str]],
+                       cookies: StickyCookies | None) -> tuple[_Pick, StickyCookies]:
+        """A sticky group's target: the one the client's cookie names while it is still
+        routable (registered and healthy, or every target when the group fails open), else
+        a new pick; and the cookies that hold the client to it from now on."""
+        now = req.received
+        lb_kind = group.sticky == "lb_cookie"
+        names = LB_COOKIES if lb_kind else (APP_COOKIE,)
+        held = self.seal.read(jar, names, names[0], now)
+        bound = held.get(group.key)
+        index = group.index.get((bound.to, bound.port)) if bound is not None else None
+        if index is None:
+            index = self.pick.random(len(group.pool)) if group.random \
+                else self.pick.round_robin(group.tg.id, len(group.pool))
+        target = group.pool[index]
+        held[group.key] = Binding(target.target_id, target.port or 0,
+                                  now + group.sticky_seconds)
+        out = cookies or StickyCookies()
+        if lb_kind:
+            out.always += self.seal.cookies(LB_COOKIES, LB_COOKIES[0], held, now)
+        else:
+            # Application-based: AWSALBAPP-0 once the target sets its own cookie; a client
+            # already held keeps getting it (moved to the new target if the old one went).
+            # ASSUMED: the application cookie need not come back with each request (the
+            # ALB's cookie carries the binding; the target's is passed on untouched).
+            out.app_cookie, out.app_held = group.app_cookie, bound is not None
+            out.app = self.seal.cookies((APP_COOKIE,), APP_COOKIE, held, now)
+        return target, out
 
     @staticmethod
     def _forward_headers(req: Request) -> list[tuple[str, str]]:

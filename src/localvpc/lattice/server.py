@@ -36,6 +36,8 @@ from localvpc.lattice.access_logs import AccessLogWriter, Exchange
 from localvpc.lattice.alb_targets import through_alb
 from localvpc.lattice.auth import Authorizer
 from localvpc.lattice.health import TargetHealthChecker
+from localvpc.lattice.nlb import PROTOCOLS as NLB_PROTOCOLS
+from localvpc.lattice.nlb import NlbHandle, NlbProxy, endpoint_reach, nlb_names
 from localvpc.lattice.passthrough import Listener, Passthrough
 from localvpc.lattice.proxy import (
     HOP_BY_HOP,
@@ -56,6 +58,13 @@ from localvpc.lattice.targets import (
     target_address,
 )
 from localvpc.lattice.tls import LocalCA
+from localvpc.lattice.upgrade import (
+    Tunnel,
+    idle_timeout,
+    is_websocket,
+    open_upgrade,
+    upgrade_headers,
+)
 from localvpc.lattice.upstream_h2 import H2Pool, wants_h2
 from localvpc.model.network import Network
 
@@ -66,7 +75,8 @@ log = logging.getLogger("localvpc.lattice.server")
 class ProxyListener:
     """One loopback port. ``kind`` ``lattice``: clients of VPC ``vpc_id`` (association
     ``id``) reaching the services of ``service_network_id`` that listen on ``listen_port``
-    with ``protocol``; ``alb``: listener ``id`` (an ARN) of load balancer ``lb_arn``."""
+    with ``protocol``; ``alb`` and ``nlb``: listener ``id`` (an ARN) of load balancer
+    ``lb_arn``."""
 
     kind: str
     id: str
@@ -82,7 +92,7 @@ class ProxyListener:
     service_ids: list[str] = field(default_factory=list)
     lb_arn: str | None = None
     scheme: str | None = None
-    _server: asyncio.base_events.Server | None = field(default=None, repr=False)
+    _server: asyncio.base_events.Server | NlbHandle | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -109,7 +119,7 @@ Router = Callable[[ProxyListener, ProxyRequest], Awaitable[ProxyResponse]]
 def wanted_listeners(network: Network, host: str) -> dict[tuple[str, str, int, str],
                                                           ProxyListener]:
     """The listeners the model asks for: HTTP and HTTPS, and Lattice TLS_PASSTHROUGH
-    (layer 4, passthrough.py); NLBs are not proxied here."""
+    (layer 4, passthrough.py); NLB listeners (TCP, TLS, UDP, TCP_UDP: layer 4, nlb.py)."""
     out: dict[tuple[str, str, int, str], ProxyListener] = {}
     services_of: dict[str, list[str]] = {}
     for sa in network.lattice_service_associations.values():
@@ -149,6 +159,16 @@ def wanted_listeners(network: Network, host: str) -> dict[tuple[str, str, int, s
                                 names=[lb.dns_name] if lb.dns_name else [],
                                 lb_arn=lb.id, scheme=lb.scheme)
             out[lst.key] = lst
+    for lb in sorted(network.load_balancers.values(), key=lambda b: b.id):
+        if lb.lb_type != "network" or lb.state not in ("active", "provisioning"):
+            continue
+        names = nlb_names(network, lb)  # layer 4: lattice/nlb.py
+        for nlb_li in lb.listeners:
+            if nlb_li.protocol in NLB_PROTOCOLS:
+                lst = ProxyListener("nlb", nlb_li.arn or f"{lb.id}:{nlb_li.port}", lb.vpc_id,
+                                    lb.account, lb.region, nlb_li.protocol, nlb_li.port, host,
+                                    names=list(names), lb_arn=lb.id, scheme=lb.scheme)
+                out[lst.key] = lst
     return out
 
 
@@ -167,6 +187,7 @@ class ProxyServer(ListenerLoop):
                  passthrough: Passthrough | None = None) -> None:
         super().__init__(source, poll_interval)
         self.passthrough = passthrough
+        self.nlb: NlbProxy | None = None  # set by L7Proxies (lattice/nlb.py)
         self.router = router
         self.ca = ca
         self.host = host
@@ -238,6 +259,12 @@ class ProxyServer(ListenerLoop):
     async def _open(self, lst: ProxyListener) -> None:
         sock = self._bind()
         lst.port = sock.getsockname()[1]
+        if lst.kind == "nlb":
+            if self.nlb is None:
+                sock.close()
+                raise RuntimeError("no NLB handler")
+            lst._server = await self.nlb.open(lst, sock)
+            return
         if lst.protocol == "TLS_PASSTHROUGH":
             await self._open_passthrough(lst, sock)
             return
@@ -429,8 +456,9 @@ class ModelRouter:
         if self.logs is None:
             return False
         if lst.kind != "lattice":
-            lb = decision.load_balancer
-            return lb is not None and lb.attributes.get("access_logs.s3.enabled") == "true"
+            return self._alb_logs(decision)
+        if decision.alb_hop is not None and self._alb_logs(decision.alb_hop[0]):
+            return True  # LTG-2: the ALB behind the Lattice target group logs its line
         if self._subscribed[0] != generation:
             self._subscribed = (generation, frozenset(
                 s.resource_id for s in network.lattice_access_log_subscriptions.values()))
@@ -439,6 +467,11 @@ class ModelRouter:
             (decision.service is not None and decision.service.id in subscribed)
             or (decision.service_network is not None
                 and decision.service_network.id in subscribed))
+
+    @staticmethod
+    def _alb_logs(decision: Decision) -> bool:
+        lb = decision.load_balancer
+        return lb is not None and lb.attributes.get("access_logs.s3.enabled") == "true"
 
     def _resolve(self, network: Network, decision: Decision
                  ) -> tuple[tuple[str, int] | None, str]:
@@ -466,14 +499,22 @@ class ModelRouter:
         loop = asyncio.get_running_loop()
         drop = LATTICE_IDENTITY if lst.kind == "lattice" else frozenset()
         headers = forward_headers(req, drop, decision.forward_headers)
+        # WebSockets: ALB only, Lattice has none (upgrade.py says what is documented)
+        websocket = lst.kind == "alb" and is_websocket(req)
         group = decision.target_group
         tls = getattr(group, "protocol", None) == "HTTPS"
         timing.target_sent = loop.time()
         timing.target = vpc_address or join_host_port(*where)
         try:
-            pool = self.h2 if wants_h2(group) else self.pool  # HTTP2/GRPC target groups
-            up = await pool.request(where[0], where[1], req.method, req.target, headers,
-                                    req.body, tls=tls)
+            if websocket:  # its own connection, spliced to the client after a 101
+                lb = decision.load_balancer
+                up = await open_upgrade(self.pool, where[0], where[1], req,
+                                        [*headers, *upgrade_headers(req)], tls=tls,
+                                        idle=idle_timeout(lb.attributes if lb else None))
+            else:
+                pool = self.h2 if wants_h2(group) else self.pool  # HTTP2/GRPC groups
+                up = await pool.request(where[0], where[1], req.method, req.target,
+                                        headers, req.body, tls=tls)
         except UpstreamError as exc:
             timing.target_answered = loop.time()
             if req.body.failed:
@@ -486,6 +527,9 @@ class ModelRouter:
                      status)
             return _error(status, server)
         timing.target_answered = loop.time()
+        if decision.cookies is not None:  # ALB sticky sessions (lattice/stickiness.py)
+            return ProxyResponse(up.status, [*up.headers, *decision.cookies.headers(
+                up.headers)], up.body)
         return ProxyResponse(up.status, up.headers, up.body)
 
     async def _invoke(self, decision: Decision, ereq: Request, req: ProxyRequest,
@@ -518,8 +562,13 @@ class ModelRouter:
         def wall(t: float | None) -> float | None:
             return None if t is None else timing.received + (t - timing.loop_start)
 
+        # an upgraded WebSocket: written when the connection ends, its frames counted too
+        tunnel = answer.body if isinstance(answer.body, Tunnel) else None
+
         def done(sent: int, error: BaseException | None) -> None:
-            ex = Exchange(status, req.head_bytes + req.body.received, sent,
+            received = req.head_bytes + req.body.received + (tunnel.client_bytes if tunnel
+                                                              else 0)
+            ex = Exchange(status, received, sent,
                           wall(loop.time()) or time.time(), wall(timing.target_sent),
                           wall(timing.target_answered), upstream_status, timing.target,
                           decision.failure_reason,
@@ -528,6 +577,8 @@ class ModelRouter:
                 with self.source.lock:
                     if lst.kind == "lattice":
                         writer.lattice(self.source.network, decision, ereq, ex)
+                        if decision.alb_hop is not None:  # LTG-2: the ALB's line too
+                            writer.alb(*decision.alb_hop, ex)
                     else:
                         writer.alb(decision, ereq, ex)
             except Exception:
@@ -588,7 +639,8 @@ class L7Proxies:
         self.server = ProxyServer(source, self.router.route, self.ca, host=host,
                                   port_base=port_base, pool=self.pool,
                                   passthrough=Passthrough(source, self.router.lattice,
-                                                          self.targets))
+                                                          self.targets, logs=self.logs))
+        self.server.nlb = NlbProxy(source, self.targets, self.ca)
         self.health = TargetHealthChecker(source, self.locate,
                                           interval_override=health_interval)
 
@@ -629,6 +681,10 @@ class L7Proxies:
                                         for a in lattice_addresses(sid)]
                 else:
                     row["addresses"] = _lb_addresses(network, row["load_balancer_arn"])
+                if row["kind"] == "nlb":  # interface endpoints' names lead here too
+                    row["endpoints"] = endpoint_reach(network, row["load_balancer_arn"])
+                    row["addresses"] += [a for e in row["endpoints"] for a in e["addresses"]
+                                         if a not in row["addresses"]]
         return rows
 
     def target_rows(self) -> list[dict[str, Any]]:

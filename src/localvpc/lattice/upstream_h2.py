@@ -4,9 +4,9 @@ TLS with ALPN ``h2`` to HTTPS ones. One multiplexed connection per (host, port, 
 every concurrent request, as ALB and Lattice do; the answer has the same shape as
 ``UpstreamPool.request``'s so the router does not care which pool served it.
 
-Limits (what the HTTP/1.1 front end could not pass on anyway): response trailers are
-dropped, and received data is acknowledged as it arrives (no back-pressure to the target
-beyond the proxy's own buffering)."""
+Response trailers (gRPC's ``grpc-status``/``grpc-message``) ride on the response ``Body``,
+set before it ends, so the front end can send them on. Limit: received data is acknowledged
+as it arrives (no back-pressure to the target beyond the proxy's own buffering)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,11 @@ class _H2Conn(asyncio.Protocol):
                                                       event.stream_id)
             if stream is not None and stream.body is not None and event.data:
                 stream.body.feed(event.data)
+        elif isinstance(event, h2.events.TrailersReceived) and stream is not None:
+            if stream.body is not None:  # h2 reports them before StreamEnded
+                stream.body.trailers = [
+                    (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
+                    for k, v in event.headers if not bytes(k).startswith(b":")]
         elif isinstance(event, h2.events.StreamEnded) and stream is not None:
             if stream.body is not None:
                 stream.body.finish()

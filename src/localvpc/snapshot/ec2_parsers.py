@@ -77,10 +77,7 @@ def parse_vpc(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
         if cidr not in cidrs:
             cidrs.append(cidr)
     vpc = Vpc(
-        id=req_str(rec, "VpcId"),
-        account=ctx.account_for(rec),
-        region=ctx.region,
-        tags=tags_of(rec),
+        **ctx.identity(rec, "VpcId"),
         cidrs=cidrs,
         ipv6_cidrs=_associated_cidrs(
             rec, "Ipv6CidrBlockAssociationSet", "Ipv6CidrBlock", "Ipv6CidrBlockState"
@@ -112,10 +109,7 @@ def parse_dhcp_options(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None
 
     node_type, lease = one("netbios-node-type"), one("ipv6-address-preferred-lease-time")
     st.put(DhcpOptions(
-        id=req_str(rec, "DhcpOptionsId"),
-        account=ctx.account_for(rec),
-        region=ctx.region,
-        tags=tags_of(rec),
+        **ctx.identity(rec, "DhcpOptionsId"),
         domain_name=one("domain-name"),
         domain_name_servers=list(options.get("domain-name-servers") or []),
         ntp_servers=[ip_of(v, "ntp-servers") for v in options.get("ntp-servers") or []],
@@ -129,10 +123,7 @@ def parse_dhcp_options(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None
 
 def parse_subnet(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     subnet = Subnet(
-        id=req_str(rec, "SubnetId"),
-        account=ctx.account_for(rec),
-        region=ctx.region,
-        tags=tags_of(rec),
+        **ctx.identity(rec, "SubnetId"),
         vpc_id=str_or(rec, "VpcId", ""),
         cidr=opt_cidr(rec, "CidrBlock"),
         ipv6_cidrs=_associated_cidrs(
@@ -243,10 +234,7 @@ def parse_route_table(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
             gateway_ids.append(gateway_id)
     routes = st.parse_each([*dicts(rec, "Routes")], f"route of {rtb_id}", ctx, parse_route)
     table = RouteTable(
-        id=rtb_id,
-        account=ctx.account_for(rec),
-        region=ctx.region,
-        tags=tags_of(rec),
+        **ctx.identity(rec, "RouteTableId"),
         vpc_id=str_or(rec, "VpcId", ""),
         routes=routes,
         main=main,
@@ -314,10 +302,7 @@ def build_eni(
         if text:
             ipv6.append(ip_of(text, "Ipv6Address"))
     return NetworkInterface(
-        id=req_str(rec, "NetworkInterfaceId"),
-        account=ctx.account_for(rec),
-        region=ctx.region,
-        tags=tags_of(rec),
+        **ctx.identity(rec, "NetworkInterfaceId"),
         subnet_id=str_or(rec, "SubnetId", ""),
         vpc_id=str_or(rec, "VpcId", ""),
         availability_zone=str_or(rec, "AvailabilityZone", default_zone),
@@ -529,10 +514,7 @@ def parse_security_group(rec: JsonDict, ctx: SourceContext, st: LoadState) -> No
         directions.append([r for rules in per_permission for r in rules])
     st.put(
         SecurityGroup(
-            id=group_id,
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "GroupId"),
             vpc_id=str_or(rec, "VpcId", ""),
             group_name=str_or(rec, "GroupName", ""),
             description=str_or(rec, "Description", ""),
@@ -575,10 +557,7 @@ def parse_network_acl(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     entries = st.parse_each([*dicts(rec, "Entries")], f"entry of {acl_id}", ctx, _nacl_entry)
     st.put(
         NetworkAcl(
-            id=acl_id,
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "NetworkAclId"),
             vpc_id=str_or(rec, "VpcId", ""),
             is_default=opt_bool(rec, "IsDefault", False),
             entries=entries,
@@ -601,10 +580,7 @@ def parse_prefix_list(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     """A DescribePrefixLists record (AWS-managed service prefix lists)."""
     st.put(
         PrefixList(
-            id=req_str(rec, "PrefixListId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "PrefixListId"),
             prefix_list_name=str_or(rec, "PrefixListName", ""),
             cidrs=_prefix_list_cidrs(rec),
         )
@@ -615,10 +591,7 @@ def parse_managed_prefix_list(rec: JsonDict, ctx: SourceContext, st: LoadState) 
     """A DescribeManagedPrefixLists record, with ``Entries`` or ``Cidrs`` when present."""
     st.put(
         PrefixList(
-            id=req_str(rec, "PrefixListId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "PrefixListId"),
             prefix_list_name=str_or(rec, "PrefixListName", ""),
             cidrs=_prefix_list_cidrs(rec),
             max_entries=opt_int(rec, "MaxEntries"),
@@ -675,10 +648,7 @@ def parse_outpost(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
 def parse_vpc_endpoint(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         VpcEndpoint(
-            id=req_str(rec, "VpcEndpointId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "VpcEndpointId"),
             vpc_id=str_or(rec, "VpcId", ""),
             service_name=str_or(rec, "ServiceName", ""),
             endpoint_type=str_or(rec, "VpcEndpointType", "Gateway"),
@@ -697,10 +667,7 @@ def parse_peering_connection(rec: JsonDict, ctx: SourceContext, st: LoadState) -
     accepter = opt_dict(rec, "AccepterVpcInfo")
     st.put(
         VpcPeeringConnection(
-            id=req_str(rec, "VpcPeeringConnectionId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "VpcPeeringConnectionId"),
             requester_vpc_id=str_or(requester, "VpcId", ""),
             accepter_vpc_id=str_or(accepter, "VpcId", ""),
             requester_account=opt_str(requester, "OwnerId"),

@@ -34,7 +34,6 @@ from localvpc.snapshot.awsjson import (
     state_of,
     str_or,
     strs,
-    tags_of,
 )
 from localvpc.snapshot.loadstate import LoadState, SourceContext
 
@@ -55,10 +54,7 @@ def parse_internet_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> 
     vpcs = _attached_vpcs(rec, "Attachments")
     st.put(
         InternetGateway(
-            id=req_str(rec, "InternetGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "InternetGatewayId"),
             vpc_id=vpcs[0] if vpcs else None,
         )
     )
@@ -68,10 +64,7 @@ def parse_egress_only_internet_gateway(rec: JsonDict, ctx: SourceContext, st: Lo
     vpcs = _attached_vpcs(rec, "Attachments")
     st.put(
         EgressOnlyInternetGateway(
-            id=req_str(rec, "EgressOnlyInternetGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "EgressOnlyInternetGatewayId"),
             vpc_id=vpcs[0] if vpcs else None,
         )
     )
@@ -94,10 +87,7 @@ def parse_nat_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
         )
     st.put(
         NatGateway(
-            id=req_str(rec, "NatGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "NatGatewayId"),
             vpc_id=str_or(rec, "VpcId", ""),
             subnet_id=str_or(rec, "SubnetId", ""),
             connectivity_type=str_or(rec, "ConnectivityType", "public"),
@@ -110,10 +100,7 @@ def parse_nat_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
 def parse_carrier_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         CarrierGateway(
-            id=req_str(rec, "CarrierGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "CarrierGatewayId"),
             vpc_id=str_or(rec, "VpcId", ""),
             state=state_of(rec, "State", "available"),
         )
@@ -126,10 +113,7 @@ def parse_carrier_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> N
 def parse_vpn_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         VpnGateway(
-            id=req_str(rec, "VpnGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "VpnGatewayId"),
             vpc_ids=_attached_vpcs(rec, "VpcAttachments"),
             amazon_side_asn=opt_int(rec, "AmazonSideAsn"),
             state=state_of(rec, "State", "available"),
@@ -140,10 +124,7 @@ def parse_vpn_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
 def parse_customer_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         CustomerGateway(
-            id=req_str(rec, "CustomerGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "CustomerGatewayId"),
             ip_address=opt_ip(rec, "IpAddress"),
             bgp_asn=opt_int(rec, "BgpAsn"),
             state=state_of(rec, "State", "available"),
@@ -172,10 +153,7 @@ def parse_vpn_connection(rec: JsonDict, ctx: SourceContext, st: LoadState) -> No
         ]
     st.put(
         VpnConnection(
-            id=req_str(rec, "VpnConnectionId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "VpnConnectionId"),
             customer_gateway_id=str_or(rec, "CustomerGatewayId", ""),
             vpn_gateway_id=opt_str(rec, "VpnGatewayId") or None,
             transit_gateway_id=opt_str(rec, "TransitGatewayId") or None,
@@ -193,10 +171,7 @@ def parse_vpn_connection(rec: JsonDict, ctx: SourceContext, st: LoadState) -> No
 def parse_local_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         LocalGateway(
-            id=req_str(rec, "LocalGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "LocalGatewayId"),
             outpost_arn=str_or(rec, "OutpostArn", ""),
             state=state_of(rec, "State", "available"),
         )
@@ -206,10 +181,7 @@ def parse_local_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> Non
 def parse_local_gateway_route_table(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         LocalGatewayRouteTable(
-            id=req_str(rec, "LocalGatewayRouteTableId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "LocalGatewayRouteTableId"),
             local_gateway_id=str_or(rec, "LocalGatewayId", ""),
             outpost_arn=str_or(rec, "OutpostArn", ""),
             mode=str_or(rec, "Mode", "direct-vpc-routing"),
@@ -219,14 +191,8 @@ def parse_local_gateway_route_table(rec: JsonDict, ctx: SourceContext, st: LoadS
 
 
 def _local_table(rec: JsonDict, ctx: SourceContext, st: LoadState) -> LocalGatewayRouteTable | None:
-    table_id = req_str(rec, "LocalGatewayRouteTableId")
-    table = st.network.local_gateway_route_tables.get(table_id)
-    if table is None:
-        st.warn(
-            f"{ctx.file} refers to local gateway route table {table_id}, "
-            "which is not in the snapshot; ignored"
-        )
-    return table
+    return st.referred(ctx, st.network.local_gateway_route_tables,
+                       req_str(rec, "LocalGatewayRouteTableId"), "local gateway route table")
 
 
 def parse_local_gateway_vpc_association(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
@@ -263,10 +229,7 @@ def _local_route_key(route: LocalGatewayRoute) -> object:
 def parse_coip_pool(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         CoipPool(
-            id=req_str(rec, "PoolId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "PoolId"),
             local_gateway_route_table_id=str_or(rec, "LocalGatewayRouteTableId", ""),
             cidrs=[cidr_of(c, "PoolCidrs entry") for c in strs(rec, "PoolCidrs")],
         )

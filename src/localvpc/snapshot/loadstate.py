@@ -3,18 +3,27 @@ each file sits (its region and account), and indexes that keep every lookup O(1)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from localvpc.model.network import _TABLE_OF, Network
 from localvpc.model.zones import Zone
-from localvpc.snapshot.awsjson import JsonDict, RecordError, as_dict
+from localvpc.snapshot.awsjson import JsonDict, RecordError, as_dict, req_str, tags_of
 
 T = TypeVar("T")
 
 # ``OwnerId`` values that name AWS itself rather than an account (managed prefix lists...).
 _NOT_ACCOUNTS = frozenset({"AWS", "aws", "amazon", "amazon-aws", "amazon-elb"})
+
+
+class Identity(TypedDict):
+    """The fields every account-scoped resource takes from its record and its file."""
+
+    id: str
+    account: str
+    region: str
+    tags: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,11 @@ class SourceContext:
         if isinstance(owner, str) and owner and owner not in _NOT_ACCOUNTS:
             return owner
         return self.default_account
+
+    def identity(self, rec: JsonDict, id_key: str, owner_key: str = "OwnerId") -> Identity:
+        """Id (``rec[id_key]``), account, region and tags of the resource ``rec`` lists."""
+        return Identity(id=req_str(rec, id_key), account=self.account_for(rec, owner_key),
+                        region=self.region, tags=tags_of(rec))
 
 
 def _is_empty(value: object) -> bool:
@@ -77,6 +91,16 @@ class LoadState:
         if message not in self._seen_warnings:
             self._seen_warnings.add(message)
             self.network.warn(message)
+
+    def referred(self, ctx: SourceContext, table: Mapping[str, T], rid: str, what: str
+                 ) -> T | None:
+        """The ``what`` ``rid`` (in ``table``) that a record of ``ctx.file`` refers to; None,
+        with a warning, when the snapshot does not have it."""
+        found = table.get(rid)
+        if found is None:
+            self.warn(f"{ctx.file} refers to {what} {rid}, which is not in the snapshot; "
+                      "ignored")
+        return found
 
     def put(self, resource: T) -> T:
         """Add a resource, or merge it into the one with the same id; returns the kept one."""

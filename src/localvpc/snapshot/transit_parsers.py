@@ -37,10 +37,7 @@ def parse_transit_gateway(rec: JsonDict, ctx: SourceContext, st: LoadState) -> N
     asn = opt_int(options, "AmazonSideAsn")
     st.put(
         TransitGateway(
-            id=req_str(rec, "TransitGatewayId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "TransitGatewayId"),
             amazon_side_asn=64512 if asn is None else asn,
             state=state_of(rec, "State", "available"),
             default_association_route_table_id=opt_str(options, "AssociationDefaultRouteTableId")
@@ -103,10 +100,7 @@ def parse_transit_gateway_attachment(rec: JsonDict, ctx: SourceContext, st: Load
     _put_attachment(
         st,
         TransitGatewayAttachment(
-            id=req_str(rec, "TransitGatewayAttachmentId"),
-            account=ctx.account_for(rec, "TransitGatewayOwnerId"),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "TransitGatewayAttachmentId", "TransitGatewayOwnerId"),
             transit_gateway_id=str_or(rec, "TransitGatewayId", ""),
             resource_type=resource_type,
             resource_id=resource_id,
@@ -137,10 +131,7 @@ def parse_transit_gateway_vpc_attachment(rec: JsonDict, ctx: SourceContext, st: 
         return
     st.put(
         TransitGatewayAttachment(
-            id=attachment_id,
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "TransitGatewayAttachmentId"),
             transit_gateway_id=str_or(rec, "TransitGatewayId", ""),
             resource_type="vpc",
             resource_id=str_or(rec, "VpcId", ""),
@@ -183,10 +174,7 @@ def parse_transit_gateway_peering_attachment(
 def parse_transit_gateway_route_table(rec: JsonDict, ctx: SourceContext, st: LoadState) -> None:
     st.put(
         TransitGatewayRouteTable(
-            id=req_str(rec, "TransitGatewayRouteTableId"),
-            account=ctx.account_for(rec),
-            region=ctx.region,
-            tags=tags_of(rec),
+            **ctx.identity(rec, "TransitGatewayRouteTableId"),
             transit_gateway_id=str_or(rec, "TransitGatewayId", ""),
             default_association=opt_bool(rec, "DefaultAssociationRouteTable", False),
             default_propagation=opt_bool(rec, "DefaultPropagationRouteTable", False),
@@ -196,14 +184,8 @@ def parse_transit_gateway_route_table(rec: JsonDict, ctx: SourceContext, st: Loa
 
 
 def _table(rec: JsonDict, ctx: SourceContext, st: LoadState) -> TransitGatewayRouteTable | None:
-    table_id = req_str(rec, "TransitGatewayRouteTableId")
-    table = st.network.transit_gateway_route_tables.get(table_id)
-    if table is None:
-        st.warn(
-            f"{ctx.file} refers to transit gateway route table {table_id}, "
-            "which is not in the snapshot; ignored"
-        )
-    return table
+    return st.referred(ctx, st.network.transit_gateway_route_tables,
+                       req_str(rec, "TransitGatewayRouteTableId"), "transit gateway route table")
 
 
 def _tgw_route(rec: JsonDict) -> TransitGatewayRoute:

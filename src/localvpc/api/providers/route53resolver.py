@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from localvpc.api.context import RequestContext
 from localvpc.api.protocols.request import ServiceError
-from localvpc.api.providers.ec2.common import new_id
+from localvpc.api.providers.ec2.common import new_id, persist_new
 from localvpc.api.providers.ec2.instances import check_private_ip, free_address
 from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.api.providers.ram import shared_with, shares
@@ -48,6 +48,8 @@ from localvpc.model.interfaces import NetworkInterface, PrivateIp
 from localvpc.model.vpc import Subnet, Vpc
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Resource)
+C = TypeVar("C", ResolverConfig, FirewallConfig)
 
 RULE_RAM_TYPE = "route53resolver:ResolverRule"
 INTERNET_RULE_ID = "rslvr-autodefined-rr-internet-resolver"
@@ -203,6 +205,23 @@ def config_id(prefix: str, vpc_id: str) -> str:
     return f"{prefix}-{hashlib.sha256(vpc_id.encode()).hexdigest()[:17]}"
 
 
+# Kinds looked up by id: their table and the noun of their not-found message (the class name
+# is the error's ResourceType).
+_BY_ID: dict[type[Resource], tuple[str, str]] = {
+    ResolverEndpoint: ("resolver_endpoints", "Resolver endpoint"),
+    ResolverRuleAssociation: ("resolver_rule_associations", "Resolver rule association"),
+    FirewallDomainList: ("firewall_domain_lists", "Firewall domain list"),
+    FirewallRuleGroup: ("firewall_rule_groups", "Firewall rule group"),
+    FirewallRuleGroupAssociation: ("firewall_rule_group_associations",
+                                   "Firewall rule group association"),
+}
+# Per-VPC configs: their table and id prefix.
+_CONFIGS: dict[type[Resource], tuple[str, str]] = {
+    ResolverConfig: ("resolver_configs", "rslvr-rc"),
+    FirewallConfig: ("firewall_configs", "rslvr-fc"),
+}
+
+
 class Route53ResolverProvider(Provider):
     service = "route53resolver"
 
@@ -235,11 +254,13 @@ class Route53ResolverProvider(Provider):
         return [r for r in getattr(ctx.state.network, table).values()
                 if r.account == ctx.account and r.region == ctx.region]
 
-    def _get(self, ctx: RequestContext, table: str, rid: str, noun: str,
-             resource_type: str) -> Any:
+    def _owned(self, ctx: RequestContext, kind: type[R], rid: str) -> R:
+        """The caller's ``kind`` with id ``rid``, else ResourceNotFoundException."""
+        table, noun = _BY_ID[kind]
         found = getattr(ctx.state.network, table).get(rid)
-        if found is None or found.account != ctx.account or found.region != ctx.region:
-            raise not_found(f"{noun} with ID '{rid}' does not exist.", resource_type)
+        if not isinstance(found, kind) or found.account != ctx.account \
+                or found.region != ctx.region:
+            raise not_found(f"{noun} with ID '{rid}' does not exist.", kind.__name__)
         return found
 
     def _vpc(self, ctx: RequestContext, vpc_id: str, field: str = "VPCId") -> Vpc:
@@ -250,11 +271,20 @@ class Route53ResolverProvider(Provider):
                       f"in {ctx.region}.", FieldName=field)
         return vpc
 
-    def _creator(self, ctx: RequestContext, table: str, request_id: str, noun: str
-                 ) -> None:
+    def _request_id(self, ctx: RequestContext, params: dict[str, Any], table: str, noun: str
+                    ) -> str:
+        """The call's CreatorRequestId, which no resource of ``table`` may have yet."""
+        request_id = str(params["CreatorRequestId"])
         if any(r.creator_request_id == request_id for r in self._mine(ctx, table)):
             raise err("ResourceExistsException", f"A {noun} with the creator "
                       f"request ID '{request_id}' already exists.", ResourceType=noun)
+        return request_id
+
+    def _delete(self, ctx: RequestContext, table: str, rid: str) -> None:
+        """Remove ``rid`` from ``table`` and from the store, in one write."""
+        with ctx.state.write() as w:
+            del getattr(ctx.state.network, table)[rid]
+            w.deleted.append((table, rid))
 
     def _visible_rules(self, ctx: RequestContext) -> dict[str, ResolverRule]:
         net = ctx.state.network
@@ -342,8 +372,7 @@ class Route53ResolverProvider(Provider):
 
     def CreateResolverEndpoint(self, ctx: RequestContext, params: dict[str, Any]
                                ) -> dict[str, Any]:
-        request_id = str(params["CreatorRequestId"])
-        self._creator(ctx, "resolver_endpoints", request_id, "ResolverEndpoint")
+        request_id = self._request_id(ctx, params, "resolver_endpoints", "ResolverEndpoint")
         direction = str(params["Direction"])
         if direction not in ("INBOUND", "OUTBOUND"):
             raise err("InvalidParameterException", f"Direction {direction} is "
@@ -373,18 +402,11 @@ class Route53ResolverProvider(Provider):
                              endpoint_type=str(params.get("ResolverEndpointType") or "IPV4"),
                              protocols=list(params.get("Protocols") or ["Do53"]),
                              created=now, modified=now)
-        enis = self._add_ips(ctx, e, chosen)
-        net = ctx.state.network
-        with ctx.state.write() as w:
-            for eni in enis:
-                w.save(net.add(eni))
-            w.save(net.add(e))
+        persist_new(ctx, *self._add_ips(ctx, e, chosen), e)
         return {"ResolverEndpoint": endpoint_view(e)}
 
     def _endpoint(self, ctx: RequestContext, eid: str) -> ResolverEndpoint:
-        e: ResolverEndpoint = self._get(ctx, "resolver_endpoints", eid,
-                                        "Resolver endpoint", "ResolverEndpoint")
-        return e
+        return self._owned(ctx, ResolverEndpoint, eid)
 
     def GetResolverEndpoint(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
@@ -517,8 +539,7 @@ class Route53ResolverProvider(Provider):
 
     def CreateResolverRule(self, ctx: RequestContext, params: dict[str, Any]
                            ) -> dict[str, Any]:
-        request_id = str(params["CreatorRequestId"])
-        self._creator(ctx, "resolver_rules", request_id, "ResolverRule")
+        request_id = self._request_id(ctx, params, "resolver_rules", "ResolverRule")
         rule_type = str(params["RuleType"])
         domain = params.get("DomainName")
         targets = self._targets(params.get("TargetIps"))
@@ -548,8 +569,7 @@ class Route53ResolverProvider(Provider):
                             "Rule.", creator_request_id=request_id,
                             delegation_record=params.get("DelegationRecord"),
                             created=now, modified=now)
-        with ctx.state.write() as w:
-            w.save(ctx.state.network.add(rule))
+        persist_new(ctx, rule)
         return {"ResolverRule": self._rule_view(ctx, rule)}
 
     def _internet_rule(self, ctx: RequestContext) -> dict[str, Any]:
@@ -608,9 +628,7 @@ class Route53ResolverProvider(Provider):
                       f"{rule.id}: it is associated with one or more VPCs.",
                       ResourceType="ResolverRule")
         view = self._rule_view(ctx, rule)
-        with ctx.state.write() as w:
-            del net.resolver_rules[rule.id]
-            w.deleted.append(("resolver_rules", rule.id))
+        self._delete(ctx, "resolver_rules", rule.id)
         return {"ResolverRule": {**view, "Status": "DELETING"}}
 
     def PutResolverRulePolicy(self, ctx: RequestContext, params: dict[str, Any]
@@ -647,22 +665,15 @@ class Route53ResolverProvider(Provider):
         assoc = ResolverRuleAssociation(id=new_id("rslvr-rrassoc"), account=ctx.account,
                                         region=ctx.region, resolver_rule_id=rule.id,
                                         vpc_id=vpc.id, association_name=params.get("Name"))
-        with ctx.state.write() as w:
-            w.save(net.add(assoc))
+        persist_new(ctx, assoc)
         return {"ResolverRuleAssociation": {**association_view(assoc), "Status": "CREATING",
                                             "StatusMessage": "[Trace id: local] Creating the "
                                             "association."}}
 
-    def _rule_association(self, ctx: RequestContext, aid: str) -> ResolverRuleAssociation:
-        a: ResolverRuleAssociation = self._get(
-            ctx, "resolver_rule_associations", aid,
-            "Resolver rule association", "ResolverRuleAssociation")
-        return a
-
     def GetResolverRuleAssociation(self, ctx: RequestContext, params: dict[str, Any]
                                    ) -> dict[str, Any]:
-        return {"ResolverRuleAssociation": association_view(
-            self._rule_association(ctx, params["ResolverRuleAssociationId"]))}
+        return {"ResolverRuleAssociation": association_view(self._owned(
+            ctx, ResolverRuleAssociation, params["ResolverRuleAssociationId"]))}
 
     def ListResolverRuleAssociations(self, ctx: RequestContext, params: dict[str, Any]
                                      ) -> dict[str, Any]:
@@ -679,26 +690,32 @@ class Route53ResolverProvider(Provider):
     def DisassociateResolverRule(self, ctx: RequestContext, params: dict[str, Any]
                                  ) -> dict[str, Any]:
         rule_id, vpc_id = params["ResolverRuleId"], params["VPCId"]
-        net = ctx.state.network
         found = next((a for a in self._mine(ctx, "resolver_rule_associations")
                       if a.resolver_rule_id == rule_id and a.vpc_id == vpc_id), None)
         if found is None:
             raise not_found(f"Resolver rule with ID '{rule_id}' is not associated "
                             f"with VPC '{vpc_id}'.", "ResolverRuleAssociation")
-        with ctx.state.write() as w:
-            del net.resolver_rule_associations[found.id]
-            w.deleted.append(("resolver_rule_associations", found.id))
+        self._delete(ctx, "resolver_rule_associations", found.id)
         return {"ResolverRuleAssociation": {**association_view(found), "Status": "DELETING",
                                             "StatusMessage": "[Trace id: local] Deleting the "
                                             "association."}}
 
     # ---------------------------------------------------------------- per-VPC configs
-    def _resolver_config_view(self, ctx: RequestContext, vpc: Vpc) -> dict[str, Any]:
-        found = next((c for c in ctx.state.network.resolver_configs.values()
+    def _vpc_config(self, ctx: RequestContext, kind: type[C], vpc: Vpc) -> C:
+        """The VPC's stored config of ``kind``, else one with the defaults (not stored:
+        reading a config writes nothing)."""
+        table, prefix = _CONFIGS[kind]
+        found = next((c for c in getattr(ctx.state.network, table).values()
                       if c.vpc_id == vpc.id), None)
-        return {"Id": found.id if found else config_id("rslvr-rc", vpc.id),
-                "ResourceId": vpc.id, "OwnerId": vpc.account,
-                "AutodefinedReverse": found.autodefined_reverse if found else "ENABLED"}
+        if isinstance(found, kind):
+            return found
+        return kind(id=config_id(prefix, vpc.id), account=vpc.account, region=vpc.region,
+                    vpc_id=vpc.id)
+
+    def _resolver_config_view(self, ctx: RequestContext, vpc: Vpc) -> dict[str, Any]:
+        c = self._vpc_config(ctx, ResolverConfig, vpc)
+        return {"Id": c.id, "ResourceId": vpc.id, "OwnerId": vpc.account,
+                "AutodefinedReverse": c.autodefined_reverse}
 
     def GetResolverConfig(self, ctx: RequestContext, params: dict[str, Any]
                           ) -> dict[str, Any]:
@@ -707,8 +724,7 @@ class Route53ResolverProvider(Provider):
 
     def ListResolverConfigs(self, ctx: RequestContext, params: dict[str, Any]
                             ) -> dict[str, Any]:
-        vpcs = self._mine(ctx, "vpcs")
-        page, token = paginate(vpcs, params, lambda v: v.id)
+        page, token = paginate(self._mine(ctx, "vpcs"), params, lambda v: v.id)
         return {"ResolverConfigs": [self._resolver_config_view(ctx, v) for v in page],
                 "NextToken": token}
 
@@ -720,24 +736,16 @@ class Route53ResolverProvider(Provider):
                  "USE_LOCAL_RESOURCE_SETTING": "USE_LOCAL_RESOURCE_SETTING"}.get(flag)
         if value is None:
             raise err("ValidationException", f"AutodefinedReverseFlag {flag} is not valid.")
-        net = ctx.state.network
-        config = next((c for c in net.resolver_configs.values() if c.vpc_id == vpc.id), None)
+        config = self._vpc_config(ctx, ResolverConfig, vpc)
         with ctx.state.write() as w:
-            if config is None:
-                config = net.add(ResolverConfig(id=config_id("rslvr-rc", vpc.id),
-                                                account=ctx.account, region=ctx.region,
-                                                vpc_id=vpc.id))
-            assert config is not None
             config.autodefined_reverse = value
-            w.save(config)
+            w.save(ctx.state.network.add(config))
         return {"ResolverConfig": self._resolver_config_view(ctx, vpc)}
 
     def _firewall_config_view(self, ctx: RequestContext, vpc: Vpc) -> dict[str, Any]:
-        found = next((c for c in ctx.state.network.firewall_configs.values()
-                      if c.vpc_id == vpc.id), None)
-        return {"Id": found.id if found else config_id("rslvr-fc", vpc.id),
-                "ResourceId": vpc.id, "OwnerId": vpc.account,
-                "FirewallFailOpen": found.firewall_fail_open if found else "DISABLED"}
+        c = self._vpc_config(ctx, FirewallConfig, vpc)
+        return {"Id": c.id, "ResourceId": vpc.id, "OwnerId": vpc.account,
+                "FirewallFailOpen": c.firewall_fail_open}
 
     def GetFirewallConfig(self, ctx: RequestContext, params: dict[str, Any]
                           ) -> dict[str, Any]:
@@ -753,34 +761,25 @@ class Route53ResolverProvider(Provider):
     def UpdateFirewallConfig(self, ctx: RequestContext, params: dict[str, Any]
                              ) -> dict[str, Any]:
         vpc = self._vpc(ctx, params["ResourceId"], "ResourceId")
-        net = ctx.state.network
-        config = next((c for c in net.firewall_configs.values() if c.vpc_id == vpc.id), None)
+        config = self._vpc_config(ctx, FirewallConfig, vpc)
         with ctx.state.write() as w:
-            if config is None:
-                config = net.add(FirewallConfig(id=config_id("rslvr-fc", vpc.id),
-                                                account=ctx.account, region=ctx.region,
-                                                vpc_id=vpc.id))
-            assert config is not None
             config.firewall_fail_open = str(params["FirewallFailOpen"])
-            w.save(config)
+            w.save(ctx.state.network.add(config))
         return {"FirewallConfig": self._firewall_config_view(ctx, vpc)}
 
     # ---------------------------------------------------------------- firewall domain lists
     def _domain_list(self, ctx: RequestContext, list_id: str) -> FirewallDomainList:
-        d: FirewallDomainList = self._get(ctx, "firewall_domain_lists", list_id,
-                                          "Firewall domain list", "FirewallDomainList")
-        return d
+        return self._owned(ctx, FirewallDomainList, list_id)
 
     def CreateFirewallDomainList(self, ctx: RequestContext, params: dict[str, Any]
                                  ) -> dict[str, Any]:
-        request_id = str(params["CreatorRequestId"])
-        self._creator(ctx, "firewall_domain_lists", request_id, "FirewallDomainList")
+        request_id = self._request_id(ctx, params, "firewall_domain_lists",
+                                      "FirewallDomainList")
         now = time.time()
         d = FirewallDomainList(id=new_id("rslvr-fdl"), account=ctx.account, region=ctx.region,
                                tags=tags_param(params), list_name=str(params["Name"]),
                                creator_request_id=request_id, created=now, modified=now)
-        with ctx.state.write() as w:
-            w.save(ctx.state.network.add(d))
+        persist_new(ctx, d)
         return {"FirewallDomainList": domain_list_view(d)}
 
     def GetFirewallDomainList(self, ctx: RequestContext, params: dict[str, Any]
@@ -913,30 +912,24 @@ class Route53ResolverProvider(Provider):
         if users:
             raise err("ConflictException", f"The domain list {d.id} is used by rules in "
                       f"rule group(s) {', '.join(users)}: delete those rules first.")
-        with ctx.state.write() as w:
-            del net.firewall_domain_lists[d.id]
-            w.deleted.append(("firewall_domain_lists", d.id))
+        self._delete(ctx, "firewall_domain_lists", d.id)
         return {"FirewallDomainList": {**domain_list_view(d), "Status": "DELETING",
                                        "StatusMessage": "Deleting the Firewall Domain List"}}
 
     # ---------------------------------------------------------------- rule groups and rules
     def _group(self, ctx: RequestContext, gid: str) -> FirewallRuleGroup:
-        g: FirewallRuleGroup = self._get(ctx, "firewall_rule_groups", gid,
-                                         "Firewall rule group", "FirewallRuleGroup")
-        return g
+        return self._owned(ctx, FirewallRuleGroup, gid)
 
     def CreateFirewallRuleGroup(self, ctx: RequestContext, params: dict[str, Any]
                                 ) -> dict[str, Any]:
-        request_id = str(params["CreatorRequestId"])
-        self._creator(ctx, "firewall_rule_groups", request_id, "FirewallRuleGroup")
+        request_id = self._request_id(ctx, params, "firewall_rule_groups", "FirewallRuleGroup")
         now = time.time()
         g = FirewallRuleGroup(id=new_id("rslvr-frg"), account=ctx.account, region=ctx.region,
                               tags=tags_param(params), group_name=str(params["Name"]),
                               creator_request_id=request_id,
                               status_message="Created Firewall Rule Group", created=now,
                               modified=now)
-        with ctx.state.write() as w:
-            w.save(ctx.state.network.add(g))
+        persist_new(ctx, g)
         return {"FirewallRuleGroup": rule_group_view(g)}
 
     def GetFirewallRuleGroup(self, ctx: RequestContext, params: dict[str, Any]
@@ -959,9 +952,7 @@ class Route53ResolverProvider(Provider):
                for a in net.firewall_rule_group_associations.values()):
             raise err("ConflictException", f"The rule group {g.id} is associated with one or "
                       "more VPCs: disassociate it first.")
-        with ctx.state.write() as w:
-            del net.firewall_rule_groups[g.id]
-            w.deleted.append(("firewall_rule_groups", g.id))
+        self._delete(ctx, "firewall_rule_groups", g.id)
         return {"FirewallRuleGroup": {**rule_group_view(g), "Status": "DELETING",
                                       "StatusMessage": "Deleting the Firewall Rule Group"}}
 
@@ -1089,10 +1080,7 @@ class Route53ResolverProvider(Provider):
     # ---------------------------------------------------------------- rule group associations
     def _group_association(self, ctx: RequestContext, aid: str
                            ) -> FirewallRuleGroupAssociation:
-        a: FirewallRuleGroupAssociation = self._get(
-            ctx, "firewall_rule_group_associations", aid,
-            "Firewall rule group association", "FirewallRuleGroupAssociation")
-        return a
+        return self._owned(ctx, FirewallRuleGroupAssociation, aid)
 
     def _check_priority(self, ctx: RequestContext, vpc_id: str, priority: int,
                         skip: str | None = None) -> None:
@@ -1106,9 +1094,8 @@ class Route53ResolverProvider(Provider):
 
     def AssociateFirewallRuleGroup(self, ctx: RequestContext, params: dict[str, Any]
                                    ) -> dict[str, Any]:
-        request_id = str(params["CreatorRequestId"])
-        self._creator(ctx, "firewall_rule_group_associations", request_id,
-                      "FirewallRuleGroupAssociation")
+        request_id = self._request_id(ctx, params, "firewall_rule_group_associations",
+                                      "FirewallRuleGroupAssociation")
         g = self._group(ctx, params["FirewallRuleGroupId"])
         vpc = self._vpc(ctx, params["VpcId"], "VpcId")
         net = ctx.state.network
@@ -1130,8 +1117,7 @@ class Route53ResolverProvider(Provider):
             mutation_protection=str(params.get("MutationProtection") or "DISABLED"),
             status_message="Finished rule group association update",
             creator_request_id=request_id, created=now, modified=now)
-        with ctx.state.write() as w:
-            w.save(net.add(a))
+        persist_new(ctx, a)
         return {"FirewallRuleGroupAssociation": {
             **group_association_view(a), "Status": "UPDATING",
             "StatusMessage": "Creating Firewall Rule Group Association"}}
@@ -1179,10 +1165,7 @@ class Route53ResolverProvider(Provider):
         if a.mutation_protection == "ENABLED":
             raise err("ValidationException", f"The association {a.id} has mutation protection "
                       "enabled: disable it before disassociating the rule group.")
-        net = ctx.state.network
-        with ctx.state.write() as w:
-            del net.firewall_rule_group_associations[a.id]
-            w.deleted.append(("firewall_rule_group_associations", a.id))
+        self._delete(ctx, "firewall_rule_group_associations", a.id)
         return {"FirewallRuleGroupAssociation": {
             **group_association_view(a), "Status": "DELETING",
             "StatusMessage": "Deleting the Firewall Rule Group Association"}}

@@ -340,6 +340,40 @@ def visible_attachments(ctx: RequestContext) -> dict[str, TransitGatewayAttachme
     return {k: a for k, a in net.transit_gateway_attachments.items() if sees(a)}
 
 
+def attachment_of_type(ctx: RequestContext, att_id: str, resource_type: str
+                       ) -> TransitGatewayAttachment:
+    """A visible attachment of ``resource_type``: one of another type is not found."""
+    att = visible_attachments(ctx).get(att_id)
+    if att is None or att.resource_type != resource_type:
+        raise error("InvalidTransitGatewayAttachmentID.NotFound", f"Transit Gateway "
+                    f"Attachment {att_id} was deleted or does not exist.")
+    return att
+
+
+def describe_attachments(ctx: RequestContext, params: dict[str, Any], resource_type: str,
+                         filters: dict[str, Any]
+                         ) -> tuple[list[TransitGatewayAttachment], str | None]:
+    """The Describe*Attachments pattern of one attachment type: the visible ones, the
+    explicit ids (all must exist), AWS filters, then one page in id order."""
+    items = {k: a for k, a in visible_attachments(ctx).items()
+             if a.resource_type == resource_type}
+    found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
+                       "transitGatewayAttachment", "InvalidTransitGatewayAttachmentID.NotFound")
+    found = apply_filters(found, params.get("Filters"), filters)
+    return paginate(found, params, lambda a: a.id)
+
+
+def delete_attachment(ctx: RequestContext, att: TransitGatewayAttachment) -> None:
+    """Detach ``att`` from every route table and delete it, in one write; the states of the
+    routes through it follow."""
+    net = ctx.state.network
+    with ctx.state.write() as w:
+        detach_everywhere(net, att.id, w)
+        del net.transit_gateway_attachments[att.id]
+        w.deleted.append(("transit_gateway_attachments", att.id))
+        refresh_route_states(net, w)
+
+
 class TransitGatewayOperations:
     # ------------------------------------------------------------------ lookups
     def _tgw(self, ctx: RequestContext, tgw_id: str) -> TransitGateway:
@@ -584,14 +618,8 @@ class TransitGatewayOperations:
 
     def DescribeTransitGatewayVpcAttachments(self, ctx: RequestContext, params: dict[str, Any]
                                              ) -> dict[str, Any]:
-        net = ctx.state.network
-        items = {k: a for k, a in visible_attachments(ctx).items()
-                 if a.resource_type == "vpc"}
-        found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
-                           "transitGatewayAttachment",
-                           "InvalidTransitGatewayAttachmentID.NotFound")
-        found = apply_filters(found, params.get("Filters"), _filters_attachment(net))
-        page, token = paginate(found, params, lambda a: a.id)
+        page, token = describe_attachments(ctx, params, "vpc",
+                                           _filters_attachment(ctx.state.network))
         return {"TransitGatewayVpcAttachments": [vpc_attachment_view(a) for a in page],
                 "NextToken": token}
 
@@ -608,11 +636,7 @@ class TransitGatewayOperations:
             raise error("DependencyViolation", f"{att.id} is the transport of Connect "
                         f"attachments ({', '.join(users)}); delete them first.")
         view = vpc_attachment_view(att, state="deleting")
-        with ctx.state.write() as w:
-            detach_everywhere(net, att.id, w)
-            del net.transit_gateway_attachments[att.id]
-            w.deleted.append(("transit_gateway_attachments", att.id))
-            refresh_route_states(net, w)
+        delete_attachment(ctx, att)
         return {"TransitGatewayVpcAttachment": view}
 
     def _pending_shared(self, ctx: RequestContext, params: dict[str, Any], verb: str

@@ -23,10 +23,11 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
-from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.transit import (
+    attachment_of_type,
     auto_attach,
-    detach_everywhere,
+    delete_attachment,
+    describe_attachments,
     tgw_owner,
     visible_attachments,
 )
@@ -165,11 +166,7 @@ def _tgw_address(net: Network, tgw: TransitGateway, given: str | None, family: i
 
 class TransitGatewayConnectOperations:
     def _connect(self, ctx: RequestContext, att_id: str) -> TransitGatewayAttachment:
-        att = visible_attachments(ctx).get(att_id)
-        if att is None or att.resource_type != "connect":
-            raise error("InvalidTransitGatewayAttachmentID.NotFound", f"Transit Gateway "
-                        f"Attachment {att_id} was deleted or does not exist.")
-        return att
+        return attachment_of_type(ctx, att_id, "connect")
 
     def CreateTransitGatewayConnect(self, ctx: RequestContext, params: dict[str, Any]
                                     ) -> dict[str, Any]:
@@ -207,13 +204,7 @@ class TransitGatewayConnectOperations:
 
     def DescribeTransitGatewayConnects(self, ctx: RequestContext, params: dict[str, Any]
                                        ) -> dict[str, Any]:
-        items = {k: a for k, a in visible_attachments(ctx).items()
-                 if a.resource_type == "connect"}
-        found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
-                           "transitGatewayAttachment",
-                           "InvalidTransitGatewayAttachmentID.NotFound")
-        found = apply_filters(found, params.get("Filters"), CONNECT_FILTERS)
-        page, token = paginate(found, params, lambda a: a.id)
+        page, token = describe_attachments(ctx, params, "connect", CONNECT_FILTERS)
         return {"TransitGatewayConnects": [connect_view(a) for a in page],
                 "NextToken": token}
 
@@ -227,11 +218,7 @@ class TransitGatewayConnectOperations:
             raise error("DependencyViolation", f"{att.id} has Connect peers "
                         f"({', '.join(peers)}); delete them first.")
         view = connect_view(att, state="deleting")
-        with ctx.state.write() as w:
-            detach_everywhere(net, att.id, w)
-            del net.transit_gateway_attachments[att.id]
-            w.deleted.append(("transit_gateway_attachments", att.id))
-            refresh_route_states(net, w)
+        delete_attachment(ctx, att)
         return {"TransitGatewayConnect": view}
 
     # ------------------------------------------------------------------ Connect peers

@@ -18,21 +18,19 @@ from typing import Any
 
 from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
-    apply_filters,
     apply_tag_specs,
     error,
     new_id,
-    paginate,
-    select_ids,
     tags_list,
 )
 from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.transit import (
     ENABLE,
     accepter_side,
-    detach_everywhere,
+    attachment_of_type,
+    delete_attachment,
+    describe_attachments,
     tgw_owner,
-    visible_attachments,
 )
 from localvpc.model.network import Network
 from localvpc.model.transit import TransitGateway, TransitGatewayAttachment
@@ -86,11 +84,7 @@ def _filters(ctx: RequestContext) -> dict[str, Any]:
 
 class TransitGatewayPeeringOperations:
     def _peering(self, ctx: RequestContext, att_id: str) -> TransitGatewayAttachment:
-        att = visible_attachments(ctx).get(att_id)
-        if att is None or att.resource_type != "peering":
-            raise error("InvalidTransitGatewayAttachmentID.NotFound", f"Transit Gateway "
-                        f"Attachment {att_id} was deleted or does not exist.")
-        return att
+        return attachment_of_type(ctx, att_id, "peering")
 
     def CreateTransitGatewayPeeringAttachment(self, ctx: RequestContext,
                                               params: dict[str, Any]) -> dict[str, Any]:
@@ -183,22 +177,12 @@ class TransitGatewayPeeringOperations:
         net = ctx.state.network
         att = self._peering(ctx, params["TransitGatewayAttachmentId"])
         view = peering_view(att, net, "deleting")
-        with ctx.state.write() as w:
-            detach_everywhere(net, att.id, w)
-            del net.transit_gateway_attachments[att.id]
-            w.deleted.append(("transit_gateway_attachments", att.id))
-            refresh_route_states(net, w)
+        delete_attachment(ctx, att)
         return {"TransitGatewayPeeringAttachment": view}
 
     def DescribeTransitGatewayPeeringAttachments(self, ctx: RequestContext,
                                                  params: dict[str, Any]) -> dict[str, Any]:
         net = ctx.state.network
-        items = {k: a for k, a in visible_attachments(ctx).items()
-                 if a.resource_type == "peering"}
-        found = select_ids(items, params.get("TransitGatewayAttachmentIds"),
-                           "transitGatewayAttachment",
-                           "InvalidTransitGatewayAttachmentID.NotFound")
-        found = apply_filters(found, params.get("Filters"), _filters(ctx))
-        page, token = paginate(found, params, lambda a: a.id)
+        page, token = describe_attachments(ctx, params, "peering", _filters(ctx))
         return {"TransitGatewayPeeringAttachments": [peering_view(a, net) for a in page],
                 "NextToken": token}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from localvpc.api.providers.elbv2.common import validation
+from localvpc.api.providers.elbv2.common import fail, validation
 from localvpc.model.elb import LoadBalancer, TargetGroup
 
 _ACCESS_LOGS = {"access_logs.s3.enabled": "false", "access_logs.s3.bucket": "",
@@ -166,3 +166,37 @@ def apply(kind: str, current: dict[str, str], known: dict[str, str],
                              f"value '{value}'")
         out[key] = value
     return out
+
+
+# Stickiness types per target group protocol (ALB and NLB/GWLB user guides, "Sticky sessions").
+_STICKINESS_TYPES = {"HTTP": ("lb_cookie", "app_cookie"), "HTTPS": ("lb_cookie", "app_cookie"),
+                     "GENEVE": ("source_ip_dest_ip", "source_ip_dest_ip_proto")}
+# Prefixes the load balancer keeps for its own cookies (ALB user guide, "Sticky sessions").
+_RESERVED_COOKIES = ("AWSALB", "AWSALBAPP", "AWSALBTG")
+# RFC 6265 cookie-name: an RFC 7230 token.
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def check_stickiness(tg: TargetGroup, merged: dict[str, str]) -> None:
+    """The stickiness attributes taken together, as ModifyTargetGroupAttributes checks them
+    once every key is known good on its own (``merged``: defaults, stored and new values)."""
+    kind = merged.get("stickiness.type")
+    if kind is None:
+        return  # Lambda target groups have no stickiness
+    allowed = _STICKINESS_TYPES.get(tg.protocol, ("source_ip",))
+    if kind not in allowed:
+        raise fail("InvalidConfigurationRequest", f"Stickiness type '{kind}' is not supported "
+                   f"for target groups with the {tg.protocol} protocol")
+    name = merged.get("stickiness.app_cookie.cookie_name", "")
+    if name:
+        # ASSUMED wording for these two (AWS documents the rules, not the messages).
+        if name.startswith(_RESERVED_COOKIES):
+            raise validation(f"Application cookie name '{name}' cannot start with "
+                             "'AWSALB', 'AWSALBAPP' or 'AWSALBTG'; those names are reserved "
+                             "for the load balancer")
+        if not set(name) <= _TOKEN:
+            raise validation(f"Application cookie name '{name}' is not a valid cookie name")
+    if kind == "app_cookie" and merged.get("stickiness.enabled") == "true" and not name:
+        raise fail("InvalidConfigurationRequest", "You must set an application cookie name "
+                   "to enable stickiness of type 'app_cookie'")

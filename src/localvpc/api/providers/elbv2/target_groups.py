@@ -261,6 +261,7 @@ class TargetGroupOperations:
         tg = target_group(ctx, params["TargetGroupArn"])
         changed = attrs.apply("target group", tg.attributes, attrs.tg_defaults(tg),
                               params["Attributes"])
+        attrs.check_stickiness(tg, {**attrs.tg_defaults(tg), **changed})
         with ctx.state.write() as w:
             tg.attributes = changed
             w.save(tg)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from localvpc.api.protocols.request import ServiceError
 from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.model.base import Resource
+from localvpc.model.vpc import Vpc
 
 if TYPE_CHECKING:
     from localvpc.api.context import RequestContext
@@ -125,6 +126,28 @@ def lookup(ctx: RequestContext, kind: Kind, identifier: str) -> Any:
             or (region is not None and region != resource.region):
         raise not_found(identifier, kind.error_type)
     return resource
+
+
+def own_vpc(ctx: RequestContext, vpc_id: str) -> Vpc:
+    """The caller's VPC in its Region, else ``ResourceNotFoundException`` (type ``VPC``)."""
+    vpc = ctx.state.network.vpcs.get(vpc_id)
+    if vpc is None or vpc.account != ctx.account or vpc.region != ctx.region:
+        raise not_found(vpc_id, "VPC")
+    return vpc
+
+
+def check_new_name(ctx: RequestContext, kind: Kind, name: str, name_of: Callable[[Any], str],
+                   limit: int) -> None:
+    """A new resource of ``kind`` needs a name none of the caller's others has, and room
+    under the quota of ``limit`` per account and Region."""
+    label = kind.error_type.replace("_", " ").lower()
+    existing = mine(ctx, kind.table)
+    for other in existing.values():
+        if name_of(other) == name:
+            raise conflict(f"A {label} named '{name}' already exists.", other.id,
+                           kind.error_type)
+    if len(existing) >= limit:
+        raise quota(f"The maximum number of {label}s has been reached.", kind.error_type)
 
 
 def find_any(ctx: RequestContext, identifier: str, kinds: Iterable[Kind]) -> Any:

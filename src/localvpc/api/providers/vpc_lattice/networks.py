@@ -17,6 +17,7 @@ from localvpc.api.providers.vpc_lattice.common import (
     SERVICE_NETWORK,
     VPC_ASSOCIATION,
     Params,
+    check_new_name,
     conflict,
     delete,
     lookup,
@@ -24,6 +25,7 @@ from localvpc.api.providers.vpc_lattice.common import (
     new_id,
     not_found,
     now,
+    own_vpc,
     paginate,
     quota,
     save,
@@ -55,13 +57,6 @@ def service_associations_of(ctx: RequestContext, *, network_id: str | None = Non
             and (service_id is None or a.service_id == service_id)]
 
 
-def _vpc(ctx: RequestContext, vpc_id: str) -> Any:
-    vpc = ctx.state.network.vpcs.get(vpc_id)
-    if vpc is None or vpc.account != ctx.account or vpc.region != ctx.region:
-        raise not_found(vpc_id, "VPC")
-    return vpc
-
-
 def _security_groups(ctx: RequestContext, ids: list[str], vpc_id: str) -> list[str]:
     """Security groups must exist and belong to the VPC (ASSUMED: ValidationException)."""
     groups = ctx.state.network.security_groups
@@ -81,14 +76,8 @@ class NetworkOperations:
     # ------------------------------------------------------------------ service networks
     def CreateServiceNetwork(self, ctx: RequestContext, params: Params) -> dict[str, Any]:
         name = params["name"]
-        networks = mine(ctx, SERVICE_NETWORK.table)
-        for other in networks.values():
-            if other.network_name == name:
-                raise conflict(f"A service network named '{name}' already exists.",
-                               other.id, SERVICE_NETWORK.error_type)
-        if len(networks) >= MAX_SERVICE_NETWORKS:
-            raise quota("The maximum number of service networks has been reached.",
-                        SERVICE_NETWORK.error_type)
+        check_new_name(ctx, SERVICE_NETWORK, name, lambda sn: sn.network_name,
+                       MAX_SERVICE_NETWORKS)
         stamp = now()
         sharing = params.get("sharingConfig") or {}
         sn = ServiceNetwork(id=new_id("sn"), account=ctx.account, region=ctx.region,
@@ -138,7 +127,7 @@ class NetworkOperations:
     def CreateServiceNetworkVpcAssociation(self, ctx: RequestContext, params: Params
                                            ) -> dict[str, Any]:
         sn: ServiceNetwork = lookup(ctx, SERVICE_NETWORK, params["serviceNetworkIdentifier"])
-        vpc = _vpc(ctx, params["vpcIdentifier"])
+        vpc = own_vpc(ctx, params["vpcIdentifier"])
         for other in mine(ctx, VPC_ASSOCIATION.table).values():
             if other.vpc_id == vpc.id:  # SN-2: one service network per VPC
                 raise conflict(f"VPC {vpc.id} is already associated with service network "

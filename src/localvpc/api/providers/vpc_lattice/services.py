@@ -17,6 +17,7 @@ from localvpc.api.providers.vpc_lattice.common import (
     RULE,
     SERVICE,
     Params,
+    check_new_name,
     conflict,
     delete,
     hosted_zone_id,
@@ -66,13 +67,7 @@ class ServiceOperations:
     # ------------------------------------------------------------------ services
     def CreateService(self, ctx: RequestContext, params: Params) -> dict[str, Any]:
         name = params["name"]
-        services = mine(ctx, SERVICE.table)
-        for other in services.values():
-            if other.service_name == name:
-                raise conflict(f"A service named '{name}' already exists.", other.id,
-                               SERVICE.error_type)
-        if len(services) >= MAX_SERVICES:
-            raise quota("The maximum number of services has been reached.", SERVICE.error_type)
+        check_new_name(ctx, SERVICE, name, lambda s: s.service_name, MAX_SERVICES)
         domain = params.get("customDomainName")
         if domain is not None and not _DOMAIN.match(domain):
             raise validation(f"Invalid custom domain name: {domain}", "customDomainName")

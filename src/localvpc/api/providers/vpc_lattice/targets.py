@@ -19,15 +19,15 @@ from localvpc.api.providers.vpc_lattice.common import (
     RULE,
     TARGET_GROUP,
     Params,
+    check_new_name,
     conflict,
     delete,
     lookup,
     mine,
     new_id,
-    not_found,
     now,
+    own_vpc,
     paginate,
-    quota,
     save,
     save_new,
     tags_param,
@@ -127,14 +127,7 @@ def _config_view(tg: LatticeTargetGroup) -> dict[str, Any]:
 class TargetGroupOperations:
     def CreateTargetGroup(self, ctx: RequestContext, params: Params) -> dict[str, Any]:
         name, tg_type = params["name"], params["type"]
-        groups = mine(ctx, TARGET_GROUP.table)
-        for other in groups.values():
-            if other.tg_name == name:
-                raise conflict(f"A target group named '{name}' already exists.", other.id,
-                               TARGET_GROUP.error_type)
-        if len(groups) >= MAX_TARGET_GROUPS:
-            raise quota("The maximum number of target groups has been reached.",
-                        TARGET_GROUP.error_type)
+        check_new_name(ctx, TARGET_GROUP, name, lambda tg: tg.tg_name, MAX_TARGET_GROUPS)
         config = params.get("config") or {}
         stamp = now()
         tg = LatticeTargetGroup(id=new_id("tg"), account=ctx.account, region=ctx.region,
@@ -161,9 +154,7 @@ class TargetGroupOperations:
                 raise validation(f"config.{key} is required for {tg.tg_type} target groups.",
                                  f"config.{key}")
         protocol = config["protocol"]
-        vpc = ctx.state.network.vpcs.get(config["vpcIdentifier"])
-        if vpc is None or vpc.account != ctx.account or vpc.region != ctx.region:
-            raise not_found(config["vpcIdentifier"], "VPC")
+        vpc = own_vpc(ctx, config["vpcIdentifier"])
         port = config.get("port")
         if port is None:
             if protocol not in DEFAULT_PORTS:
