@@ -206,8 +206,7 @@ def test_a_passthrough_connection_is_logged_once_with_its_bytes(
 
 # ---------------------------------------------------------------------- 2. idle timeout
 def test_a_spliced_connection_closes_after_the_idle_timeout() -> None:
-    from localvpc.lattice.access_logs import Connection
-    from localvpc.lattice.passthrough import _Session, _splice
+    from localvpc.lattice.splice import Traffic, splice
 
     async def run() -> tuple[str, float, str, int]:
         # client <-> [a | splice | b] <-> target, each a real loopback TCP connection
@@ -223,7 +222,7 @@ def test_a_spliced_connection_closes_after_the_idle_timeout() -> None:
 
         _, c_writer, a_reader, a_writer = await pair()
         b_reader, b_writer, t_reader, t_writer = await pair()
-        session = _Session(Connection(time.time(), "127.0.0.1", 1, None, "x"))
+        traffic = Traffic()
         loop = asyncio.get_running_loop()
 
         async def chatter() -> None:  # activity keeps it open past one idle period
@@ -234,20 +233,18 @@ def test_a_spliced_connection_closes_after_the_idle_timeout() -> None:
                 await asyncio.sleep(0.2)
 
         begun = loop.time()
-        splice = asyncio.ensure_future(_splice(a_reader, a_writer, b_reader, b_writer,
-                                               session, idle=0.4, limit=30))
+        joined = asyncio.ensure_future(splice(a_reader, a_writer, b_reader, b_writer,
+                                              idle=0.4, limit=30, traffic=traffic))
         await chatter()
-        ended = await asyncio.wait_for(splice, 5)
+        ended = await asyncio.wait_for(joined, 5)
         elapsed = loop.time() - begun
         # a 30 s limit ends it too, when nothing is idle long enough
-        session2 = _Session(Connection(time.time(), "127.0.0.1", 1, None, "x"))
         _, cw2, a2, aw2 = await pair()
         b2, bw2, _, tw2 = await pair()
-        limited = await asyncio.wait_for(_splice(a2, aw2, b2, bw2, session2, idle=30,
-                                                 limit=0.3), 5)
+        limited = await asyncio.wait_for(splice(a2, aw2, b2, bw2, idle=30, limit=0.3), 5)
         for w in (c_writer, a_writer, b_writer, t_writer, cw2, aw2, bw2, tw2):
             w.close()
-        return ended, elapsed, limited, session.conn.bytes_received
+        return ended, elapsed, limited, traffic.received
 
     ended, elapsed, limited, moved = asyncio.run(run())
     assert ended == "idle"

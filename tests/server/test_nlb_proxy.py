@@ -317,7 +317,7 @@ def test_endpoint_names_resolve_to_addresses_of_the_nlb_proxy(nlb: dict[str, Any
 def test_idle_connections_end_after_the_idle_timeout() -> None:
     """The splice itself (nlb.splice), with a short idle timeout: a silent connection is
     reset, while one that keeps talking outlives the timeout."""
-    from localvpc.lattice.nlb import splice
+    from localvpc.lattice.splice import splice
 
     async def run() -> tuple[str, str, float]:
         async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -332,7 +332,7 @@ def test_idle_connections_end_after_the_idle_timeout() -> None:
 
         async def front(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             up_r, up_w = await asyncio.open_connection("127.0.0.1", target_port)
-            outcomes.append(await splice(reader, writer, up_r, up_w, 0.4))
+            outcomes.append(await splice(reader, writer, up_r, up_w, idle=0.4))
             writer.close()
             up_w.close()
 

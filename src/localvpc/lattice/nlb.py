@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from localvpc.dns.source import ModelSource
+from localvpc.lattice.splice import splice
 from localvpc.lattice.targets import TargetMap, join_host_port, target_address
 from localvpc.lattice.tls import LocalCA
 from localvpc.model.elb import Listener, LoadBalancer
@@ -41,7 +42,6 @@ TCP_IDLE = 350.0  # default TCP idle timeout; TLS listeners: always this
 UDP_IDLE = 120.0
 CONNECT_TIMEOUT = 10.0
 HANDSHAKE_TIMEOUT = 10.0
-CHUNK = 64 * 1024
 MAX_PENDING = 64  # datagrams held per UDP flow while its target socket opens
 ROUTABLE = ("healthy", "unavailable")
 # The listener's ALPN policy -> the protocols offered, the load balancer's preference first
@@ -195,67 +195,7 @@ def choose(network: Network, targets: TargetMap, lb_arn: str, port: int, protoco
     return Pick(target.id, target_port, where, tg.protocol == "TLS", tg.id, not healthy)
 
 
-# ---------------------------------------------------------------------- TCP splice
-class _Idle:
-    """The last time either direction moved a byte, on the loop's clock."""
-
-    __slots__ = ("last",)
-
-    def __init__(self, now: float) -> None:
-        self.last = now
-
-
-async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, idle: _Idle) -> bool:
-    """Copy until ``src`` ends; True when ``dst`` was half-closed after it (False: it
-    cannot be, e.g. TLS, so the whole connection must end)."""
-    loop = asyncio.get_running_loop()
-    while chunk := await src.read(CHUNK):
-        idle.last = loop.time()
-        dst.write(chunk)
-        await dst.drain()
-    if dst.can_write_eof():
-        with contextlib.suppress(OSError):
-            dst.write_eof()
-            return True
-    return False
-
-
-async def _watch(idle: _Idle, timeout: float) -> None:
-    """Return once nothing moved for ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    while (left := idle.last + timeout - loop.time()) > 0:
-        await asyncio.sleep(left)
-
-
-async def splice(a_reader: asyncio.StreamReader, a_writer: asyncio.StreamWriter,
-                 b_reader: asyncio.StreamReader, b_writer: asyncio.StreamWriter,
-                 idle_timeout: float) -> str:
-    """Both directions until both ended (``closed``), one failed (``reset``) or nothing
-    moved for ``idle_timeout`` seconds (``idle``). The caller closes both sockets."""
-    idle = _Idle(asyncio.get_running_loop().time())
-    pumps = [asyncio.ensure_future(_pump(a_reader, b_writer, idle)),
-             asyncio.ensure_future(_pump(b_reader, a_writer, idle))]
-    watch = asyncio.ensure_future(_watch(idle, idle_timeout))
-    outcome = "closed"
-    try:
-        pending: set[asyncio.Future[Any]] = {*pumps, watch}
-        while any(p in pending for p in pumps):
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if watch in done:
-                outcome = "idle"
-                break
-            if any(t.exception() is not None for t in done):
-                outcome = "reset"
-                break
-            if any(t.result() is False for t in done):
-                break  # a side that cannot half-close ends the connection
-    finally:
-        for t in (*pumps, watch):
-            t.cancel()
-        await asyncio.gather(*pumps, watch, return_exceptions=True)
-    return outcome
-
-
+# ---------------------------------------------------------------------- TCP
 def reset(writer: asyncio.StreamWriter) -> None:
     """Close with a TCP RST (SO_LINGER 0), as an NLB answers a flow it cannot serve."""
     sock = writer.get_extra_info("socket")
@@ -560,7 +500,7 @@ class NlbProxy:
             li = find_listener(lb, lst.listen_port, protocol) if lb is not None else None
             timeout = self.tcp_idle or idle_timeout(li, protocol)
         try:
-            outcome = await splice(reader, writer, up_reader, up_writer, timeout)
+            outcome = await splice(reader, writer, up_reader, up_writer, idle=timeout)
             if outcome != "closed":  # an NLB forgets an idle flow: later packets get RST
                 reset(writer)
                 reset(up_writer)

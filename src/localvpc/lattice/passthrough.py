@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from localvpc.dns.source import ModelSource
 from localvpc.lattice.access_logs import AccessLogWriter, Connection
 from localvpc.lattice.request import Request
 from localvpc.lattice.routing import Decision, LatticeRouter
+from localvpc.lattice.splice import CHUNK, Traffic, splice
 from localvpc.lattice.targets import TargetMap, join_host_port, target_address
 from localvpc.model.network import Network
 
@@ -32,7 +33,6 @@ MAX_DURATION = 600.0  # LI-5: a passthrough connection lasts at most 10 minutes
 # (``idleTimeoutSeconds``, which the installed API model does not have yet, so every service
 # here has the default). It names no exception for TLS listeners, so it applies here too.
 IDLE_TIMEOUT = 60.0
-CHUNK = 64 * 1024
 
 
 class HelloError(ValueError):
@@ -189,12 +189,11 @@ class Listener:
 
 @dataclass(slots=True)
 class _Session:
-    """One connection as it goes: what its access-log record needs, and the loop time of
-    its last byte either way (the idle timeout counts from it)."""
+    """One connection as it goes: what its access-log record needs."""
 
     conn: Connection
     decision: Decision | None = None
-    last: float = 0.0
+    traffic: Traffic = field(default_factory=Traffic)
 
 
 class Passthrough:
@@ -234,6 +233,7 @@ class Passthrough:
             log.info("passthrough :%d: %s; closed", lst.port, exc)
             return
         conn.sni, conn.bytes_received = sni, len(first)
+        session.traffic.received = len(first)
         with self.source.lock:
             network = self.source.network
             decision = choose(self.router, network, self.source.generation, sni,
@@ -263,14 +263,17 @@ class Passthrough:
         try:
             up_writer.write(first)
             await up_writer.drain()
-            ended = await _splice(reader, writer, up_reader, up_writer, session,
-                                  idle=self.idle_timeout, limit=self.max_duration)
+            ended = await splice(reader, writer, up_reader, up_writer,
+                                 idle=self.idle_timeout, limit=self.max_duration,
+                                 traffic=session.traffic)
             if ended in ("idle", "duration"):
                 log.info("passthrough %s: closed after the %s timeout", sni,
                          "idle" if ended == "idle" else "connection duration")
         except ConnectionError:
             pass
         finally:
+            conn.bytes_received, conn.bytes_sent = (session.traffic.received,
+                                                    session.traffic.sent)
             _close(up_writer)
 
     def _log(self, session: _Session) -> None:
@@ -284,56 +287,6 @@ class Passthrough:
                                              session.conn)
         except Exception:
             log.exception("access log record failed")
-
-
-async def _pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, session: _Session,
-                from_client: bool) -> None:
-    """Copy until ``src`` ends, then half-close ``dst`` so its peer sees the end too;
-    count the bytes that cross the client's socket and note when each chunk moved."""
-    loop = asyncio.get_running_loop()
-    conn = session.conn
-    while chunk := await src.read(CHUNK):
-        session.last = loop.time()
-        if from_client:
-            conn.bytes_received += len(chunk)
-        dst.write(chunk)
-        await dst.drain()
-        if not from_client:
-            conn.bytes_sent += len(chunk)
-        session.last = loop.time()
-    if dst.can_write_eof():
-        with contextlib.suppress(OSError):
-            dst.write_eof()
-
-
-async def _splice(a_reader: asyncio.StreamReader, a_writer: asyncio.StreamWriter,
-                  b_reader: asyncio.StreamReader, b_writer: asyncio.StreamWriter,
-                  session: _Session, *, idle: float, limit: float) -> str:
-    """Both directions (``a`` is the client) until both have ended (``closed``), either
-    fails (``reset``: a reset ends both), no byte has moved either way for ``idle``
-    seconds (``idle``) or the connection has lasted ``limit`` seconds (``duration``)."""
-    loop = asyncio.get_running_loop()
-    started = session.last = loop.time()
-    tasks = [asyncio.ensure_future(_pump(a_reader, b_writer, session, True)),
-             asyncio.ensure_future(_pump(b_reader, a_writer, session, False))]
-    try:
-        pending: set[asyncio.Future[None]] = set(tasks)
-        while pending:
-            now = loop.time()
-            if now >= started + limit:
-                return "duration"
-            if now >= session.last + idle:
-                return "idle"
-            wake = min(started + limit, session.last + idle)
-            done, pending = await asyncio.wait(pending, timeout=wake - now,
-                                               return_when=asyncio.FIRST_COMPLETED)
-            if any(t.exception() is not None for t in done):
-                return "reset"
-        return "closed"
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _close(writer: asyncio.StreamWriter) -> None:
