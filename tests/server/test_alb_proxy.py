@@ -6,13 +6,9 @@ target at all 503. The ALB's DNS name resolves to what the proxy table lists."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +16,7 @@ import dns.message
 import dns.query
 import httpx
 import pytest
+from proxy_helpers import get_json, json_target, set_targets
 
 from conftest import Server, free_port, start_server, stop_server
 
@@ -31,50 +28,12 @@ LB_NAME = "wordpress-alb-7b62f37e4e39abf2.elb.us-east-1.amazonaws.com"
 WORDPRESS, MYSQL = "i-0a1b2c3d4e5f60002", "i-0a1b2c3d4e5f60003"
 
 
-class StandIn(BaseHTTPRequestHandler):
-    """WordPress, as far as a load balancer can tell: a page, and the headers it got."""
-
-    protocol_version = "HTTP/1.1"
-    label = "wordpress"
-
-    def do_GET(self) -> None:
-        body = json.dumps({"app": self.label, "path": self.path,
-                           "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def stand_in(label: str) -> ThreadingHTTPServer:
-    handler = type(f"StandIn_{label}", (StandIn,), {"label": label})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
-
-
-def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
-                                 data=json.dumps({"targets": rows}).encode())
-    urllib.request.urlopen(req, timeout=10).read()
-
-
 @pytest.fixture(scope="module")
 def alb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("alb")
     srv = start_server(tmp / "state.db", "--snapshot", str(EXAMPLE),
                        "--dev-health-interval", "0.2")
-    wordpress = stand_in("wordpress")
+    wordpress = json_target("wordpress")
     set_targets(srv, [{"address": "172.31.100.80:80",
                        "to": f"127.0.0.1:{wordpress.server_address[1]}"}])
     port = 0

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from proxy_helpers import JsonTarget, json_target, set_targets
 
 from conftest import Server, free_port, start_server, stop_server
 
@@ -31,38 +31,20 @@ IP_A, IP_B = "10.61.1.10", "10.61.1.11"
 WEEK = 7 * 86400
 
 
-class Target(BaseHTTPRequestHandler):
+class Target(JsonTarget):
     """A target that says who it is; ``/login`` sets the application's session cookie."""
 
-    protocol_version = "HTTP/1.1"
-    label = "?"
+    def page(self) -> dict[str, Any]:
+        return {"app": self.label, "cookie": self.headers.get("cookie")}
 
-    def do_GET(self) -> None:
-        body = json.dumps({"app": self.label, "cookie": self.headers.get("cookie")}).encode()
-        self.send_response(200)
+    def extra_headers(self) -> list[tuple[str, str]]:
         if self.path.startswith("/login"):
-            self.send_header("set-cookie", f"APPSESSION={self.label}-session; Path=/")
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+            return [("set-cookie", f"APPSESSION={self.label}-session; Path=/")]
+        return []
 
 
 def target(label: str) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type(f"T_{label}", (Target,),
-                                                         {"label": label}))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
-                                 data=json.dumps({"targets": rows}).encode())
-    urllib.request.urlopen(req, timeout=10).read()
+    return json_target(label, Target)
 
 
 def proxy_port(server: Server, lb_arn: str, listener_port: int) -> int:

@@ -25,11 +25,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from proxy_helpers import endpoint, json_target
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
@@ -106,45 +106,12 @@ class WsTarget:
             self.ended[path] = time.monotonic()
 
 
-class Plain(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = json.dumps({"app": "plain", "path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 # ---------------------------------------------------------------------- the ALB
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
-
-
-def endpoint(server: Server, match: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        table = get_json(server, "/_localvpc/proxy/endpoints")
-        for row in table["endpoints"]:
-            if all(row.get(k) == v for k, v in match.items()):
-                return {**row, "ca": table["ca"]}
-        time.sleep(0.1)
-    raise AssertionError(f"no proxy listener like {match}")
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     srv = start_server(tmp_path_factory.mktemp("ws") / "state.db")
     chat, feed = WsTarget("chat"), WsTarget("feed")
-    plain = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
-    plain.daemon_threads = True
-    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    plain = json_target("plain")
     try:
         req = urllib.request.Request(
             f"{srv.url}/_localvpc/lattice/targets", method="PUT", data=json.dumps(

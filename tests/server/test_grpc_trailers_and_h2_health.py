@@ -7,13 +7,11 @@ HTTP/1.1 fails), and an ALB GRPC group's health follows its ``Matcher.GrpcCode``
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import struct
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,6 +22,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import pytest
+from proxy_helpers import endpoint, set_targets
 
 from conftest import Server, start_server, stop_server
 
@@ -202,26 +201,9 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(s)
 
 
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
-
-
-def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
-                                 data=json.dumps({"targets": rows}).encode())
-    urllib.request.urlopen(req, timeout=10).read()
-
-
-def endpoint(server: Server, match: dict[str, Any], timeout: float = 15) -> int:
+def endpoint_port(server: Server, match: dict[str, Any]) -> int:
     """The local port of the proxy listener whose row includes ``match``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for row in get_json(server, "/_localvpc/proxy/endpoints")["endpoints"]:
-            if all(row.get(k) == v for k, v in match.items()):
-                return int(row["port"])
-        time.sleep(0.1)
-    raise AssertionError(f"no proxy listener like {match}")
+    return int(endpoint(server, match)["port"])
 
 
 def wait_for(what: Callable[[], Any], want: Any, timeout: float = 10) -> Any:
@@ -278,7 +260,7 @@ def test_grpc_trailers_reach_http2_and_http1_clients(srv: Server) -> None:
         vpc_id, subnets = vpc(srv, "10.61.0.0/16")
         set_targets(srv, [{"address": "10.61.1.10:50051", "to": f"127.0.0.1:{target.port}"}])
         lb = alb(srv, "grpc-alb", vpc_id, subnets, "GRPC", [("10.61.1.10", 50051)])
-        port = endpoint(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})
+        port = endpoint_port(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})
         grpc_headers = [("content-type", "application/grpc"), ("te", "trailers")]
 
         # HTTP/2 client: the message, then grpc-status in a trailing HEADERS frame
@@ -320,7 +302,7 @@ def test_chunked_http1_target_trailers_reach_an_http2_client(srv: Server) -> Non
         set_targets(srv, [{"address": "10.62.1.10:8080",
                            "to": f"127.0.0.1:{web.server_address[1]}"}])
         lb = alb(srv, "trailer-alb", vpc_id, subnets, "HTTP1", [("10.62.1.10", 8080)])
-        port = endpoint(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})
+        port = endpoint_port(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})
         head, data, trailers = h2_call(port, lb["dns"], "GET", "/trailers")
         assert head[":status"] == "200" and data == b"hello world"
         assert trailers == {"x-checksum": "abc123", "x-rows": "2"}

@@ -14,14 +14,14 @@ import socket
 import ssl
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from proxy_helpers import endpoint, json_target, set_targets
 
 from conftest import Server, start_server, stop_server
 
@@ -31,32 +31,8 @@ BUCKET = "alb-logs-bucket"
 
 
 # ---------------------------------------------------------------------- targets
-class Echo(BaseHTTPRequestHandler):
-    """An HTTP/1.1 target that says who it is and what it got."""
-
-    protocol_version = "HTTP/1.1"
-    label = "echo"
-
-    def do_GET(self) -> None:
-        body = json.dumps({"app": self.label, "path": self.path, "version": "HTTP/1.1",
-                           "headers": {k.lower(): v for k, v in self.headers.items()}}
-                          ).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def echo_server(label: str) -> ThreadingHTTPServer:
-    handler = type(f"Echo_{label}", (Echo,), {"label": label})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return json_target(label)
 
 
 # ---------------------------------------------------------------------- server helpers
@@ -66,28 +42,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                      "--dev-health-interval", "0.2")
     yield s
     stop_server(s)
-
-
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
-
-
-def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
-                                 data=json.dumps({"targets": rows}).encode())
-    urllib.request.urlopen(req, timeout=10).read()
-
-
-def endpoint(server: Server, match: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
-    """The proxy table row whose fields include ``match``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for row in get_json(server, "/_localvpc/proxy/endpoints")["endpoints"]:
-            if all(row.get(k) == v for k, v in match.items()):
-                return dict(row)
-        time.sleep(0.1)
-    raise AssertionError(f"no proxy listener like {match}")
 
 
 def vpc(server: Server, cidr: str) -> tuple[str, list[str]]:

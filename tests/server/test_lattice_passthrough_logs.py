@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
-from test_l7_proxy_gaps import alb_to, echo_server, endpoint, lattice_service, set_targets, vpc
+from proxy_helpers import endpoint, set_targets
+from test_l7_proxy_gaps import alb_to, echo_server, lattice_service, vpc
 from test_lattice_tls_passthrough import TlsTarget, make_pki
 
 from conftest import Server, start_server, stop_server

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import socket
 import ssl
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from proxy_helpers import endpoint, set_targets
 
 from conftest import Server, start_server, stop_server
 
@@ -111,27 +109,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     s = start_server(tmp_path_factory.mktemp("passthrough") / "state.db")
     yield s
     stop_server(s)
-
-
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
-
-
-def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
-                                 data=json.dumps({"targets": rows}).encode())
-    urllib.request.urlopen(req, timeout=10).read()
-
-
-def endpoint(server: Server, match: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for row in get_json(server, "/_localvpc/proxy/endpoints")["endpoints"]:
-            if all(row.get(k) == v for k, v in match.items()):
-                return dict(row)
-        time.sleep(0.1)
-    raise AssertionError(f"no proxy listener like {match}")
 
 
 def ask(port: int, sni: str, ca: Path) -> tuple[bytes, dict[str, Any]]:

@@ -28,6 +28,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from proxy_helpers import get_json
 
 from conftest import Server, free_port, start_server, stop_server
 
@@ -86,11 +87,6 @@ def lattice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
                      "--dev-health-interval", "0.2")
     yield s
     stop_server(s)
-
-
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
 
 
 def localvpc(*args: str) -> str:

@@ -9,7 +9,6 @@ service has names that resolve to addresses the NLB's proxy row lists."""
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import socketserver
 import ssl
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from proxy_helpers import get_json, set_targets
 
 from conftest import Server, start_server, stop_server
 from localvpc.lattice.tls import LocalCA
@@ -88,17 +88,6 @@ def udp_echo() -> socketserver.ThreadingUDPServer:
 
 
 # ---------------------------------------------------------------------- the server
-def get_json(server: Server, path: str) -> Any:
-    with urllib.request.urlopen(f"{server.url}{path}", timeout=10) as r:
-        return json.loads(r.read())
-
-
-def set_targets(server: Server, rows: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(f"{server.url}/_localvpc/lattice/targets", method="PUT",
-                                 data=json.dumps({"targets": rows}).encode())
-    urllib.request.urlopen(req, timeout=10).read()
-
-
 def nlb_rows(server: Server, lb_arn: str) -> dict[tuple[str, int], dict[str, Any]]:
     rows = get_json(server, "/_localvpc/proxy/endpoints")["endpoints"]
     return {(r["protocol"], r["listener_port"]): r for r in rows
