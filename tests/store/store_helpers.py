@@ -13,6 +13,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from hypothesis import strategies as st
 
 from localvpc.model import (
+    client_vpn,
     cloudwan,
     dns,
     elb,
@@ -21,10 +22,12 @@ from localvpc.model import (
     flow_logs,
     gateways,
     interfaces,
+    ipam,
     lattice,
     peering,
     public_access,
     transit,
+    transit_policy,
     vpc,
     zones,
 )
@@ -351,7 +354,43 @@ def sample_network() -> Network:
     _add_later_kinds(n, acct, other)
     _add_lattice(n, acct)
     _add_privatelink_and_cloudwan(n, acct, other)
+    _add_client_vpn(n, acct)
+    _add_ipam(n, acct)
     return n
+
+
+def _add_client_vpn(n: Network, acct: str) -> None:
+    """A Client VPN endpoint with an association, both route origins and a rule."""
+    n.add(client_vpn.ClientVpnEndpoint(
+        id="cvpn-endpoint-1", account=acct, client_cidr=net("172.16.0.0/22"),
+        server_certificate_arn="arn:aws:acm:us-east-1:111111111111:certificate/x",
+        authentication=[client_vpn.ClientVpnAuthentication(
+            "certificate-authentication", client_root_certificate_chain_arn="arn:c")],
+        log_enabled=True, log_group="lg", dns_servers=[ip("10.0.0.2")],
+        transport_protocol="tcp", vpn_port=1194, split_tunnel=True, vpc_id="vpc-1",
+        security_group_ids=["sg-1"], status="available", creation_time="2026-01-01T00:00:00",
+        associations=[client_vpn.ClientVpnAssociation(
+            "cvpn-assoc-1", "subnet-1", "vpc-1", "eu-west-1a", "euw1-az1", "eni-1")],
+        routes=[client_vpn.ClientVpnRoute(net("10.0.0.0/16"), "subnet-1", "associate"),
+                client_vpn.ClientVpnRoute(net("0.0.0.0/0"), "subnet-1", description="web")],
+        authorization_rules=[client_vpn.ClientVpnAuthorizationRule(
+            net("10.0.0.0/16"), access_all=True, description="all")]))
+
+
+def _add_ipam(n: Network, acct: str) -> None:
+    """An IPAM with its default scope and a top pool whose CIDR feeds a VPC allocation."""
+    n.add(ipam.Ipam("ipam-1", acct, description="corp", operating_regions=["us-east-1"],
+                    private_default_scope_id="ipam-scope-1", public_default_scope_id="ipam-scope-2",
+                    tier="free"))
+    n.add(ipam.IpamScope("ipam-scope-1", acct, ipam_id="ipam-1", is_default=True,
+                         description="private"))
+    n.add(ipam.IpamPool(
+        "ipam-pool-1", acct, ipam_id="ipam-1", scope_id="ipam-scope-1", locale="us-east-1",
+        allocation_min_netmask_length=16, allocation_max_netmask_length=24,
+        allocation_resource_tags={"env": "prod"},
+        cidrs=[ipam.IpamPoolCidr("ipam-pool-cidr-1", net("10.0.0.0/8"))],
+        allocations=[ipam.IpamPoolAllocation("ipam-pool-alloc-1", net("10.0.0.0/16"), "vpc",
+                                             "vpc-1", "us-east-1", acct, tags={"a": "b"})]))
 
 
 def _add_privatelink_and_cloudwan(n: Network, acct: str, other: str) -> None:
@@ -392,6 +431,14 @@ def _add_privatelink_and_cloudwan(n: Network, acct: str, other: str) -> None:
         "peering-1", acct, "us-west-2", core_network_id="core-network-1",
         transit_gateway_arn="arn:aws:ec2:us-east-1:1:transit-gateway/tgw-1",
         transit_gateway_peering_attachment_id="tgw-attach-1"))
+    n.add(cloudwan.ConnectPeer(
+        "connect-peer-1", acct, "us-east-1", connect_attachment_id="attachment-2",
+        core_network_id="core-network-1", state="FAILED", core_network_address="169.254.0.1",
+        peer_address="10.0.0.9", inside_cidr_blocks=["169.254.6.0/29"],
+        subnet_arn="arn:aws:ec2:us-east-1:1:subnet/subnet-1",
+        bgp_configurations=[cloudwan.ConnectPeerBgpConfiguration(64512, 65001, "169.254.6.2",
+                                                                 "169.254.6.1")],
+        errors=[cloudwan.ConnectPeerError("NO_ASSOCIATED_CIDR_BLOCK", "none")], created=2.0))
 
 
 def _add_lattice(n: Network, acct: str) -> None:
@@ -491,6 +538,9 @@ def _add_later_kinds(n: Network, acct: str, other: str) -> None:
                                                          "pendingAcceptance")],
         registrations=[transit.MulticastGroupRegistration(ip("239.1.2.3"), "eni-1", "source"),
                        transit.MulticastGroupRegistration(ip("ff3e::1"), "eni-1")]))
+    n.add(transit_policy.TransitGatewayPolicyTable(
+        id="tgw-ptb-1", transit_gateway_id="tgw-1", created=8.0,
+        associated_attachment_ids=["tgw-attach-1"], tags={"Name": "wan"}))
 
 
 # ---------------------------------------------------------------------------- strategies

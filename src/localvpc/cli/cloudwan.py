@@ -3,8 +3,9 @@
 The data comes in the API's own shapes, from a running server (boto3, Network Manager) or
 from a state file (the model, shaped by the provider's views), so both paths draw the same
 thing. The picture is an SVG written by hand: a grid of edge locations (columns) by segments
-(rows) with the attachments in their cells, segment sharing as arcs on the left; PNG only
-through cairosvg, when it is installed.
+(rows) with the attachments in their cells, segment sharing as arcs on the left. There is no
+PNG output: rasterizing needs a library localvpc does not depend on (cairosvg was optional
+and untested); convert the SVG with any tool (``rsvg-convert``, a browser) instead.
 """
 
 from __future__ import annotations
@@ -261,8 +262,6 @@ def topology_command(
         "--core-network-id", help="only this core network")] = None,
     svg: Annotated[str | None, typer.Option("--svg", help="write the picture as SVG here")
                    ] = None,
-    png: Annotated[str | None, typer.Option("--png", help="write the picture as PNG here "
-                                            "(needs cairosvg)")] = None,
 ) -> None:
     """Print the Cloud WAN tree (global network > core network > edges > segments >
     attachments) and optionally draw edges, segments and attachments."""
@@ -277,7 +276,7 @@ def topology_command(
         _fail(f"cannot read the core networks: {exc}")
         raise
     Console(width=max(Console().width, 120)).print(build_tree(views))
-    if svg is None and png is None:
+    if svg is None:
         return
     cores = [c for g in views for c in g.cores]
     if not cores:
@@ -287,15 +286,6 @@ def topology_command(
         print(f"drawing {cores[0].core['CoreNetworkId']}; pick another with --core-network-id",
               file=sys.stderr)
     picture = render_svg(cores[0])
-    if svg is not None:
-        with open(svg, "w", encoding="utf-8") as fh:
-            fh.write(picture)
-        print(f"wrote {svg}")
-    if png is not None:
-        try:
-            import cairosvg  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:
-            _fail("--png needs cairosvg (pip install cairosvg); --svg works without it")
-            return
-        cairosvg.svg2png(bytestring=picture.encode(), write_to=png)
-        print(f"wrote {png}")
+    with open(svg, "w", encoding="utf-8") as fh:
+        fh.write(picture)
+    print(f"wrote {svg}")

@@ -13,6 +13,7 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 
 from localvpc.dataplane import public_access as bpa
+from localvpc.dataplane.client_vpn import enter_from_client_vpn
 from localvpc.dataplane.compiled import (
     KIND_ENDPOINT,
     KIND_INSTANCE,
@@ -1231,6 +1232,8 @@ class Tracer:
             return Start("vpc", node)
         if node in net.vpn_gateways:
             return Start("vgw", node)
+        if node in net.client_vpn_endpoints:
+            return Start("cvpn", node)
         if node in net.vpc_endpoints:
             return Start("vpce", node)
         if node in net.internet_gateways:
@@ -1269,6 +1272,10 @@ class Tracer:
                     cgw = fp.network.customer_gateways.get(vpn.customer_gateway_id)
                     if cgw is not None and cgw.ip_address is not None:
                         return cgw.ip_address
+        if start.kind == "cvpn":  # some address of the client CIDR
+            cidr = fp.network.client_vpn_endpoints[start.node].client_cidr
+            if cidr is not None:
+                return cidr.network_address + 2
         raise TraceInputError(f"{start.node} has no address of its own: give --src-ip")
 
     def trace(self, node: str, flow: Flow, bidirectional: bool = False) -> list[Trace]:
@@ -1373,5 +1380,7 @@ class Tracer:
             walk.backbone()
         elif start.kind == "lgw":
             walk.from_lgw(start.node)
+        elif start.kind == "cvpn":
+            enter_from_client_vpn(walk, start.node)
         raise walk.end(Disposition.NO_ROUTE, "dropped", "no rule decided this packet",
                        code="NO_PATH")

@@ -233,3 +233,46 @@ class CoreNetworkPeering(Resource):
 
 # The brief's name for the core network <-> transit gateway peering.
 PeeringTransitGateway = CoreNetworkPeering
+
+
+@dataclass(slots=True)
+class ConnectPeerBgpConfiguration:
+    """One BGP session of a Connect peer (botocore ``ConnectPeerBgpConfiguration``)."""
+
+    core_network_asn: int
+    peer_asn: int
+    core_network_address: str
+    peer_address: str
+
+
+@dataclass(slots=True)
+class ConnectPeerError:
+    """Why a Connect peer failed (botocore ``ConnectPeerError``: ``ConnectPeerErrorCode``)."""
+
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class ConnectPeer(Resource):
+    """A Connect peer (``connect-peer-...``) on a Connect attachment, at the attachment's edge
+    location (``region``). GRE peers carry a tunnel (``core_network_address`` from the edge's
+    inside CIDR blocks, ``inside_cidr_blocks`` for BGP); tunnel-less (NO_ENCAP) peers sit in
+    ``subnet_arn`` of the transport VPC. A peer whose checks failed stays ``FAILED`` with
+    ``errors``, as AWS reports them (``LastModificationErrors``)."""
+
+    connect_attachment_id: str = ""
+    core_network_id: str = ""
+    state: str = "AVAILABLE"  # CREATING | FAILED | AVAILABLE | DELETING
+    protocol: str = "GRE"
+    core_network_address: str | None = None
+    peer_address: str = ""
+    inside_cidr_blocks: list[str] = field(default_factory=list)
+    subnet_arn: str | None = None
+    bgp_configurations: list[ConnectPeerBgpConfiguration] = field(default_factory=list)
+    errors: list[ConnectPeerError] = field(default_factory=list)
+    created: float | None = None
+
+    @property
+    def edge_location(self) -> str:
+        return self.region

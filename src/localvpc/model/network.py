@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from localvpc.model.client_vpn import ClientVpnEndpoint
 from localvpc.model.cloudwan import (
+    ConnectPeer,
     CoreNetwork,
     CoreNetworkAttachment,
     CoreNetworkPeering,
@@ -54,6 +56,7 @@ from localvpc.model.gateways import (
     VpnGateway,
 )
 from localvpc.model.interfaces import Instance, NetworkInterface, NetworkInterfacePermission
+from localvpc.model.ipam import Ipam, IpamPool, IpamScope
 from localvpc.model.lattice import (
     AccessLogSubscription,
     LatticeListener,
@@ -73,6 +76,7 @@ from localvpc.model.transit import (
     TransitGatewayMulticastDomain,
     TransitGatewayRouteTable,
 )
+from localvpc.model.transit_policy import TransitGatewayPolicyTable
 from localvpc.model.vpc import DhcpOptions, RouteTable, Subnet, SubnetCidrReservation, Vpc
 from localvpc.model.zones import Outpost, Zone
 
@@ -119,6 +123,7 @@ _TABLE_OF: dict[type, str] = {
     SubnetCidrReservation: "subnet_cidr_reservations",
     AddressTransfer: "address_transfers",
     TransitGatewayMulticastDomain: "transit_gateway_multicast_domains",
+    TransitGatewayPolicyTable: "transit_gateway_policy_tables",
     HostedZone: "hosted_zones",
     DnsChange: "dns_changes",
     HealthCheck: "health_checks",
@@ -143,6 +148,11 @@ _TABLE_OF: dict[type, str] = {
     CoreNetworkAttachment: "core_network_attachments",
     TransitGatewayRegistration: "transit_gateway_registrations",
     CoreNetworkPeering: "core_network_peerings",
+    ConnectPeer: "core_network_connect_peers",
+    ClientVpnEndpoint: "client_vpn_endpoints",
+    Ipam: "ipams",
+    IpamScope: "ipam_scopes",
+    IpamPool: "ipam_pools",
 }
 
 
@@ -237,6 +247,8 @@ class Network:
     address_transfers: dict[str, AddressTransfer] = field(default_factory=dict)
     transit_gateway_multicast_domains: dict[str, TransitGatewayMulticastDomain] = field(
         default_factory=dict)
+    transit_gateway_policy_tables: dict[str, TransitGatewayPolicyTable] = field(
+        default_factory=dict)
     lattice_service_networks: dict[str, ServiceNetwork] = field(default_factory=dict)
     lattice_services: dict[str, LatticeService] = field(default_factory=dict)
     lattice_listeners: dict[str, LatticeListener] = field(default_factory=dict)
@@ -254,6 +266,11 @@ class Network:
     transit_gateway_registrations: dict[str, TransitGatewayRegistration] = field(
         default_factory=dict)
     core_network_peerings: dict[str, CoreNetworkPeering] = field(default_factory=dict)
+    core_network_connect_peers: dict[str, ConnectPeer] = field(default_factory=dict)
+    client_vpn_endpoints: dict[str, ClientVpnEndpoint] = field(default_factory=dict)
+    ipams: dict[str, Ipam] = field(default_factory=dict)
+    ipam_scopes: dict[str, IpamScope] = field(default_factory=dict)
+    ipam_pools: dict[str, IpamPool] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building

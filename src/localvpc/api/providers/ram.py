@@ -1,7 +1,8 @@
 """AWS Resource Access Manager (service ``ram``, rest-json): resource shares and invitations.
 
 A resource share belongs to one account in one Region. It lists resources of that account
-(transit gateways, subnets, customer-managed prefix lists) and principals (other accounts).
+(transit gateways, subnets, customer-managed prefix lists, resolver rules and, shared from
+us-east-1 as a global resource, Cloud WAN core networks) and principals (other accounts).
 There are no AWS Organizations here, so every principal is *external*: it gets an invitation
 that stays ``PENDING`` until the principal accepts (its principal association is
 ``ASSOCIATING`` until then) or rejects it. Only an accepted invitation gives the principal
@@ -73,6 +74,13 @@ class ResourceKind:
     arn_type: str
     table: str
     service: str = "ec2"  # the ARN's service
+    # Global resources (Region-less ARNs, e.g. Cloud WAN core networks) are shared from
+    # GLOBAL_SHARE_REGION only, RAM's rule for global resources.
+    global_scope: bool = False
+
+    @property
+    def region_scope(self) -> str:
+        return "GLOBAL" if self.global_scope else "REGIONAL"
 
 
 KINDS: tuple[ResourceKind, ...] = (
@@ -81,7 +89,10 @@ KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("ec2:PrefixList", "prefix-list", "prefix_lists"),
     ResourceKind("route53resolver:ResolverRule", "resolver-rule", "resolver_rules",
                  "route53resolver"),
+    ResourceKind("networkmanager:CoreNetwork", "core-network", "core_networks",
+                 "networkmanager", global_scope=True),
 )
+GLOBAL_SHARE_REGION = "us-east-1"
 KIND_BY_ARN_TYPE = {k.arn_type: k for k in KINDS}
 KIND_BY_RAM_TYPE = {k.ram_type.lower(): k for k in KINDS}
 
@@ -167,8 +178,14 @@ def _resource_exists(net: Network, arn: str, owner: str, region: str) -> bool:
         return False
     kind_name, _, rid = found["resource"].partition("/")
     kind = KIND_BY_ARN_TYPE.get(kind_name)
-    if kind is None or found["service"] != kind.service or found["account"] != owner \
-            or found["region"] != region:
+    if kind is None or found["service"] != kind.service or found["account"] != owner:
+        return False
+    if kind.global_scope:
+        # A global resource's ARN has no Region; the model keeps its home Region.
+        resource = getattr(net, kind.table).get(rid)
+        return found["region"] == "" and region == GLOBAL_SHARE_REGION and \
+            resource is not None and resource.account == owner
+    if found["region"] != region:
         return False
     resource = getattr(net, kind.table).get(rid)
     if resource is None or resource.account != owner or resource.region != region:
@@ -308,6 +325,10 @@ class RamProvider(Provider):
                 raise err("InvalidParameterException", f"The resource {arn} is of a type "
                           "that cannot be shared here (supported: "
                           + ", ".join(k.ram_type for k in KINDS) + ").")
+            if kind.global_scope and ctx.region != GLOBAL_SHARE_REGION:
+                # ASSUMED code: RAM shares global resources from us-east-1 only.
+                raise err("InvalidParameterException", f"The resource {arn} is a global "
+                          f"resource: share it from {GLOBAL_SHARE_REGION}.")
             if not _resource_exists(ctx.state.network, arn, ctx.account, ctx.region):
                 raise err("UnknownResourceException", f"The resource {arn} does not exist "
                           f"in account {ctx.account} in {ctx.region}.")
@@ -663,7 +684,7 @@ class RamProvider(Provider):
                              "resourceShareArn": share["arn"], "status": "AVAILABLE",
                              "creationTime": assoc["created"],
                              "lastUpdatedTime": assoc["updated"],
-                             "resourceRegionScope": "REGIONAL"})
+                             "resourceRegionScope": rkind.region_scope})
         page, token = paginate(rows, params, lambda r: f"{r['arn']} {r['resourceShareArn']}")
         return {"resources": page, "nextToken": token}
 
@@ -704,6 +725,6 @@ class RamProvider(Provider):
     def ListResourceTypes(self, ctx: RequestContext, params: dict[str, Any]
                           ) -> dict[str, Any]:
         rows = [{"resourceType": k.ram_type, "serviceName": k.service,
-                 "resourceRegionScope": "REGIONAL"} for k in KINDS]
+                 "resourceRegionScope": k.region_scope} for k in KINDS]
         page, token = paginate(rows, params, lambda r: str(r["resourceType"]))
         return {"resourceTypes": page, "nextToken": token}

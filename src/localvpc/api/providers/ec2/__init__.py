@@ -6,6 +6,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.address_transfers import AddressTransferOperations
 from localvpc.api.providers.ec2.addresses import AddressOperations
 from localvpc.api.providers.ec2.carrier import CarrierGatewayOperations
+from localvpc.api.providers.ec2.client_vpn import ClientVpnOperations
 from localvpc.api.providers.ec2.dhcp import DhcpOperations
 from localvpc.api.providers.ec2.edge_operations import EdgeOperations
 from localvpc.api.providers.ec2.endpoint_services import EndpointServiceOperations
@@ -18,6 +19,7 @@ from localvpc.api.providers.ec2.instance_requirements import InstanceRequirement
 from localvpc.api.providers.ec2.instance_types import InstanceTypeOperations
 from localvpc.api.providers.ec2.instances import InstanceOperations
 from localvpc.api.providers.ec2.interfaces import InterfaceOperations
+from localvpc.api.providers.ec2.ipam import IpamOperations
 from localvpc.api.providers.ec2.multicast import MulticastOperations
 from localvpc.api.providers.ec2.outposts import OutpostsOperations
 from localvpc.api.providers.ec2.peering import PeeringOperations
@@ -29,6 +31,7 @@ from localvpc.api.providers.ec2.routing import RoutingOperations
 from localvpc.api.providers.ec2.security_groups import SecurityGroupOperations
 from localvpc.api.providers.ec2.tags import TagOperations
 from localvpc.api.providers.ec2.transit import TransitGatewayOperations
+from localvpc.api.providers.ec2.transit_policy import TransitGatewayPolicyOperations
 from localvpc.api.providers.ec2.vpcs import VpcOperations, create_default_vpc
 from localvpc.api.providers.ec2.vpn import VpnOperations
 from localvpc.api.providers.ec2.zones import ZoneOperations
@@ -39,13 +42,14 @@ class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperation
                   InstanceOperations, InterfaceOperations, GatewayOperations, ZoneOperations,
                   InstanceTypeOperations, TagOperations,
                   PeeringOperations, InsightsOperations, TransitGatewayOperations,
+                  TransitGatewayPolicyOperations,
                   VpnOperations, EndpointOperations, EndpointServiceOperations,
                   OutpostsOperations, PrefixListOperations,
                   SecurityGroupOperations, AddressOperations,
                   DhcpOperations, CarrierGatewayOperations, PublicAccessOperations,
                   EdgeOperations, FlowLogOperations, ReservationOperations,
                   AddressTransferOperations, MulticastOperations, RetiredOperations,
-                  InstanceRequirementsOperations):
+                  InstanceRequirementsOperations, ClientVpnOperations, IpamOperations):
     service = "ec2"
     slow_operations = frozenset({"StartNetworkInsightsAnalysis", "CreateNetworkInsightsPath",
                                  "ExportTransitGatewayRoutes", "SearchTransitGatewayRoutes"})

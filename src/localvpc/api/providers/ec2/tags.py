@@ -20,6 +20,7 @@ RESOURCE_TYPES = {
     "vpce-svc": "vpc-endpoint-service", "lgw-vif-grp": "local-gateway-virtual-interface-group",
     "coip-pool": "coip-pool", "tgw-attach-peering": "transit-gateway-attachment",
     "vpcbpa-exclude": "vpc-block-public-access-exclusion",
+    "tgw-ptb": "transit-gateway-policy-table",
 }
 
 # The not-found code AWS uses for each resource type where it is not Invalid<Type>ID.NotFound.

@@ -214,9 +214,27 @@ def auto_attach(net: Network, tgw: TransitGateway, att: TransitGatewayAttachment
         w.save(prop)
 
 
+def core_network_of(att: TransitGatewayAttachment) -> str | None:
+    """The Cloud WAN core network a peering attachment joins (Network Manager's
+    CreateTransitGatewayPeering makes these), else None."""
+    return att.options.get("CoreNetworkId") if att.resource_type == "peering" else None
+
+
+def policy_table_of(net: Network, att_id: str) -> str | None:
+    """The transit gateway policy table the attachment is associated with (at most one)."""
+    for ptb in net.transit_gateway_policy_tables.values():
+        if att_id in ptb.associated_attachment_ids:
+            return ptb.id
+    return None
+
+
 def detach_everywhere(net: Network, att_id: str, w: Changes) -> None:
-    """Forget an attachment that is going away: associations, propagations; static routes to
-    it turn into blackholes (TG-7)."""
+    """Forget an attachment that is going away: associations (policy tables too),
+    propagations; static routes to it turn into blackholes (TG-7)."""
+    for ptb in net.transit_gateway_policy_tables.values():
+        if att_id in ptb.associated_attachment_ids:
+            ptb.associated_attachment_ids.remove(att_id)
+            w.save(ptb)
     for table in net.transit_gateway_route_tables.values():
         changed = False
         if att_id in table.associated_attachment_ids:
@@ -509,6 +527,11 @@ class TransitGatewayOperations:
         if domains:  # ASSUMED wording: AWS refuses while multicast domains remain
             raise error("DependencyViolation", f"{tgw.id} has non-deleted Transit Gateway "
                         f"Multicast Domains: {', '.join(sorted(domains))}.")
+        policy_tables = [p.id for p in net.transit_gateway_policy_tables.values()
+                         if p.transit_gateway_id == tgw.id]
+        if policy_tables:  # ASSUMED, as for multicast domains: policy tables are not implicit
+            raise error("DependencyViolation", f"{tgw.id} has non-deleted Transit Gateway "
+                        f"Policy Tables: {', '.join(sorted(policy_tables))}.")
         with ctx.state.write() as w:
             for table_id in [t.id for t in net.transit_gateway_route_tables.values()
                              if t.transit_gateway_id == tgw.id]:
@@ -731,6 +754,10 @@ class TransitGatewayOperations:
         if current is not None:  # TG-3
             raise error("Resource.AlreadyAssociated", f"Transit Gateway Attachment {att.id} "
                         f"is already associated to a route table ({current}).")
+        policy = policy_table_of(net, att.id)
+        if policy is not None:  # a policy table or a route table, never both
+            raise error("Resource.AlreadyAssociated", f"Transit Gateway Attachment {att.id} "
+                        f"is already associated to a policy table ({policy}).")
         with ctx.state.write() as w:
             table.associated_attachment_ids.append(att.id)
             if att.transit_gateway_id == table.transit_gateway_id:

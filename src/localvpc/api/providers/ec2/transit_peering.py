@@ -28,6 +28,7 @@ from localvpc.api.providers.ec2.transit import (
     ENABLE,
     accepter_side,
     attachment_of_type,
+    core_network_of,
     delete_attachment,
     describe_attachments,
     tgw_owner,
@@ -50,11 +51,15 @@ def _tgw_info(net: Network, tgw_id: str, owner: str, region: str) -> dict[str, A
 def peering_view(a: TransitGatewayAttachment, net: Network, state: str | None = None
                  ) -> dict[str, Any]:
     state = state or a.state
+    core = core_network_of(a)
+    accepter = {"CoreNetworkId": core, "OwnerId": a.resource_owner or a.account,
+                "Region": a.region} if core else _tgw_info(
+        net, a.peer_transit_gateway_id or a.resource_id, a.resource_owner or a.account,
+        a.peer_region or a.region)
     return {
         "TransitGatewayAttachmentId": a.id,
         "RequesterTgwInfo": _tgw_info(net, a.transit_gateway_id, a.account, a.region),
-        "AccepterTgwInfo": _tgw_info(net, a.peer_transit_gateway_id or a.resource_id,
-                                     a.resource_owner or a.account, a.peer_region or a.region),
+        "AccepterTgwInfo": accepter,
         "Options": {"DynamicRouting": a.options.get("DynamicRouting", "disable")},
         "Status": {"Code": state, "Message": _MESSAGES.get(state, state)},
         "State": state, "Tags": tags_list(a.tags)}
@@ -176,6 +181,10 @@ class TransitGatewayPeeringOperations:
         request this way)."""
         net = ctx.state.network
         att = self._peering(ctx, params["TransitGatewayAttachmentId"])
+        core = core_network_of(att)
+        if core is not None:  # ASSUMED: Network Manager owns it (DeletePeering removes it)
+            raise error("OperationNotPermitted", f"{att.id} peers with core network {core}; "
+                        "delete the Cloud WAN peering instead.")
         view = peering_view(att, net, "deleting")
         delete_attachment(ctx, att)
         return {"TransitGatewayPeeringAttachment": view}

@@ -17,7 +17,6 @@ from localvpc.api.providers.ec2.common import (
     new_id,
     owned,
     paginate,
-    persist_new,
     scoped,
     select_ids,
     tags_list,
@@ -28,11 +27,18 @@ from localvpc.api.providers.ec2.dhcp import (
     default_dhcp_options_id,
     ensure_default_dhcp_options,
 )
+from localvpc.api.providers.ec2.ipam import (
+    check_resource_tags,
+    plan_allocation,
+    release_resource,
+    resource_pool,
+)
 from localvpc.api.providers.ec2.public_access import retire_exclusions
 from localvpc.api.state import Changes
 from localvpc.dataplane.public_access import effective_mode
 from localvpc.model.base import IPNetwork
 from localvpc.model.filters import NaclEntry, NetworkAcl, SecurityGroup, SgRule
+from localvpc.model.ipam import IpamPool, IpamPoolAllocation
 from localvpc.model.network import Network
 from localvpc.model.vpc import Route, RouteOrigin, RouteTable, Subnet, TargetType, Vpc
 
@@ -332,23 +338,56 @@ class VpcOperations:
     # ------------------------------------------------------------------ VPCs
     def CreateVpc(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("CidrBlock")
-        if not text:
+        if not text and not params.get("Ipv4IpamPoolId"):
             raise error("MissingParameter",
                         "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
-        cidr = cidr_param(text)
-        if cidr.version != 4 or not 16 <= cidr.prefixlen <= 28:
-            raise error("InvalidVpc.Range", f"The CIDR '{text}' is invalid.")
         tenancy = params.get("InstanceTenancy") or "default"
         if tenancy not in ("default", "dedicated"):
             raise error("InvalidParameterValue", f"Value ({tenancy}) for parameter "
                         "instanceTenancy is invalid. Valid values: default, dedicated.")
-        vpc = Vpc(new_id("vpc"), ctx.account, ctx.region, cidrs=[cidr],
+        vpc = Vpc(new_id("vpc"), ctx.account, ctx.region,
                   dhcp_options_id=default_dhcp_options_id(ctx), instance_tenancy=tenancy)
+        apply_tag_specs(vpc, params, "vpc")
+        cidr, pool, allocation = self._ipv4_block(ctx, vpc, params)
+        vpc.cidrs.append(cidr)
         if params.get("AmazonProvidedIpv6CidrBlock"):
             vpc.ipv6_cidrs.append(amazon_ipv6_block(ctx.state.network))
-        apply_tag_specs(vpc, params, "vpc")
-        persist_new(ctx, vpc, *default_resources(vpc))
+        with ctx.state.write() as w:
+            if pool is not None and allocation is not None:
+                pool.allocations.append(allocation)
+                w.save(pool)
+            for r in (vpc, *default_resources(vpc)):
+                ctx.state.network.add(r)
+                w.save(r)
         return {"Vpc": vpc_view(vpc, ctx.state.network)}
+
+    @staticmethod
+    def _ipv4_block(ctx: RequestContext, vpc: Vpc, params: dict[str, Any]) -> tuple[
+            IPNetwork, IpamPool | None, IpamPoolAllocation | None]:
+        """The IPv4 block ``CidrBlock`` names, or, with ``Ipv4IpamPoolId``, the block that
+        pool would allocate to the VPC (``CidrBlock`` or ``Ipv4NetmaskLength``, else the
+        pool's default length); the allocation is the caller's to add."""
+        text, pool_id = params.get("CidrBlock"), params.get("Ipv4IpamPoolId")
+        netmask = params.get("Ipv4NetmaskLength")
+        if netmask is not None and not pool_id:
+            raise error("InvalidParameterCombination", "The parameter ipv4NetmaskLength "
+                        "requires ipv4IpamPoolId.")
+        if netmask is not None and not 16 <= netmask <= 28:
+            raise error("InvalidVpc.Range", f"The netmask length /{netmask} is invalid: a "
+                        "VPC CIDR block is /16 to /28.")
+        if text:
+            cidr = cidr_param(text)
+            if cidr.version != 4 or not 16 <= cidr.prefixlen <= 28:
+                raise error("InvalidVpc.Range", f"The CIDR '{text}' is invalid.")
+        if not pool_id:
+            return cidr, None, None
+        pool = resource_pool(ctx, pool_id)
+        check_resource_tags(pool, vpc.tags)
+        allocation = plan_allocation(pool, text, netmask, "vpc", vpc.id, ctx.region,
+                                     ctx.account)
+        if not 16 <= allocation.cidr.prefixlen <= 28:
+            raise error("InvalidVpc.Range", f"The CIDR '{allocation.cidr}' is invalid.")
+        return allocation.cidr, pool, allocation
 
     def CreateDefaultVpc(self, ctx: RequestContext, params: dict[str, Any]
                          ) -> dict[str, Any]:
@@ -404,6 +443,7 @@ class VpcOperations:
             del net.vpcs[vpc.id]
             w.deleted.append(("vpcs", vpc.id))
             retire_exclusions(net, vpc.id, w)
+            release_resource(net, "vpc", vpc.id, w)  # IPAM: its pool allocations go back
         return {}
 
     def ModifyVpcTenancy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -464,6 +504,11 @@ class VpcOperations:
         if text and params.get("AmazonProvidedIpv6CidrBlock"):
             raise error("InvalidParameterCombination", "Specify either cidrBlock or "
                         "amazonProvidedIpv6CidrBlock, not both.")
+        pool: IpamPool | None = None
+        allocation: IpamPoolAllocation | None = None
+        if params.get("Ipv4IpamPoolId") or params.get("Ipv4NetmaskLength") is not None:
+            cidr, pool, allocation = self._ipv4_block(ctx, vpc, params)
+            text = str(cidr)
         if params.get("AmazonProvidedIpv6CidrBlock"):
             if vpc.ipv6_cidrs:
                 raise error("CidrLimitExceeded", f"The VPC '{vpc.id}' already has an "
@@ -482,6 +527,9 @@ class VpcOperations:
                 raise error("CidrLimitExceeded", f"The VPC '{vpc.id}' already has the maximum "
                             "number of IPv4 CIDR blocks (5).")
         with ctx.state.write() as w:
+            if pool is not None and allocation is not None:
+                pool.allocations.append(allocation)
+                w.save(pool)
             (vpc.cidrs if cidr.version == 4 else vpc.ipv6_cidrs).append(cidr)
             w.save(vpc)
             for rt in net.route_tables.values():  # RT-5: a local route in every table
@@ -537,6 +585,7 @@ class VpcOperations:
                 with ctx.state.write() as w:
                     (vpc.cidrs if cidr.version == 4 else vpc.ipv6_cidrs).remove(cidr)
                     w.save(vpc)
+                    release_resource(net, "vpc", vpc.id, w, cidr)
                     for rt in net.route_tables.values():
                         kept = [r for r in rt.routes if not (
                             r.origin == RouteOrigin.CREATE_ROUTE_TABLE
@@ -815,7 +864,7 @@ class VpcOperations:
         described ``associated``."""
         subnet: Subnet = owned(ctx, "subnets", params["SubnetId"], "InvalidSubnetID.NotFound",
                                "subnet")
-        if params.get("Ipv6IpamPoolId"):  # localvpc models no IPAM
+        if params.get("Ipv6IpamPoolId"):  # subnet blocks from IPAM pools are not modelled
             raise error("InvalidIpamPoolId.NotFound", f"The ipam pool ID "
                         f"'{params['Ipv6IpamPoolId']}' does not exist")
         text = params.get("Ipv6CidrBlock")

@@ -5,7 +5,8 @@ An attachment's segment comes from the LIVE policy's attachment policies, evalua
 attachment's own tags (``cloudwan.compile.plan_attachment``); acceptance moves it on. AWS
 creates attachments and peerings asynchronously: Create answers ``CREATING`` and the next
 Get shows where the attachment landed (``AVAILABLE`` or ``PENDING_ATTACHMENT_ACCEPTANCE``).
-Only the core network's own account attaches here (no RAM sharing of core networks yet).
+The core network's own account attaches, and so does an account the owner shares the core
+network with through RAM (``common.attachable_core_network``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.transit_policy import (
+    core_peering_attachment,
+    forget_core_peering_attachment,
+)
 from localvpc.api.providers.networkmanager.common import (
     Params,
+    attachable_core_network,
     attachment,
     attachment_arn,
     conflict,
@@ -122,7 +128,7 @@ def tgw_peering_view(p: CoreNetworkPeering, cn: CoreNetwork | None, state: str |
 
 # ------------------------------------------------------------------ helpers
 def _core_with_policy(ctx: RequestContext, core_id: str) -> tuple[CoreNetwork, Policy]:
-    cn = core_network(ctx, core_id)
+    cn = attachable_core_network(ctx, core_id)
     policy = live_policy(cn)
     if policy is None:
         raise validation(f"Core network {cn.id} has no LIVE policy: execute a policy version "
@@ -323,6 +329,11 @@ class AttachmentOperations:
         if users:
             raise conflict(f"Attachment {att.id} is the transport of Connect attachment "
                            f"{users[0]}; delete that first.", att.id, "attachment")
+        peers = [p.id for p in ctx.state.network.core_network_connect_peers.values()
+                 if p.connect_attachment_id == att.id]
+        if peers:
+            raise conflict(f"Connect attachment {att.id} still has Connect peer {peers[0]}; "
+                           "delete it first.", att.id, "attachment")
         delete(ctx, ("core_network_attachments", att.id))
         return {"Attachment": attachment_view(att, _core_of(ctx, att), DELETING)}
 
@@ -360,7 +371,7 @@ class AttachmentOperations:
                                tags=tags_param(params), core_network_id=cn.id,
                                transit_gateway_arn=arn, created=now(),
                                transit_gateway_peering_attachment_id=new_id("tgw-attach"))
-        save(ctx, p, new=True)
+        save(ctx, p, core_peering_attachment(p, tgw, cn), new=True)
         return tgw_peering_view(p, cn, "CREATING")
 
     def GetTransitGatewayPeering(self, ctx: RequestContext, params: Params) -> dict[str, Any]:
@@ -374,6 +385,7 @@ class AttachmentOperations:
         if users:
             raise conflict(f"Peering {p.id} still carries transit gateway route table "
                            f"attachment {users[0]}.", p.id, "peering")
+        forget_core_peering_attachment(ctx, p)
         delete(ctx, ("core_network_peerings", p.id))
         cn = ctx.state.network.core_networks.get(p.core_network_id)
         return {"Peering": peering_view(p, cn, DELETING)}

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from localvpc.api.protocols.request import ServiceError
 from localvpc.api.providers.paging import BadPageToken, keyed_page
+from localvpc.api.providers.ram import GLOBAL_SHARE_REGION, shared_with
 from localvpc.model.base import Resource
 from localvpc.model.cloudwan import (
+    ConnectPeer,
     CoreNetwork,
     CoreNetworkAttachment,
     CoreNetworkPeering,
@@ -89,6 +91,10 @@ def peering_arn(p: CoreNetworkPeering) -> str:
     return f"arn:aws:networkmanager::{p.account}:peering/{p.id}"
 
 
+def connect_peer_arn(p: ConnectPeer) -> str:
+    return f"arn:aws:networkmanager::{p.account}:connect-peer/{p.id}"
+
+
 def arn_of(resource: Resource) -> str:
     if isinstance(resource, (GlobalNetwork, CoreNetwork)):
         return resource.arn
@@ -96,6 +102,8 @@ def arn_of(resource: Resource) -> str:
         return attachment_arn(resource)
     if isinstance(resource, CoreNetworkPeering):
         return peering_arn(resource)
+    if isinstance(resource, ConnectPeer):
+        return connect_peer_arn(resource)
     return ""
 
 
@@ -115,6 +123,20 @@ def global_network(ctx: RequestContext, rid: str) -> GlobalNetwork:
 def core_network(ctx: RequestContext, rid: str) -> CoreNetwork:
     cn: CoreNetwork = _mine(ctx, "core_networks", rid, "core-network")
     return cn
+
+
+def attachable_core_network(ctx: RequestContext, rid: str) -> CoreNetwork:
+    """A core network the caller owns or that its owner shares with the caller through RAM
+    (an accepted share of its ARN): either may attach to it. Shares of global resources live
+    in us-east-1 (RAM's rule for global resources). A core network the caller cannot see is
+    ``ResourceNotFoundException`` (ASSUMED: AWS does not document the code)."""
+    cn: CoreNetwork | None = ctx.state.network.core_networks.get(rid)
+    if cn is not None and cn.account == ctx.account:
+        return cn
+    if cn is not None and shared_with(ctx.state, ctx.account, GLOBAL_SHARE_REGION,
+                                      "networkmanager:CoreNetwork").get(cn.id) == cn.account:
+        return cn
+    raise not_found(rid, "core-network")
 
 
 def attachment(ctx: RequestContext, rid: str) -> CoreNetworkAttachment:
@@ -141,7 +163,8 @@ def by_arn(ctx: RequestContext, arn: str) -> Resource:
     if parts is None or parts["service"] != "networkmanager":
         raise validation(f"Invalid resource ARN {arn}.", "ResourceArn")
     tables = {"global-network": "global_networks", "core-network": "core_networks",
-              "attachment": "core_network_attachments", "peering": "core_network_peerings"}
+              "attachment": "core_network_attachments", "peering": "core_network_peerings",
+              "connect-peer": "core_network_connect_peers"}
     table = tables.get(parts["kind"])
     if table is None:
         raise validation(f"Unsupported resource type in ARN {arn}.", "ResourceArn")
