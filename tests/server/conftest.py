@@ -29,6 +29,7 @@ class Server:
     url: str
     state: Path
     proc: subprocess.Popen[bytes]
+    log: Path | None = None  # the server's stderr
 
     def client(self, service: str, region: str = "us-east-1", account: str | None = None
                ) -> Any:
@@ -54,18 +55,21 @@ class Server:
 
 def start_server(state: Path, *extra: str) -> Server:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "localvpc", "serve", "--port", str(port),
-                             "--state", str(state), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file beside its state: a pipe nobody reads would fill
+    # up and stop a talkative server mid-test.
+    log_path = state.with_name(state.name + f".{port}.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "localvpc", "serve", "--port",
+                                 str(port), "--state", str(state), *extra],
+                                stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"server exited: {err}")
+            raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')}")
         try:
             urllib.request.urlopen(f"{url}/_localvpc/health", timeout=1).read()
-            return Server(url, state, proc)
+            return Server(url, state, proc, log_path)
         except OSError:
             time.sleep(0.1)
     proc.kill()

@@ -67,22 +67,19 @@ def _client(server: Server, account: str = "AKIDLOCALVPCTEST") -> Any:
     return client
 
 
-class _StderrDrain:
-    """Reads the server's stderr (``start_server`` pipes it) so a chatty server can never
-    block on a full pipe, and keeps the text for failure messages."""
+class _ServerLog:
+    """The server's stderr, which ``start_server`` writes to a file beside the state, for
+    failure messages and the no-traceback check."""
 
     def __init__(self, server: Server) -> None:
-        self.lines: list[str] = []
-        self._thread = threading.Thread(target=self._run, args=(server,), daemon=True)
-        self._thread.start()
+        assert server.log is not None
+        self.path = server.log
 
-    def _run(self, server: Server) -> None:
-        assert server.proc.stderr is not None
-        for raw in server.proc.stderr:
-            self.lines.append(raw.decode(errors="replace"))
+    @property
+    def lines(self) -> list[str]:
+        return self.path.read_text(errors="replace").splitlines(keepends=True)
 
     def text(self) -> str:
-        self._thread.join(timeout=5)
         return "".join(self.lines[-200:])
 
 
@@ -111,10 +108,12 @@ def _start_switching(path: Path, interval: float) -> Server:
     port = free_port()
     launch = (f"import runpy, sys; sys.setswitchinterval({interval}); "
               "sys.argv[0] = 'localvpc'; runpy.run_module('localvpc', run_name='__main__')")
-    proc = subprocess.Popen([sys.executable, "-c", launch, "serve", "--port", str(port),
-                             "--state", str(path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = Server(f"http://127.0.0.1:{port}", path, proc)
+    log_path = path.with_name(path.name + f".{port}.log")
+    with open(log_path, "wb") as log:  # a file, as start_server does: never a full pipe
+        proc = subprocess.Popen([sys.executable, "-c", launch, "serve", "--port", str(port),
+                                 "--state", str(path)],
+                                stdout=subprocess.DEVNULL, stderr=log)
+    server = Server(f"http://127.0.0.1:{port}", path, proc, log_path)
     deadline = time.monotonic() + 30
     while proc.poll() is None and time.monotonic() < deadline:
         try:
@@ -123,13 +122,13 @@ def _start_switching(path: Path, interval: float) -> Server:
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    err = proc.communicate(timeout=10)[1].decode(errors="replace")
-    raise RuntimeError(f"server did not start: {err}")
+    proc.wait(timeout=10)
+    raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')}")
 
 
 @contextmanager
 def _serve(path: Path, preload: Network | None = None, switch_interval: float | None = None
-           ) -> Iterator[tuple[Server, _StderrDrain]]:
+           ) -> Iterator[tuple[Server, _ServerLog]]:
     """A server of the test's own on ``path``, which first holds ``preload`` if given."""
     if preload is not None:
         state = ServerState(Store.open(path))
@@ -139,7 +138,7 @@ def _serve(path: Path, preload: Network | None = None, switch_interval: float | 
         server = start_server(path)
     else:
         server = _start_switching(path, switch_interval)
-    drain = _StderrDrain(server)
+    drain = _ServerLog(server)
     try:
         yield server, drain
     finally:
@@ -252,7 +251,7 @@ def test_concurrent_clients_get_no_5xx_and_lose_or_duplicate_nothing(tmp_path: P
         _load(server, drain)
 
 
-def _load(server: Server, drain: _StderrDrain) -> None:
+def _load(server: Server, drain: _ServerLog) -> None:
     workers = [_Worker(i, _client(server)) for i in range(CLIENTS)]
     deadline = time.monotonic() + LOAD_SECONDS
     threads = [threading.Thread(target=w.run, args=(deadline, random.Random(i)))
@@ -394,7 +393,7 @@ def test_acknowledged_creates_survive_kill_9(tmp_path: Path) -> None:
         _kill_during_writes(server, drain)
 
 
-def _kill_during_writes(server: Server, drain: _StderrDrain) -> None:
+def _kill_during_writes(server: Server, drain: _ServerLog) -> None:
     ec2 = _client(server)
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     writers = 2
@@ -443,7 +442,6 @@ def _kill_during_writes(server: Server, drain: _StderrDrain) -> None:
     assert not network.warnings
 
     again = start_server(server.state)
-    _StderrDrain(again)
     try:
         client = _client(again)
         found = _all_pages(client.describe_subnets, "Subnets",
