@@ -18,8 +18,8 @@ def test_no_two_ec2_mixins_define_the_same_name() -> None:
                 "localvpc.api.providers.ec2."):
             continue
         for name, value in vars(cls).items():
-            if name.startswith("__") or not callable(value) and not isinstance(
-                    value, staticmethod | classmethod | property):
+            method = callable(value) or isinstance(value, staticmethod | classmethod | property)
+            if name.startswith("__") or not method:
                 continue
             owners[name].append(cls.__qualname__)
     clashes = {name: who for name, who in owners.items() if len(who) > 1}
