@@ -261,6 +261,19 @@ def _status_line(status: int) -> bytes:
     return line
 
 
+def response_framing(headers: list[tuple[str, str]]) -> tuple[int | None, bool]:
+    """A response head's ``(content-length or None, chunked)``: how its body ends."""
+    length: int | None = None
+    chunked = False
+    for k, v in headers:
+        lk = k.lower()
+        if lk == "content-length" and v.strip().isdigit():
+            length = int(v)
+        elif lk == "transfer-encoding" and "chunked" in v.lower():
+            chunked = True
+    return length, chunked
+
+
 def _no_body(method: str, status: int) -> bool:
     return method == "HEAD" or status in (204, 304) or 100 <= status < 200
 
@@ -889,14 +902,7 @@ class _UpConn(asyncio.Protocol):
         if 100 <= status < 200 and status != 101:
             self.headers = []  # an interim response (100 Continue): wait for the real one
             return
-        length: int | None = None
-        chunked = False
-        for k, v in self.headers:
-            lk = k.lower()
-            if lk == "content-length" and v.strip().isdigit():
-                length = int(v)
-            elif lk == "transfer-encoding" and "chunked" in v.lower():
-                chunked = True
+        length, chunked = response_framing(self.headers)
         self.close_delimited = length is None and not chunked and not (
             self.head_only or status in (204, 304))
         body = Body(None if chunked or self.close_delimited else length, self._pressure)

@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING, cast
 
 import httptools
 
-from localvpc.lattice.proxy import Body, ProxyRequest, UpstreamError, UpstreamResponse
+from localvpc.lattice.proxy import (
+    Body,
+    ProxyRequest,
+    UpstreamError,
+    UpstreamResponse,
+    response_framing,
+)
 
 if TYPE_CHECKING:
     from localvpc.lattice.proxy import Frontend, UpstreamPool
@@ -123,14 +129,7 @@ class _Target(asyncio.Protocol):
         if 100 <= status < 200 and status != 101:
             self.headers = []  # an interim response: wait for the real one
             return
-        length: int | None = None
-        chunked = False
-        for k, v in self.headers:
-            lk = k.lower()
-            if lk == "content-length" and v.strip().isdigit():
-                length = int(v)
-            elif lk == "transfer-encoding" and "chunked" in v.lower():
-                chunked = True
+        length, chunked = response_framing(self.headers)
         if status == 101:
             body: Body = Tunnel(self)
         else:
