@@ -133,20 +133,6 @@ def flow_hash(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(repr(parts).encode(), digest_size=8).digest(), "big")
 
 
-def find_listener(lb: LoadBalancer, port: int, protocol: str) -> Listener | None:
-    return next((li for li in lb.listeners if li.port == port and li.protocol == protocol),
-                None)
-
-
-def forward_groups(li: Listener) -> list[tuple[str, int]]:
-    """(target group ARN, weight) of the listener's default forward action; a listener
-    from a snapshot has target groups but no actions: equal weights."""
-    for action in li.default_actions:
-        if action.type == "forward":
-            return [(w.target_group_arn, max(w.weight, 0)) for w in action.target_groups]
-    return [(arn, 1) for arn in li.target_group_arns]
-
-
 def idle_timeout(li: Listener | None, protocol: str) -> float:
     """TCP idle timeout: TLS listeners 350 s fixed; TCP ones the listener attribute
     ``tcp.idle_timeout.seconds`` when the model carries listener attributes, else 350 s."""
@@ -163,10 +149,10 @@ def choose(network: Network, targets: TargetMap, lb_arn: str, port: int, protoco
     lb = network.load_balancers.get(lb_arn)
     if lb is None:
         return f"load balancer {lb_arn} does not exist"
-    li = find_listener(lb, port, protocol)
+    li = lb.listener_on(port, protocol)
     if li is None:
         return f"{lb.lb_name} has no {protocol} listener on port {port}"
-    groups = forward_groups(li)
+    groups = li.default_forward()
     total = sum(w for _, w in groups)
     if total <= 0:
         return f"the {protocol}:{port} listener forwards to no target group with weight"
@@ -422,7 +408,7 @@ class NlbProxy:
     def _alpn(self, lst: NlbListener) -> list[str]:
         with self.source.lock:
             lb = self.source.network.load_balancers.get(lst.lb_arn or "")
-            li = find_listener(lb, lst.listen_port, lst.protocol) if lb else None
+            li = lb.listener_on(lst.listen_port, lst.protocol) if lb else None
             policy = li.alpn_policy if li is not None else []
         return ALPN.get(policy[0], []) if policy else []
 
@@ -497,7 +483,7 @@ class NlbProxy:
             return
         with self.source.lock:
             lb = self.source.network.load_balancers.get(lst.lb_arn or "")
-            li = find_listener(lb, lst.listen_port, protocol) if lb is not None else None
+            li = lb.listener_on(lst.listen_port, protocol) if lb is not None else None
             timeout = self.tcp_idle or idle_timeout(li, protocol)
         try:
             outcome = await splice(reader, writer, up_reader, up_writer, idle=timeout)

@@ -654,8 +654,7 @@ class AlbTable:
             return self._listeners[key]
         except KeyError:
             pass
-        li = next((li for li in lb.listeners if li.port == port and li.protocol == protocol),
-                  None)
+        li = lb.listener_on(port, protocol)
         out = None
         if li is not None:
             rules = sorted(li.rules, key=lambda r: r.priority)
@@ -663,12 +662,10 @@ class AlbTable:
                          _alb_actions(r.actions, r.arn), r.priority, r.arn) for r in rules]
             default_rule = li.default_rule_arn or li.arn or f"{lb.id}:{li.port}"
             if not li.default_actions and li.target_group_arns:
-                # A listener from a snapshot or topology file has target groups but no
-                # actions (describe-listeners JSON without DefaultActions, the topology's
-                # ``targets:``): it forwards to them, equally weighted, as the trace engine
-                # reads it.
+                # No actions, only target groups (a snapshot's listener): the implied
+                # forward of ``Listener.default_forward``.
                 implied = ListenerAction("forward", target_groups=[
-                    WeightedTargetGroup(arn, 1) for arn in li.target_group_arns])
+                    WeightedTargetGroup(arn, w) for arn, w in li.default_forward()])
                 out = _AlbListener(li, compiled, _alb_actions([implied], default_rule),
                                    li.default_rule_arn or None)
             else:

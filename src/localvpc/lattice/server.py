@@ -184,10 +184,11 @@ class ProxyServer(ListenerLoop):
                  host: str = "127.0.0.1", port_base: int | None = None,
                  poll_interval: float = 0.25, max_listeners: int = 1000,
                  pool: UpstreamPool | None = None,
-                 passthrough: Passthrough | None = None) -> None:
+                 passthrough: Passthrough | None = None, nlb: NlbProxy | None = None
+                 ) -> None:
         super().__init__(source, poll_interval)
         self.passthrough = passthrough
-        self.nlb: NlbProxy | None = None  # set by L7Proxies (lattice/nlb.py)
+        self.nlb = nlb
         self.router = router
         self.ca = ca
         self.host = host
@@ -639,8 +640,8 @@ class L7Proxies:
         self.server = ProxyServer(source, self.router.route, self.ca, host=host,
                                   port_base=port_base, pool=self.pool,
                                   passthrough=Passthrough(source, self.router.lattice,
-                                                          self.targets, logs=self.logs))
-        self.server.nlb = NlbProxy(source, self.targets, self.ca)
+                                                          self.targets, logs=self.logs),
+                                  nlb=NlbProxy(source, self.targets, self.ca))
         self.health = TargetHealthChecker(source, self.locate,
                                           interval_override=health_interval)
 

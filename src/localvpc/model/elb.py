@@ -96,6 +96,16 @@ class Listener:
     default_rule_arn: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
+    def default_forward(self) -> list[tuple[str, int]]:
+        """(target group ARN, weight) of the default forward action. A listener from a
+        snapshot or topology file has target groups but no actions (describe-listeners
+        JSON without DefaultActions, the topology's ``targets:``): it forwards to them,
+        equally weighted, as the trace engine reads it."""
+        for action in self.default_actions:
+            if action.type == "forward":
+                return [(w.target_group_arn, max(w.weight, 0)) for w in action.target_groups]
+        return [(arn, 1) for arn in self.target_group_arns]
+
     def forward_target_groups(self) -> list[str]:
         """Every target group the listener's actions forward to, default actions first."""
         out: list[str] = []
@@ -181,3 +191,8 @@ class LoadBalancer(Resource):
 
     def listener(self, arn: str) -> Listener | None:
         return next((li for li in self.listeners if li.arn == arn), None)
+
+    def listener_on(self, port: int, protocol: str) -> Listener | None:
+        """The listener on ``port`` speaking ``protocol`` (a proxy listener's key)."""
+        return next((li for li in self.listeners if li.port == port and li.protocol == protocol),
+                    None)
