@@ -110,26 +110,39 @@ def _ms(a: float | None, b: float | None) -> int | None:
     return None if a is None or b is None else max(0, round((b - a) * 1000))
 
 
-def lattice_record(network: Network, decision: Decision, req: Request,
-                   ex: Exchange) -> dict[str, Any]:
-    """One AL-3 record: every field present, ``"-"`` for unknown strings and numbers."""
+def _where(network: Network, decision: Decision, client_vpc_id: str | None
+           ) -> dict[str, Any]:
+    """The AL-3 fields that say where a request or connection went: the same for both."""
     svc, sn = decision.service, decision.service_network
-    caller = decision.caller
-    authenticated = caller is not None and caller.authenticated
     region = svc.region if svc is not None else ""
-    values: dict[str, Any] = {
-        "startTime": _iso(req.received),
-        "sourceIpPort": f"{req.client_ip}:{req.client_port}",
-        "targetIpPort": ex.target_address,
+    return {
         "serviceNetworkArn": sn.arn if sn is not None else None,
         "serviceArn": svc.arn if svc is not None else None,
         "targetGroupArn": decision.target_group_arn,
-        "sourceVpcArn": vpc_arn(network, req.client_vpc_id, region) if req.client_vpc_id
-        else None,
-        "sourceVpcId": req.client_vpc_id,
+        "sourceVpcArn": vpc_arn(network, client_vpc_id, region) if client_vpc_id else None,
+        "sourceVpcId": client_vpc_id,
         "destinationVpcId": decision.target_vpc_id,
         "listenerId": decision.listener_id,
         "listenerType": "protocol",
+        "authDeniedReason": decision.auth_denied_reason,
+    }
+
+
+def _record(values: dict[str, Any]) -> dict[str, Any]:
+    """Every AL-3 field, in order, ``"-"`` for unknown strings and numbers."""
+    return {name: "-" if values.get(name) is None else values[name] for name in LATTICE_FIELDS}
+
+
+def lattice_record(network: Network, decision: Decision, req: Request,
+                   ex: Exchange) -> dict[str, Any]:
+    """One AL-3 record: every field present, ``"-"`` for unknown strings and numbers."""
+    caller = decision.caller
+    authenticated = caller is not None and caller.authenticated
+    values: dict[str, Any] = {
+        **_where(network, decision, req.client_vpc_id),
+        "startTime": _iso(req.received),
+        "sourceIpPort": f"{req.client_ip}:{req.client_port}",
+        "targetIpPort": ex.target_address,
         "protocol": req.version,
         "requestMethod": req.method,
         "requestPath": req.target,
@@ -147,10 +160,9 @@ def lattice_record(network: Network, decision: Decision, req: Request,
         "callerPrincipal": caller.principal if authenticated and caller else None,
         "callerPrincipalOrgID": caller.org_id if authenticated and caller else None,
         "resolvedUser": caller.principal if authenticated and caller else None,
-        "authDeniedReason": decision.auth_denied_reason,
         "failureReason": ex.failure_reason or decision.failure_reason,
     }
-    return {name: "-" if values.get(name) is None else values[name] for name in LATTICE_FIELDS}
+    return _record(values)
 
 
 def lattice_connection_record(network: Network, decision: Decision,
@@ -161,29 +173,18 @@ def lattice_connection_record(network: Network, decision: Decision,
     caller fields are ``"-"``; the server name is the ClientHello's SNI, the bytes and the
     duration are the whole connection's. ASSUMED where the AWS page is silent: AL-3 lists
     one field set and says a missing value is ``"-"``, which is what this writes."""
-    svc, sn = decision.service, decision.service_network
-    region = svc.region if svc is not None else ""
-    vpc = conn.client_vpc_id
     values: dict[str, Any] = {
+        **_where(network, decision, conn.client_vpc_id),
         "startTime": _iso(conn.start),
         "sourceIpPort": f"{conn.client_ip}:{conn.client_port}",
         "targetIpPort": conn.target_address,
-        "serviceNetworkArn": sn.arn if sn is not None else None,
-        "serviceArn": svc.arn if svc is not None else None,
-        "targetGroupArn": decision.target_group_arn,
-        "sourceVpcArn": vpc_arn(network, vpc, region) if vpc else None,
-        "sourceVpcId": vpc,
-        "destinationVpcId": decision.target_vpc_id,
-        "listenerId": decision.listener_id,
-        "listenerType": "protocol",  # as for requests (AL-3)
         "serverNameIndication": conn.sni,
         "bytesReceived": conn.bytes_received,
         "bytesSent": conn.bytes_sent,
         "duration": _ms(conn.start, conn.end),
-        "authDeniedReason": decision.auth_denied_reason,
         "failureReason": conn.failure_reason or decision.failure_reason,
     }
-    return {name: "-" if values.get(name) is None else values[name] for name in LATTICE_FIELDS}
+    return _record(values)
 
 
 def _quote(text: str) -> str:
