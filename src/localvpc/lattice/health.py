@@ -133,10 +133,7 @@ def probe(check: Check, where: tuple[str, int] | None) -> Result:
                                                         "Connection": "close"})
         response = conn.getresponse()
         response.read(64 * 1024)
-        if matches(check.matcher, response.status):
-            return Result(True)
-        return Result(False, "Target.ResponseCodeMismatch",
-                      f"Health checks failed with these codes: [{response.status}]")
+        return _by_code(check, response.status)
     except TimeoutError:
         return Result(False, "Target.Timeout", "Request timed out")
     except (OSError, http.client.HTTPException):
@@ -158,17 +155,16 @@ def _probe_h2(check: Check, host: str, port: int) -> Result:
     except Exception:  # whatever a broken target sends, it fails its check, not the tick
         log.debug("HTTP/2 probe of %s:%d failed", host, port, exc_info=True)
         return Result(False, "Target.FailedHealthChecks", "Health checks failed")
-    if check.version == "GRPC":
-        code = grpc_status(status, fields)
-        if matches(check.matcher, code):
-            return Result(True)
-        # ASSUMED wording: the HTTP mismatch's, with the gRPC code
-        return Result(False, "Target.ResponseCodeMismatch",
-                      f"Health checks failed with these codes: [{code}]")
-    if matches(check.matcher, status):
+    # gRPC: the matcher holds gRPC codes (ASSUMED wording on a mismatch: the HTTP one's)
+    return _by_code(check, grpc_status(status, fields) if check.version == "GRPC" else status)
+
+
+def _by_code(check: Check, code: int) -> Result:
+    """Healthy when the matcher accepts ``code``; else AWS's mismatch reason."""
+    if matches(check.matcher, code):
         return Result(True)
     return Result(False, "Target.ResponseCodeMismatch",
-                  f"Health checks failed with these codes: [{status}]")
+                  f"Health checks failed with these codes: [{code}]")
 
 
 def grpc_status(http_status: int, fields: dict[str, str]) -> int:
