@@ -825,12 +825,16 @@ class AlbRouter:
                 jar = request_cookies(req.headers)
             target, cookies = self._sticky_target(group, req, jar, cookies)
         else:
-            index = self.pick.random(len(pool)) if group.random \
-                else self.pick.round_robin(tg.id, len(pool))
-            target = pool[index]
+            target = pool[self._spread(group)]
         return Decision("forward", reason=target.reason, target_id=target.target_id,
                         target_port=target.port, forward_headers=headers,
                         fail_open=group.fail_open, cookies=cookies, **where)
+
+    def _spread(self, group: _AlbGroup) -> int:
+        """A pool index by the group's load-balancing algorithm (``weighted_random``: a
+        random pick; else round robin)."""
+        n = len(group.pool)
+        return self.pick.random(n) if group.random else self.pick.round_robin(group.tg.id, n)
 
     def _sticky_target(self, group: _AlbGroup, req: Request, jar: dict[str, list[str]],
                        cookies: StickyCookies | None) -> tuple[_Pick, StickyCookies]:
@@ -844,8 +848,7 @@ class AlbRouter:
         bound = held.get(group.key)
         index = group.index.get((bound.to, bound.port)) if bound is not None else None
         if index is None:
-            index = self.pick.random(len(group.pool)) if group.random \
-                else self.pick.round_robin(group.tg.id, len(group.pool))
+            index = self._spread(group)
         target = group.pool[index]
         held[group.key] = Binding(target.target_id, target.port or 0,
                                   now + group.sticky_seconds)
