@@ -18,6 +18,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import (
     apply_filters,
     apply_tag_specs,
+    cidr_param,
     describe,
     error,
     new_id,
@@ -163,11 +164,7 @@ def _client_cidr(text: str | None) -> IPNetwork:
     if not text:
         raise error("MissingParameter", "The request must contain the parameter "
                     "ClientCidrBlock")
-    try:
-        cidr = ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
-        raise _invalid(f"Value ({text}) for parameter ClientCidrBlock is invalid. This is "
-                       "not a valid CIDR block.") from None
+    cidr = cidr_param(text, param="ClientCidrBlock")
     if cidr.version != 4 or not 12 <= cidr.prefixlen <= 22:
         raise _invalid(f"Value ({text}) for parameter ClientCidrBlock is invalid. Client CIDR "
                        "range must be an IPv4 block of at least /22 and not greater than /12.")
@@ -175,11 +172,7 @@ def _client_cidr(text: str | None) -> IPNetwork:
 
 
 def _cidr(text: str, param: str) -> IPNetwork:
-    try:
-        cidr = ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError:
-        raise _invalid(f"Value ({text}) for parameter {param} is invalid. This is not a "
-                       "valid CIDR block.") from None
+    cidr = cidr_param(text, param=param)
     if cidr.version != 4:
         raise _invalid(f"Value ({text}) for parameter {param} is invalid. Only IPv4 CIDR "
                        "blocks are supported.")

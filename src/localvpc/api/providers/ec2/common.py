@@ -34,12 +34,12 @@ def not_found(kind: str, code: str, ids: Sequence[str]) -> ServiceError:
     return error(code, f"The {kind} ID {quoted} does not exist")
 
 
-def cidr_param(text: str, what: str = "CIDR block") -> IPNetwork:
+def cidr_param(text: str, what: str = "CIDR block", param: str = "cidrBlock") -> IPNetwork:
     try:
         return parse_cidr(text)
     except ValueError:
         raise error("InvalidParameterValue",
-                    f"Value ({text}) for parameter cidrBlock is invalid. This is not a valid "
+                    f"Value ({text}) for parameter {param} is invalid. This is not a valid "
                     f"{what}.") from None
 
 
