@@ -9,7 +9,6 @@ localvpc has no resource discovery."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from localvpc.api.context import RequestContext
@@ -26,7 +25,7 @@ from localvpc.api.providers.ec2.common import (
     tags_list,
 )
 from localvpc.api.state import Changes
-from localvpc.model.base import IPNetwork
+from localvpc.model.base import IPNetwork, first_free_block
 from localvpc.model.ipam import Ipam, IpamPool, IpamPoolAllocation, IpamPoolCidr, IpamScope
 from localvpc.model.network import Network
 
@@ -168,26 +167,9 @@ def _taken(pool: IpamPool) -> list[IPNetwork]:
 
 
 def _first_free(pool: IpamPool, prefix: int) -> IPNetwork | None:
-    """The lowest aligned block of length ``prefix`` inside a provisioned CIDR that no
-    allocation overlaps; walks the gaps between allocations instead of every block."""
-    taken = sorted(_taken(pool), key=lambda c: int(c.network_address))
-    for provisioned in sorted(pool.cidrs, key=lambda c: int(c.cidr.network_address)):
-        parent = provisioned.cidr
-        if parent.prefixlen > prefix:
-            continue
-        size = 1 << (parent.max_prefixlen - prefix)
-        pos = int(parent.network_address)
-        end = int(parent.broadcast_address)
-        while pos + size - 1 <= end:
-            pos = -(-pos // size) * size  # align up
-            if pos + size - 1 > end:
-                break
-            hit = next((t for t in taken if int(t.network_address) <= pos + size - 1
-                        and int(t.broadcast_address) >= pos), None)
-            if hit is None:
-                return ipaddress.ip_network((pos, prefix))
-            pos = int(hit.broadcast_address) + 1
-    return None
+    """The lowest free aligned block of length ``prefix`` in the pool's provisioned CIDRs."""
+    parents = sorted((c.cidr for c in pool.cidrs), key=lambda c: int(c.network_address))
+    return first_free_block(parents, prefix, _taken(pool))
 
 
 def _check_netmask(pool: IpamPool, prefix: int) -> None:

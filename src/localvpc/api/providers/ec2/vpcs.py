@@ -36,7 +36,7 @@ from localvpc.api.providers.ec2.ipam import (
 from localvpc.api.providers.ec2.public_access import retire_exclusions
 from localvpc.api.state import Changes
 from localvpc.dataplane.public_access import effective_mode
-from localvpc.model.base import IPNetwork
+from localvpc.model.base import IPNetwork, first_free_block
 from localvpc.model.filters import NaclEntry, NetworkAcl, SecurityGroup, SgRule
 from localvpc.model.ipam import IpamPool, IpamPoolAllocation
 from localvpc.model.network import Network
@@ -938,12 +938,8 @@ SUBNET_ATTRIBUTES: dict[str, str] = {
 
 def _free_block(parents: list[IPNetwork], prefix: int, siblings: list[Subnet]) -> IPNetwork:
     """The first block of length ``prefix`` in ``parents`` that no sibling subnet overlaps."""
-    taken = [c for s in siblings for c in s.all_cidrs]
-    for parent in parents:
-        if parent.prefixlen > prefix:
-            continue
-        for candidate in parent.subnets(new_prefix=prefix):
-            if not any(candidate.overlaps(t) for t in taken if t.version == candidate.version):
-                return candidate
+    found = first_free_block(parents, prefix, (c for s in siblings for c in s.all_cidrs))
+    if found is not None:
+        return found
     raise error("InsufficientFreeAddressesInSubnet", "The default VPC has no free "
                 f"/{prefix} block left for a default subnet.")

@@ -38,7 +38,7 @@ from localvpc.api.providers.networkmanager.common import (
     tags_param,
     validation,
 )
-from localvpc.model.base import IPAddress, IPNetwork
+from localvpc.model.base import IPAddress, IPNetwork, first_free_block
 from localvpc.model.cloudwan import (
     CONNECT,
     DELETING,
@@ -169,9 +169,9 @@ def _inside_cidrs(ctx: RequestContext, att: CoreNetworkAttachment, given: list[I
              for c in p.inside_cidr_blocks]
     if not given:
         # ASSUMED: AWS's console asks for the /29; without one, the first free one is used.
-        for candidate in BGP_V4.subnets(new_prefix=29):
-            if not any(candidate.overlaps(n) for n in (*RESERVED_V4, *taken)):
-                return [candidate]
+        free = first_free_block([BGP_V4], 29, [*RESERVED_V4, *taken])
+        if free is not None:
+            return [free]
         raise PeerFailed("INVALID_INSIDE_CIDR_BLOCK", "No free /29 is left in 169.254.0.0/16.")
     if len({n.version for n in given}) != len(given):
         raise PeerFailed("INVALID_INSIDE_CIDR_BLOCK", "At most one IPv4 and one IPv6 inside "
