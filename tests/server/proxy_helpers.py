@@ -4,11 +4,18 @@ at local processes (the address map) and finding a proxy listener's loopback por
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
 
 from conftest import Server
 
@@ -74,3 +81,65 @@ def json_target(label: str, handler: type[JsonTarget] = JsonTarget) -> Threading
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+class H2Server:
+    """A minimal HTTP/2 target on the h2 library: h2c with prior knowledge, or TLS with ALPN
+    h2 (``tls`` a server context). Subclasses answer each finished stream (``answer``);
+    anything that is not HTTP/2 (an HTTP/1.1 client or health check) gets nothing."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def on_request(self, head: dict[str, str], connection: dict[str, Any]) -> None:
+        """A stream's request head has arrived (``connection``: state per connection)."""
+
+    def answer(self, h2c: h2.connection.H2Connection, sid: int, head: dict[str, str],
+               body: bytes, alpn: str | None) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        heads: dict[int, dict[str, str]] = {}
+        bodies: dict[int, bytes] = {}
+        state: dict[str, Any] = {}
+        try:
+            sock = self.tls.wrap_socket(raw, server_side=True) if self.tls else raw
+            alpn = sock.selected_alpn_protocol() if isinstance(sock, ssl.SSLSocket) else None
+            h2c = h2.connection.H2Connection(h2.config.H2Configuration(
+                client_side=False, header_encoding="utf-8"))
+            h2c.initiate_connection()
+            sock.sendall(h2c.data_to_send())
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                for ev in h2c.receive_data(data):
+                    if isinstance(ev, h2.events.RequestReceived):
+                        heads[ev.stream_id] = dict(ev.headers or [])
+                        bodies[ev.stream_id] = b""
+                        self.on_request(heads[ev.stream_id], state)
+                    elif isinstance(ev, h2.events.DataReceived):
+                        bodies[ev.stream_id] += ev.data
+                        h2c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    elif isinstance(ev, h2.events.StreamEnded):
+                        self.answer(h2c, ev.stream_id, heads.pop(ev.stream_id),
+                                    bodies.pop(ev.stream_id), alpn)
+                sock.sendall(h2c.data_to_send())
+        except (OSError, ssl.SSLError, h2.exceptions.ProtocolError):
+            return
+        finally:
+            raw.close()

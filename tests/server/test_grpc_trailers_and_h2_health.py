@@ -22,7 +22,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import pytest
-from proxy_helpers import endpoint, set_targets
+from proxy_helpers import H2Server, endpoint, set_targets
 
 from conftest import Server, start_server, stop_server
 
@@ -35,7 +35,7 @@ def grpc_frame(payload: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------------- targets
-class GrpcTarget:
+class GrpcTarget(H2Server):
     """A target that speaks only HTTP/2 (h2c, prior knowledge), on the h2 library.
 
     ``/echo.Echo/Say`` answers the request's message back and trailers grpc-status 0;
@@ -44,26 +44,12 @@ class GrpcTarget:
     200 "ok". Every request's (method, path, content-type) is recorded."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        self.tls = tls
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
         self.health_code = 12
         self.seen: list[tuple[str, str, str]] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(tls)
 
-    def close(self) -> None:
-        self.sock.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _answer(self, h2c: h2.connection.H2Connection, sid: int, head: dict[str, str],
-                body: bytes) -> None:
+    def answer(self, h2c: h2.connection.H2Connection, sid: int, head: dict[str, str],
+               body: bytes, alpn: str | None) -> None:
         method, path = head[":method"], head[":path"]
         self.seen.append((method, path, head.get("content-type", "")))
         if method == "GET":
@@ -80,37 +66,6 @@ class GrpcTarget:
                              end_stream=True)
         else:
             h2c.send_headers(sid, [("grpc-status", str(self.health_code))], end_stream=True)
-
-    def _serve(self, raw: socket.socket) -> None:
-        heads: dict[int, dict[str, str]] = {}
-        bodies: dict[int, bytes] = {}
-        sock = raw
-        try:
-            if self.tls is not None:
-                sock = self.tls.wrap_socket(raw, server_side=True)
-            h2c = h2.connection.H2Connection(h2.config.H2Configuration(
-                client_side=False, header_encoding="utf-8"))
-            h2c.initiate_connection()
-            sock.sendall(h2c.data_to_send())
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                for ev in h2c.receive_data(data):
-                    if isinstance(ev, h2.events.RequestReceived):
-                        heads[ev.stream_id] = dict(ev.headers)
-                        bodies[ev.stream_id] = b""
-                    elif isinstance(ev, h2.events.DataReceived):
-                        bodies[ev.stream_id] += ev.data
-                        h2c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                    elif isinstance(ev, h2.events.StreamEnded):
-                        self._answer(h2c, ev.stream_id, heads.pop(ev.stream_id),
-                                     bodies.pop(ev.stream_id))
-                sock.sendall(h2c.data_to_send())
-        except (OSError, h2.exceptions.ProtocolError):
-            return  # an HTTP/1.1 client (or health check) gets nothing
-        finally:
-            raw.close()
 
 
 class Chunked(BaseHTTPRequestHandler):

@@ -10,9 +10,7 @@ import gzip
 import json
 import re
 import shlex
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -21,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from proxy_helpers import endpoint, json_target, set_targets
+from proxy_helpers import H2Server, endpoint, json_target, set_targets
 
 from conftest import Server, start_server, stop_server
 
@@ -213,78 +211,32 @@ def test_lattice_alb_target_group_routes_through_the_albs_rules(srv: Server) -> 
 
 
 # ---------------------------------------------------------------------- 3. HTTP/2 to targets
-class H2Target:
-    """A minimal HTTP/2 server on the h2 library: h2c with prior knowledge, or TLS with
-    ALPN h2 (``tls`` a server context). Each response says what the stream carried."""
+class H2Target(H2Server):
+    """Each response says what the stream carried."""
 
     def __init__(self, label: str, tls: ssl.SSLContext | None = None) -> None:
-        self.label, self.tls = label, tls
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
+        self.label = label
         self.connections = 0  # connections that carried HTTP/2 requests
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(tls)
 
-    def close(self) -> None:
-        self.sock.close()
+    def on_request(self, head: dict[str, str], connection: dict[str, Any]) -> None:
+        # (HTTP/2 health checks come on their own connections: not counted)
+        if not connection and head.get("user-agent") != "localvpc-HealthChecker/1.0":
+            connection["counted"] = True
+            self.connections += 1
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, raw: socket.socket) -> None:
-        import h2.config
-        import h2.connection
-        import h2.events
-        import h2.exceptions
-
-        try:
-            sock = self.tls.wrap_socket(raw, server_side=True) if self.tls else raw
-            alpn = sock.selected_alpn_protocol() if isinstance(sock, ssl.SSLSocket) else None
-            h2c = h2.connection.H2Connection(h2.config.H2Configuration(
-                client_side=False, header_encoding="utf-8"))
-            h2c.initiate_connection()
-            sock.sendall(h2c.data_to_send())
-            heads: dict[int, dict[str, str]] = {}
-            bodies: dict[int, bytes] = {}
-            counted = False
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                for ev in h2c.receive_data(data):
-                    if isinstance(ev, h2.events.RequestReceived):
-                        # (HTTP/2 health checks come on their own connections: not counted)
-                        if not counted and dict(ev.headers).get(
-                                "user-agent") != "localvpc-HealthChecker/1.0":
-                            counted = True
-                            self.connections += 1
-                        heads[ev.stream_id] = dict(ev.headers)
-                        bodies[ev.stream_id] = b""
-                    elif isinstance(ev, h2.events.DataReceived):
-                        bodies[ev.stream_id] += ev.data
-                        h2c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                    elif isinstance(ev, h2.events.StreamEnded):
-                        head = heads.pop(ev.stream_id)
-                        got = bodies.pop(ev.stream_id)
-                        body = json.dumps({
-                            "app": self.label, "version": "HTTP/2", "alpn": alpn,
-                            "method": head[":method"], "path": head[":path"],
-                            "scheme": head[":scheme"], "authority": head[":authority"],
-                            "headers": {k: v for k, v in head.items() if k[0] != ":"},
-                            "body": got.decode()}).encode()
-                        h2c.send_headers(ev.stream_id, [
-                            (":status", "200"), ("content-type", "application/json"),
-                            ("content-length", str(len(body))), ("x-served-by", "h2")])
-                        h2c.send_data(ev.stream_id, body, end_stream=True)
-                sock.sendall(h2c.data_to_send())
-        except (OSError, ssl.SSLError, h2.exceptions.ProtocolError):
-            return  # includes the HTTP/1.1 health checks, which this target refuses
-        finally:
-            raw.close()
+    def answer(self, h2c: Any, sid: int, head: dict[str, str], body: bytes,
+               alpn: str | None) -> None:
+        page = json.dumps({
+            "app": self.label, "version": "HTTP/2", "alpn": alpn,
+            "method": head[":method"], "path": head[":path"],
+            "scheme": head[":scheme"], "authority": head[":authority"],
+            "headers": {k: v for k, v in head.items() if k[0] != ":"},
+            "body": body.decode()}).encode()
+        h2c.send_headers(sid, [
+            (":status", "200"), ("content-type", "application/json"),
+            ("content-length", str(len(page))), ("x-served-by", "h2")])
+        h2c.send_data(sid, page, end_stream=True)
 
 
 def test_http2_target_groups_talk_h2c_and_alpn_h2_to_their_targets(
