@@ -143,3 +143,38 @@ class H2Server:
             return
         finally:
             raw.close()
+
+
+REGION, ACCOUNT = "us-east-1", "111122223333"
+
+
+def vpc(server: Server, cidr: str) -> tuple[str, list[str]]:
+    """A VPC with two /24 subnets in two zones (what an ALB needs)."""
+    ec2 = server.client("ec2", region=REGION, account=ACCOUNT)
+    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    base = cidr.rsplit(".", 2)[0]
+    subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"{base}.{i}.0/24",
+                                 AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
+               for i, z in ((1, "a"), (2, "b"))]
+    return vpc_id, subnets
+
+
+def ip_alb(server: Server, name: str, vpc_id: str, subnets: list[str],
+           targets: list[tuple[str, int]], *, version: str = "HTTP1",
+           tg_protocol: str = "HTTP", listener_port: int = 80, scheme: str = "internal",
+           **tg_extra: Any) -> dict[str, str]:
+    """An ALB whose HTTP listener forwards to one IP target group of ``version`` holding
+    ``targets`` (address, port)."""
+    elb = server.client("elbv2", region=REGION, account=ACCOUNT)
+    lb = elb.create_load_balancer(Name=name, Subnets=subnets, Scheme=scheme,
+                                  Type="application")["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=f"{name}-tg", Protocol=tg_protocol,
+                                 ProtocolVersion=version, Port=targets[0][1], VpcId=vpc_id,
+                                 TargetType="ip", **tg_extra)["TargetGroups"][0]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                         Targets=[{"Id": ip, "Port": port} for ip, port in targets])
+    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP",
+                        Port=listener_port, DefaultActions=[
+                            {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+    return {"arn": lb["LoadBalancerArn"], "dns": lb["DNSName"], "name": name,
+            "tg": tg["TargetGroupArn"]}

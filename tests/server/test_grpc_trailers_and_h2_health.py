@@ -22,7 +22,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import pytest
-from proxy_helpers import H2Server, endpoint, set_targets
+from proxy_helpers import H2Server, endpoint, ip_alb, set_targets, vpc
 
 from conftest import Server, start_server, stop_server
 
@@ -171,33 +171,6 @@ def wait_for(what: Callable[[], Any], want: Any, timeout: float = 10) -> Any:
     return got
 
 
-def vpc(server: Server, cidr: str) -> tuple[str, list[str]]:
-    ec2 = server.client("ec2", region=REGION, account=ACCOUNT)
-    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-    base = cidr.rsplit(".", 2)[0]
-    subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"{base}.{i}.0/24",
-                                 AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-               for i, z in ((1, "a"), (2, "b"))]
-    return vpc_id, subnets
-
-
-def alb(server: Server, name: str, vpc_id: str, subnets: list[str], version: str,
-        targets: list[tuple[str, int]], **tg_extra: Any) -> dict[str, str]:
-    """An ALB whose HTTP listener forwards to one IP target group of ``version``."""
-    elb = server.client("elbv2", region=REGION, account=ACCOUNT)
-    lb = elb.create_load_balancer(Name=name, Subnets=subnets, Scheme="internal",
-                                  Type="application")["LoadBalancers"][0]
-    tg = elb.create_target_group(Name=f"{name}-tg", Protocol="HTTP", ProtocolVersion=version,
-                                 Port=targets[0][1], VpcId=vpc_id, TargetType="ip",
-                                 **tg_extra)["TargetGroups"][0]
-    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"],
-                         Targets=[{"Id": ip, "Port": port} for ip, port in targets])
-    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                        DefaultActions=[{"Type": "forward",
-                                         "TargetGroupArn": tg["TargetGroupArn"]}])
-    return {"arn": lb["LoadBalancerArn"], "dns": lb["DNSName"], "tg": tg["TargetGroupArn"]}
-
-
 def elb_health(server: Server, tg_arn: str) -> dict[str, dict[str, Any]]:
     elb = server.client("elbv2", region=REGION, account=ACCOUNT)
     rows = elb.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]
@@ -214,7 +187,7 @@ def test_grpc_trailers_reach_http2_and_http1_clients(srv: Server) -> None:
     try:
         vpc_id, subnets = vpc(srv, "10.61.0.0/16")
         set_targets(srv, [{"address": "10.61.1.10:50051", "to": f"127.0.0.1:{target.port}"}])
-        lb = alb(srv, "grpc-alb", vpc_id, subnets, "GRPC", [("10.61.1.10", 50051)])
+        lb = ip_alb(srv, "grpc-alb", vpc_id, subnets, [("10.61.1.10", 50051)], version="GRPC")
         port = endpoint_port(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})
         grpc_headers = [("content-type", "application/grpc"), ("te", "trailers")]
 
@@ -256,7 +229,7 @@ def test_chunked_http1_target_trailers_reach_an_http2_client(srv: Server) -> Non
         vpc_id, subnets = vpc(srv, "10.62.0.0/16")
         set_targets(srv, [{"address": "10.62.1.10:8080",
                            "to": f"127.0.0.1:{web.server_address[1]}"}])
-        lb = alb(srv, "trailer-alb", vpc_id, subnets, "HTTP1", [("10.62.1.10", 8080)])
+        lb = ip_alb(srv, "trailer-alb", vpc_id, subnets, [("10.62.1.10", 8080)])
         port = endpoint_port(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})
         head, data, trailers = h2_call(port, lb["dns"], "GET", "/trailers")
         assert head[":status"] == "200" and data == b"hello world"
@@ -279,8 +252,9 @@ def test_http2_target_groups_are_health_checked_in_http2(srv: Server) -> None:
             {"address": "10.63.1.11:8080", "to": f"127.0.0.1:{h1_only.server_address[1]}"}])
 
         # ELB: ProtocolVersion HTTP2 -> h2c probes on the traffic port
-        lb = alb(srv, "h2-health", vpc_id, subnets, "HTTP2",
-                 [("10.63.1.10", 8080), ("10.63.1.11", 8080)], HealthCheckPath="/ping")
+        lb = ip_alb(srv, "h2-health", vpc_id, subnets,
+                    [("10.63.1.10", 8080), ("10.63.1.11", 8080)], version="HTTP2",
+                    HealthCheckPath="/ping")
         want = {"10.63.1.10": "healthy", "10.63.1.11": "unhealthy"}
         assert wait_for(lambda: elb_states(srv, lb["tg"]), want) == want
         bad = elb_health(srv, lb["tg"])["10.63.1.11"]
@@ -326,9 +300,9 @@ def test_grpc_target_group_health_follows_the_grpc_code_matcher(srv: Server) -> 
         set_targets(srv, [
             {"address": "10.65.1.10:50051", "to": f"127.0.0.1:{target.port}"},
             {"address": "10.65.1.11:50051", "to": f"127.0.0.1:{h1_only.server_address[1]}"}])
-        lb = alb(srv, "grpc-health", vpc_id, subnets, "GRPC",
-                 [("10.65.1.10", 50051), ("10.65.1.11", 50051)],
-                 HealthyThresholdCount=2, UnhealthyThresholdCount=2)
+        lb = ip_alb(srv, "grpc-health", vpc_id, subnets,
+                    [("10.65.1.10", 50051), ("10.65.1.11", 50051)], version="GRPC",
+                    HealthyThresholdCount=2, UnhealthyThresholdCount=2)
         elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
         # the default matcher (GrpcCode 12) on the default path: healthy
         want = {"10.65.1.10": "healthy", "10.65.1.11": "unhealthy"}

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from proxy_helpers import H2Server, endpoint, json_target, set_targets
+from proxy_helpers import H2Server, endpoint, ip_alb, json_target, set_targets, vpc
 
 from conftest import Server, start_server, stop_server
 
@@ -42,36 +42,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     stop_server(s)
 
 
-def vpc(server: Server, cidr: str) -> tuple[str, list[str]]:
-    """A VPC with two subnets in two zones (what an ALB needs)."""
-    ec2 = server.client("ec2", region=REGION, account=ACCOUNT)
-    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-    base = cidr.rsplit(".", 2)[0]
-    subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"{base}.{i}.0/24",
-                                 AvailabilityZone=f"{REGION}{z}")["Subnet"]["SubnetId"]
-               for i, z in ((1, "a"), (2, "b"))]
-    return vpc_id, subnets
-
-
-def alb_to(server: Server, name: str, vpc_id: str, subnets: list[str], target_ip: str,
-           target_port: int, *, tg_protocol: str = "HTTP", version: str = "HTTP1",
-           listener_port: int = 80, scheme: str = "internal") -> dict[str, str]:
-    """An ALB whose HTTP listener forwards to one IP target."""
-    elb = server.client("elbv2", region=REGION, account=ACCOUNT)
-    lb = elb.create_load_balancer(Name=name, Subnets=subnets, Scheme=scheme,
-                                  Type="application")["LoadBalancers"][0]
-    tg = elb.create_target_group(Name=f"{name}-tg", Protocol=tg_protocol,
-                                 ProtocolVersion=version, Port=target_port, VpcId=vpc_id,
-                                 TargetType="ip")["TargetGroups"][0]
-    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"],
-                         Targets=[{"Id": target_ip, "Port": target_port}])
-    elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP",
-                        Port=listener_port, DefaultActions=[
-                            {"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
-    return {"arn": lb["LoadBalancerArn"], "dns": lb["DNSName"], "name": name,
-            "tg": tg["TargetGroupArn"]}
-
-
 # ---------------------------------------------------------------------- 1. ALB access logs
 LOG_LINE = re.compile(r'"[^"]*"|\S+')
 
@@ -82,7 +52,7 @@ def test_alb_access_logs_land_in_s3_under_the_alb_key_layout(srv: Server) -> Non
         vpc_id, subnets = vpc(srv, "10.40.0.0/16")
         set_targets(srv, [{"address": "10.40.1.10:8080",
                            "to": f"127.0.0.1:{app.server_address[1]}"}])
-        lb = alb_to(srv, "logged-alb", vpc_id, subnets, "10.40.1.10", 8080)
+        lb = ip_alb(srv, "logged-alb", vpc_id, subnets, [("10.40.1.10", 8080)])
         s3 = srv.client("s3", region=REGION, account=ACCOUNT)
         s3.create_bucket(Bucket=BUCKET)
         elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
@@ -165,7 +135,7 @@ def test_lattice_alb_target_group_routes_through_the_albs_rules(srv: Server) -> 
         set_targets(srv, [
             {"address": "10.41.1.10:8080", "to": f"127.0.0.1:{web.server_address[1]}"},
             {"address": "10.41.1.11:8080", "to": f"127.0.0.1:{api.server_address[1]}"}])
-        lb = alb_to(srv, "behind-lattice", vpc_id, subnets, "10.41.1.10", 8080)
+        lb = ip_alb(srv, "behind-lattice", vpc_id, subnets, [("10.41.1.10", 8080)])
         elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
         api_tg = elb.create_target_group(Name="api-tg", Protocol="HTTP", Port=8080,
                                          VpcId=vpc_id, TargetType="ip")["TargetGroups"][0]
@@ -256,7 +226,7 @@ def test_http2_target_groups_talk_h2c_and_alpn_h2_to_their_targets(
             {"address": "10.43.1.20:50051", "to": f"127.0.0.1:{plain.port}"},
             {"address": "10.43.1.21:8443", "to": f"127.0.0.1:{secure.port}"}])
         # ALB, ProtocolVersion HTTP2, plain-HTTP target: prior-knowledge h2c
-        lb = alb_to(srv, "h2-alb", vpc_id, subnets, "10.43.1.20", 50051, version="HTTP2")
+        lb = ip_alb(srv, "h2-alb", vpc_id, subnets, [("10.43.1.20", 50051)], version="HTTP2")
         port = endpoint(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})["port"]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20,
                           headers={"host": lb["dns"]}) as client:

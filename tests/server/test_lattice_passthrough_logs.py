@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
-from proxy_helpers import endpoint, set_targets
-from test_l7_proxy_gaps import alb_to, echo_server, lattice_service, vpc
+from proxy_helpers import endpoint, ip_alb, set_targets, vpc
+from test_l7_proxy_gaps import echo_server, lattice_service
 from test_lattice_tls_passthrough import TlsTarget, make_pki
 
 from conftest import Server, start_server, stop_server
@@ -263,7 +263,7 @@ def test_a_request_through_an_alb_target_group_is_logged_by_lattice_and_the_alb(
         client_vpc, _ = vpc(srv, "10.73.0.0/16")
         set_targets(srv, [{"address": "10.72.1.10:8080",
                            "to": f"127.0.0.1:{app.server_address[1]}"}])
-        lb = alb_to(srv, "logged-inner", vpc_id, subnets, "10.72.1.10", 8080)
+        lb = ip_alb(srv, "logged-inner", vpc_id, subnets, [("10.72.1.10", 8080)])
         s3 = srv.client("s3", region=REGION, account=ACCOUNT)
         s3.create_bucket(Bucket="inner-alb-logs")
         elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
