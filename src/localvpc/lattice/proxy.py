@@ -261,6 +261,17 @@ def _status_line(status: int) -> bytes:
     return line
 
 
+def set_reading(transport: asyncio.Transport | None, paused: bool) -> None:
+    """Pause or resume reading from ``transport`` (back pressure); nothing once it is
+    closing (uvloop raises on a closed transport)."""
+    if transport is not None and not transport.is_closing():
+        with contextlib.suppress(RuntimeError):
+            if paused:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+
+
 def response_framing(headers: list[tuple[str, str]]) -> tuple[int | None, bool]:
     """A response head's ``(content-length or None, chunked)``: how its body ends."""
     length: int | None = None
@@ -354,14 +365,8 @@ class Frontend(asyncio.Protocol):
             self.transport.write(data)
 
     def pause_reading(self, paused: bool) -> None:
-        t = self.transport
-        if t is None or self.closed:
-            return
-        with contextlib.suppress(RuntimeError):
-            if paused:
-                t.pause_reading()
-            else:
-                t.resume_reading()
+        if not self.closed:
+            set_reading(self.transport, paused)
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:
@@ -931,13 +936,7 @@ class _UpConn(asyncio.Protocol):
         self._release()
 
     def _pressure(self, paused: bool) -> None:
-        t = self.transport
-        if t is not None and not t.is_closing():
-            with contextlib.suppress(RuntimeError):
-                if paused:
-                    t.pause_reading()
-                else:
-                    t.resume_reading()
+        set_reading(self.transport, paused)
 
     def _release(self) -> None:
         if not self.in_use:

@@ -31,7 +31,6 @@ What AWS documents, and what is ASSUMED here:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, cast
 
@@ -43,6 +42,7 @@ from localvpc.lattice.proxy import (
     UpstreamError,
     UpstreamResponse,
     response_framing,
+    set_reading,
 )
 
 if TYPE_CHECKING:
@@ -156,13 +156,7 @@ class _Target(asyncio.Protocol):
         self.pause(paused)
 
     def pause(self, paused: bool) -> None:
-        t = self.transport
-        if t is not None and not t.is_closing():
-            with contextlib.suppress(RuntimeError):
-                if paused:
-                    t.pause_reading()
-                else:
-                    t.resume_reading()
+        set_reading(self.transport, paused)
 
     def _fail(self, exc: UpstreamError) -> None:
         if not self.head.done():
