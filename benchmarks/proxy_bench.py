@@ -2,13 +2,15 @@
 
 A ``localvpc serve`` process gets a service network, a VPC association and a service with an
 HTTP listener forwarding to an IP target mapped (address map) to the backend; nginx (Debian
-package, unprivileged, foreground, ``worker_processes 1`` like the proxy's one event loop)
-proxies to the same backend with keep-alive upstream connections. Measured: requests/s at
-saturation (wrk when installed, else a bounded Python load generator) and the p99 latency
-each proxy adds at a fixed 1,000 requests/s (a paced Python client, the direct backend
-latency subtracted). Prints a Markdown table.
+package, unprivileged, foreground) proxies to the same backend with keep-alive upstream
+connections. Each comparison uses as many processes on both sides: ``--proxy-workers N``
+against ``worker_processes N`` with ``reuseport`` (N = 1 and 2 by default). Measured:
+requests/s at saturation (wrk when installed, else a bounded Python load generator) and
+the p99 latency each proxy adds at a fixed 1,000 requests/s (a paced Python client, the
+direct backend latency subtracted). Prints a Markdown table.
 
     python benchmarks/proxy_bench.py [--duration 5] [--connections 32] [--rate 1000]
+                                     [--workers 1,2]
 """
 
 from __future__ import annotations
@@ -94,15 +96,18 @@ def backend() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def localvpc_proxy(backend_port: int, workdir: Path) -> Iterator[tuple[int, str]]:
-    """``localvpc serve`` with one Lattice service whose HTTP listener forwards to the
-    backend; yields (loopback proxy port, service DNS name)."""
+def localvpc_proxy(backend_port: int, workdir: Path, workers: int = 1
+                   ) -> Iterator[tuple[int, str]]:
+    """``localvpc serve --proxy-workers workers`` with one Lattice service whose HTTP
+    listener forwards to the backend; yields (loopback proxy port, service DNS name) once
+    every process serves the listener."""
     import boto3
 
     api = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen([sys.executable, "-m", "localvpc", "serve", "--port", str(api),
-                             "--state", str(workdir / "state.db"), "--no-dns"],
+                             "--state", str(workdir / "state.db"), "--no-dns",
+                             "--proxy-workers", str(workers)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         url = f"http://127.0.0.1:{api}"
@@ -138,6 +143,13 @@ def localvpc_proxy(backend_port: int, workdir: Path) -> Iterator[tuple[int, str]
                 rows = json.loads(r.read())["endpoints"]
             port = next((int(e["port"]) for e in rows if e["kind"] == "lattice"), 0)
             time.sleep(0.05)
+        while time.monotonic() < deadline:  # every worker has the listener and the model
+            with urllib.request.urlopen(f"{url}/_localvpc/proxy/endpoints", timeout=5) as r:
+                table = json.loads(r.read())["workers"]
+            if len(table) == workers and all(w["alive"] and w["listeners"] == 1 for w in table) \
+                    and len({w["generation"] for w in table}) == 1:
+                break
+            time.sleep(0.1)
         if not port:
             raise RuntimeError("the proxy listener did not open")
         yield port, svc["dnsEntry"]["domainName"]
@@ -147,8 +159,9 @@ def localvpc_proxy(backend_port: int, workdir: Path) -> Iterator[tuple[int, str]
 
 
 @contextlib.contextmanager
-def nginx_proxy(backend_port: int, workdir: Path) -> Iterator[int | None]:
-    """nginx as a reverse proxy (one worker, keep-alive upstream); None without nginx."""
+def nginx_proxy(backend_port: int, workdir: Path, workers: int = 1) -> Iterator[int | None]:
+    """nginx as a reverse proxy (``workers`` worker processes on ``reuseport`` sockets, as
+    localvpc's proxy workers, keep-alive upstream); None without nginx."""
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
                                        else None)
     if binary is None:
@@ -157,7 +170,7 @@ def nginx_proxy(backend_port: int, workdir: Path) -> Iterator[int | None]:
     port = free_port()
     conf = workdir / "nginx.conf"
     conf.write_text(textwrap.dedent(f"""
-        worker_processes 1;
+        worker_processes {workers};
         daemon off;
         pid {workdir}/nginx.pid;
         error_log {workdir}/nginx-error.log warn;
@@ -172,7 +185,7 @@ def nginx_proxy(backend_port: int, workdir: Path) -> Iterator[int | None]:
             scgi_temp_path {workdir}/scgi;
             upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}
             server {{
-                listen 127.0.0.1:{port};
+                listen 127.0.0.1:{port} reuseport;
                 location / {{
                     proxy_pass http://backend;
                     proxy_http_version 1.1;
@@ -304,47 +317,58 @@ def py_load(port: int, host: str, duration: float, connections: int,
 
 # ---------------------------------------------------------------------- the run
 def run(duration: float = 5.0, connections: int = 32, rate: float = 1000.0,
-        use_nginx: bool = True, use_wrk: bool = True, rounds: int = 3) -> dict[str, Any]:
+        use_nginx: bool = True, use_wrk: bool = True, rounds: int = 3,
+        workers: tuple[int, ...] = (1,)) -> dict[str, Any]:
+    """One measurement per process count in ``workers``: localvpc with that many proxy
+    processes against nginx with that many worker processes, the backend alone beside."""
     results: dict[str, Any] = {"duration": duration, "connections": connections,
-                               "rate": rate}
+                               "rate": rate, "runs": []}
     with tempfile.TemporaryDirectory(prefix="proxy-bench-") as tmp, backend() as bport:
-        work = Path(tmp)
-        (work / "nginx").mkdir()
-        with localvpc_proxy(bport, work) as (lport, name), \
-                nginx_proxy(bport, work / "nginx") if use_nginx else _none() as nport:
-            targets = {"backend": (bport, "backend"), "localvpc": (lport, name)}
-            if nport is not None:
-                targets["nginx"] = (nport, "backend")
-            else:
-                results["nginx_skipped"] = ("nginx is not installed (apt-get install nginx)"
-                                            if use_nginx else "not requested (--no-nginx)")
-            py_load(lport, name, 0.3, 4)  # warm the proxy's upstream pool
-            for label, (port, host) in targets.items():
-                load = wrk_load(port, host, duration, connections) if use_wrk else None
-                if load is None:
-                    load = py_load(port, host, duration, min(connections, 16))
-                results[label] = {"rps": load.rps, "p50_ms": load.p50_ms,
-                                  "p99_ms": load.p99_ms, "errors": load.errors,
-                                  "tool": load.tool, "paced": []}
-            # The paced runs take turns (rounds), so a burst of other work on the machine
-            # hits every path alike; each path's p99 is its median over the rounds.
-            for _ in range(rounds):
-                for label, (port, host) in targets.items():
-                    paced = py_load(port, host, duration / rounds, 16, rate)
-                    results[label]["paced"].append(paced)
-            for label in targets:
-                runs: list[Load] = results[label].pop("paced")
-                results[label]["errors"] += sum(r.errors for r in runs)
-                results[label]["paced_p50_ms"] = statistics.median(r.p50_ms for r in runs)
-                results[label]["paced_p99_ms"] = statistics.median(r.p99_ms for r in runs)
-                results[label]["paced_rps"] = statistics.mean(r.rps for r in runs)
-    base = results["backend"]["paced_p99_ms"]
-    for label in ("localvpc", "nginx"):
-        if label in results:
-            results[label]["added_p99_ms"] = results[label]["paced_p99_ms"] - base
-    if "nginx" in results:
-        results["ratio"] = results["localvpc"]["rps"] / results["nginx"]["rps"]
+        for n in workers:
+            work = Path(tmp) / f"w{n}"
+            (work / "nginx").mkdir(parents=True)
+            results["runs"].append(_measure(bport, work, n, duration, connections, rate,
+                                            use_nginx, use_wrk, rounds, results))
     return results
+
+
+def _measure(bport: int, work: Path, n: int, duration: float, connections: int, rate: float,
+             use_nginx: bool, use_wrk: bool, rounds: int, results: dict[str, Any]
+             ) -> dict[str, Any]:
+    out: dict[str, Any] = {"workers": n}
+    with localvpc_proxy(bport, work, n) as (lport, name), \
+            nginx_proxy(bport, work / "nginx", n) if use_nginx else _none() as nport:
+        targets = {"backend": (bport, "backend"), "localvpc": (lport, name)}
+        if nport is not None:
+            targets["nginx"] = (nport, "backend")
+        else:
+            results["nginx_skipped"] = ("nginx is not installed (apt-get install nginx)"
+                                        if use_nginx else "not requested (--no-nginx)")
+        py_load(lport, name, 0.3, 4 * n)  # warm every process's upstream pool
+        for label, (port, host) in targets.items():
+            load = wrk_load(port, host, duration, connections) if use_wrk else None
+            if load is None:
+                load = py_load(port, host, duration, min(connections, 16))
+            out[label] = {"rps": load.rps, "p50_ms": load.p50_ms, "p99_ms": load.p99_ms,
+                          "errors": load.errors, "tool": load.tool, "paced": []}
+        # The paced runs take turns (rounds), so a burst of other work on the machine hits
+        # every path alike; each path's p99 is its median over the rounds.
+        for _ in range(rounds):
+            for label, (port, host) in targets.items():
+                out[label]["paced"].append(py_load(port, host, duration / rounds, 16, rate))
+        for label in targets:
+            runs: list[Load] = out[label].pop("paced")
+            out[label]["errors"] += sum(r.errors for r in runs)
+            out[label]["paced_p50_ms"] = statistics.median(r.p50_ms for r in runs)
+            out[label]["paced_p99_ms"] = statistics.median(r.p99_ms for r in runs)
+            out[label]["paced_rps"] = statistics.mean(r.rps for r in runs)
+    base = out["backend"]["paced_p99_ms"]
+    for label in ("localvpc", "nginx"):
+        if label in out:
+            out[label]["added_p99_ms"] = out[label]["paced_p99_ms"] - base
+    if "nginx" in out:
+        out["ratio"] = out["localvpc"]["rps"] / out["nginx"]["rps"]
+    return out
 
 
 @contextlib.contextmanager
@@ -354,24 +378,27 @@ def _none() -> Iterator[None]:
 
 def table(results: dict[str, Any]) -> str:
     rate = int(results["rate"])
-    lines = [f"| path | requests/s | p50 ms | p99 ms | p99 at {rate:,} rps | added p99 at "
-             f"{rate:,} rps | errors |", "|---|---:|---:|---:|---:|---:|---:|"]
-    for label in ("backend", "nginx", "localvpc"):
-        r = results.get(label)
-        if r is None:
-            continue
-        added = f"{r['added_p99_ms']:.2f} ms" if "added_p99_ms" in r else "-"
-        lines.append(f"| {label} ({r['tool']}) | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
-                     f"{r['p99_ms']:.2f} | {r['paced_p99_ms']:.2f} ms | {added} | "
-                     f"{r['errors']} |")
-    if "ratio" in results:
-        lines.append("")
-        lines.append(f"localvpc / nginx requests/s: {results['ratio']:.2f}x (target >= 0.25x); "
-                     f"added p99 at {rate:,} rps: "
-                     f"{results['localvpc']['added_p99_ms']:.2f} ms (target < 2 ms)")
-    else:
-        lines.append("")
-        lines.append(f"nginx comparison skipped: {results.get('nginx_skipped')}")
+    lines = [f"| path | processes | requests/s | p50 ms | p99 ms | p99 at {rate:,} rps | "
+             f"added p99 at {rate:,} rps | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for i, run_ in enumerate(results["runs"]):
+        for label in ("backend", "nginx", "localvpc"):
+            r = run_.get(label)
+            if r is None or (label == "backend" and i > 0):
+                continue
+            added = f"{r['added_p99_ms']:.2f} ms" if "added_p99_ms" in r else "-"
+            procs = "1" if label == "backend" else str(run_["workers"])
+            lines.append(f"| {label} ({r['tool']}) | {procs} | {r['rps']:,.0f} | "
+                         f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['paced_p99_ms']:.2f} ms"
+                         f" | {added} | {r['errors']} |")
+    lines.append("")
+    for run_ in results["runs"]:
+        if "ratio" in run_:
+            lines.append(f"{run_['workers']} process(es) each: localvpc / nginx requests/s: "
+                         f"{run_['ratio']:.2f}x (target >= 0.25x); added p99 at {rate:,} "
+                         f"rps: {run_['localvpc']['added_p99_ms']:.2f} ms (target < 2 ms)")
+    if "nginx_skipped" in results:
+        lines.append(f"nginx comparison skipped: {results['nginx_skipped']}")
     return "\n".join(lines)
 
 
@@ -383,9 +410,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-nginx", action="store_true")
     parser.add_argument("--no-wrk", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="paced runs per path")
+    parser.add_argument("--workers", default="1,2", help="process counts to compare, "
+                        "comma-separated (localvpc --proxy-workers N vs nginx "
+                        "worker_processes N)")
     args = parser.parse_args(argv)
+    counts = tuple(int(x) for x in args.workers.split(",") if x.strip())
     results = run(args.duration, args.connections, args.rate, not args.no_nginx,
-                  not args.no_wrk, args.rounds)
+                  not args.no_wrk, args.rounds, counts)
     print(table(results))
     return results
 

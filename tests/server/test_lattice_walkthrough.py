@@ -78,13 +78,17 @@ def flask_app(port: int) -> Any:
     return server
 
 
-@pytest.fixture(scope="module")
-def lattice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-proxy-workers"])
+def lattice_server(tmp_path_factory: pytest.TempPathFactory,
+                   request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The walk-through runs twice: on the serve process alone, and with a proxy worker
+    sharing the listeners (lattice/workers.py), where the worker's answers, Lambda calls and
+    access-log lines must be the same."""
     tmp = tmp_path_factory.mktemp("lattice")
     (tmp / "hello_function.py").write_text(LAMBDA_SOURCE)
     s = start_server(tmp / "state.db", "--lambda",
                      f"hello-function={tmp / 'hello_function.py'}:handler",
-                     "--dev-health-interval", "0.2")
+                     "--dev-health-interval", "0.2", "--proxy-workers", str(request.param))
     yield s
     stop_server(s)
 

@@ -204,7 +204,7 @@ def create_app(state: ServerState, registry: Registry,
         if proxy is None:
             return JSONResponse({"enabled": False, "endpoints": []})
         return JSONResponse({"enabled": True, "ca": str(proxy.ca_path),
-                             "endpoints": proxy.table()})
+                             "endpoints": proxy.table(), "workers": proxy.workers_table()})
 
     async def lattice_targets(request: Request) -> Response:
         # The target address map: GET lists it, PUT {"targets": [{address, to, vpc_id?}]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from localvpc.api.state import ServerState
     from localvpc.dns.health import HealthChecker
     from localvpc.dns.server import DnsServer
-    from localvpc.lattice.server import L7Proxies
+    from localvpc.lattice.auth import Authorizer
+    from localvpc.lattice.server import L7Proxies, ProxyWorkers
 
 DEFAULT_STATE = "localvpc-state.db"
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-zone-wordpress.yaml"
@@ -73,6 +75,10 @@ def serve_command(
     proxy_port_base: Annotated[int | None, typer.Option(
         "--proxy-port-base", help="first loopback port of the VPC Lattice and ALB proxy "
         "listeners (default: free ephemeral ports)")] = None,
+    proxy_workers: Annotated[int, typer.Option(
+        "--proxy-workers", help="processes serving the VPC Lattice and ALB HTTP/HTTPS "
+        "listeners (this one and N-1 workers sharing each port): one process uses at most "
+        "one CPU")] = 1,
     dev_health_interval: Annotated[float | None, typer.Option(
         "--dev-health-interval", help="TESTS/DEVELOPMENT ONLY: probe every health check "
         "this often (seconds) instead of its RequestInterval (10 or 30 s on AWS)")] = None,
@@ -101,6 +107,16 @@ def serve_command(
     except (ValueError, LocalVpcError) as e:
         print(f"localvpc: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
+    if not 1 <= proxy_workers <= 64:
+        server_state.close()
+        print("localvpc: error: --proxy-workers takes 1 to 64", file=sys.stderr)
+        raise typer.Exit(2)
+    if proxy_workers > 1 and server_state.store.backend == "sqlite" and \
+            server_state.store.url in ("", ":memory:"):
+        server_state.close()
+        print("localvpc: error: --proxy-workers needs a state file or database the workers "
+              "can read, not an in-memory one", file=sys.stderr)
+        raise typer.Exit(2)
     if demo and snapshot:
         server_state.close()
         print("localvpc: error: give --demo or --snapshot, not both", file=sys.stderr)
@@ -109,11 +125,17 @@ def serve_command(
         _load_initial(server_state, state, snapshot)
     dns_server, checker = (None, None) if no_dns else _start_dns(
         server_state, dns_port_base, dev_health_interval)
+    workers = None if proxy_workers == 1 else _worker_spec(
+        proxy_workers, state, durability, server_state.data_dir, auth, accounts, lambdas or [])
     proxies = None if no_proxy else _start_proxies(server_state, proxy_port_base,
-                                                   dev_health_interval, keys)
+                                                   dev_health_interval, keys, workers)
     app = create_app(server_state, default_registry(), keys,
                      dns=dns_server, proxy=proxies)
     print(f"localvpc: serving on http://{host}:{port} (state: {state})", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again, whose default
+    # action ends the process at once: the clean-up below (buffered Firehose records and
+    # access logs, proxy workers) would never run. Turn it into an exit that unwinds.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
@@ -123,6 +145,10 @@ def serve_command(
             dns_server.stop()
         if proxies is not None:
             proxies.stop()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _load_initial(server_state: ServerState, state: str, snapshot: str | None) -> None:
@@ -159,28 +185,51 @@ def _start_dns(server_state: ServerState, port_base: int | None,
     return dns_server, checker
 
 
-def _start_proxies(server_state: ServerState, port_base: int | None,
-                   health_interval: float | None, keys: Accounts) -> L7Proxies:
-    """The VPC Lattice and ALB proxies and their target health checks (lattice/server.py),
-    on the live state: the address map is meta state, access logs go through the state's
-    delivery services, SigV4-signed requests are checked against the accounts' keys."""
+def lattice_authorizer(keys: Accounts) -> Authorizer:
+    """Auth policies' callers: SigV4-signed requests checked against the accounts' keys
+    (open mode: any key, its account as the API would name it)."""
     from localvpc.lattice.auth import Authorizer
     from localvpc.lattice.auth import Key as CallerKey
-    from localvpc.lattice.server import L7Proxies
-    from localvpc.lattice.targets import state_meta
 
     def lookup(access_key: str) -> CallerKey | None:
         key = keys.keys.get(access_key)
         if key is not None:
             return CallerKey(key.account, key.secret)
-        if not keys.strict:  # open mode: any key, its account as the API would name it
+        if not keys.strict:
             return CallerKey(keys.account_for(access_key), None)
         return None
 
+    return Authorizer(lookup, strict=keys.strict)
+
+
+def _start_proxies(server_state: ServerState, port_base: int | None,
+                   health_interval: float | None, keys: Accounts,
+                   workers: ProxyWorkers | None = None) -> L7Proxies:
+    """The VPC Lattice and ALB proxies and their target health checks (lattice/server.py),
+    on the live state: the address map is meta state, access logs go through the state's
+    delivery services, SigV4-signed requests are checked against the accounts' keys."""
+    from localvpc.lattice.server import L7Proxies
+    from localvpc.lattice.targets import state_meta
+
     proxies = L7Proxies(server_state, server_state.data_dir, meta=state_meta(server_state),
                         lambdas=server_state.lambdas, delivery=server_state.delivery,
-                        authorizer=Authorizer(lookup, strict=keys.strict),
-                        port_base=port_base, health_interval=health_interval).start()
+                        authorizer=lattice_authorizer(keys), port_base=port_base,
+                        health_interval=health_interval, workers=workers).start()
     print(f"localvpc: VPC Lattice/ALB proxies on {len(proxies.table())} listener(s), see "
           f"GET /_localvpc/proxy/endpoints (CA: {proxies.ca_path})", flush=True)
     return proxies
+
+
+def _worker_spec(processes: int, state: str, durability: str, data_dir: Path,
+                 auth: str, accounts: str | None, lambdas: list[str]) -> ProxyWorkers:
+    """How ``--proxy-workers`` starts the extra processes (cli/proxy_worker.py). The state
+    URL (a PostgreSQL one may hold a password) goes in the environment, not argv."""
+    from localvpc.lattice.server import ProxyWorkers
+
+    command = [sys.executable, "-m", "localvpc.cli.proxy_worker", "--durability",
+               durability, "--data-dir", str(Path(data_dir).resolve()), "--auth", auth]
+    if accounts:
+        command += ["--accounts", str(Path(accounts).resolve())]
+    for spec in lambdas:
+        command += ["--lambda", spec]
+    return ProxyWorkers(processes, command, {"LOCALVPC_WORKER_STATE": state})

@@ -10,9 +10,12 @@ The target is chosen per connection or flow as an NLB node does: a hash of the f
 picks the target group (by weight) and the target among the group's healthy registered
 targets; with none healthy, among all of them (NLB fails open); with none registered the
 connection is reset. Targets are reached through the address map (targets.py), as ALB
-targets are. Idle connections end after the listener's TCP idle timeout (350 s unless the
-``tcp.idle_timeout.seconds`` listener attribute says otherwise; TLS: 350 s, fixed), idle
-UDP flows after 120 s (NLB user guide, "Connection idle timeout").
+targets are. A target group with ``proxy_protocol_v2.enabled`` gets a PROXY protocol v2
+header (proxy_protocol.py) naming the client and the address it connected to before the
+client's first byte (before the TLS handshake to a TLS target group). Idle connections
+end after the listener's TCP idle timeout (350 s unless the ``tcp.idle_timeout.seconds``
+listener attribute says otherwise; TLS: 350 s, fixed), idle UDP flows after 120 s (NLB
+user guide, "Connection idle timeout").
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from localvpc.dns.source import ModelSource
+from localvpc.lattice import proxy_protocol
 from localvpc.lattice.splice import splice
 from localvpc.lattice.targets import TargetMap, join_host_port, target_address
 from localvpc.lattice.tls import LocalCA
@@ -126,6 +130,7 @@ class Pick:
     tls: bool  # the target group speaks TLS
     group_arn: str
     fail_open: bool
+    proxy_v2: bool = False  # send a PROXY protocol v2 header first (TCP and TLS groups)
 
 
 def flow_hash(*parts: object) -> int:
@@ -135,11 +140,10 @@ def flow_hash(*parts: object) -> int:
 
 def idle_timeout(li: Listener | None, protocol: str) -> float:
     """TCP idle timeout: TLS listeners 350 s fixed; TCP ones the listener attribute
-    ``tcp.idle_timeout.seconds`` when the model carries listener attributes, else 350 s."""
+    ``tcp.idle_timeout.seconds`` (ModifyListenerAttributes, 60-6000) if set, else 350 s."""
     if li is None or protocol == "TLS":
         return TCP_IDLE
-    attributes = getattr(li, "attributes", None) or {}
-    value = str(attributes.get("tcp.idle_timeout.seconds", ""))
+    value = li.attributes.get("tcp.idle_timeout.seconds", "")
     return float(value) if value.isdigit() and int(value) > 0 else TCP_IDLE
 
 
@@ -178,7 +182,10 @@ def choose(network: Network, targets: TargetMap, lb_arn: str, port: int, protoco
     target_port = target.port if target.port is not None else (tg.port or port)
     address = target_address(network, target.id)
     where = targets.lookup(tg.vpc_id, address, target_port) if address is not None else None
-    return Pick(target.id, target_port, where, tg.protocol == "TLS", tg.id, not healthy)
+    proxy_v2 = (tg.protocol in ("TCP", "TLS")
+                and tg.attributes.get("proxy_protocol_v2.enabled") == "true")
+    return Pick(target.id, target_port, where, tg.protocol == "TLS", tg.id, not healthy,
+                proxy_v2)
 
 
 # ---------------------------------------------------------------------- TCP
@@ -473,9 +480,8 @@ class NlbProxy:
             reset(writer)
             return
         try:
-            up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(
-                *pick.where, ssl=self._target_tls() if pick.tls else None),
-                self.connect_timeout)
+            up_reader, up_writer = await asyncio.wait_for(
+                self._connect(pick, writer), self.connect_timeout)
         except (OSError, TimeoutError, ssl.SSLError) as exc:
             log.info("nlb %s:%d -> %s (%s): %s", lst.id, lst.listen_port,
                      join_host_port(*pick.where), pick.target_id, exc)
@@ -492,3 +498,31 @@ class NlbProxy:
                 reset(up_writer)
         finally:
             _close(up_writer)
+
+    async def _connect(self, pick: Pick, client: asyncio.StreamWriter
+                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The connection to the target. With proxy protocol on, the header goes first on
+        the bare TCP connection, so a TLS target group's handshake follows it (as AWS:
+        the header is part of the TCP stream, not of the TLS session)."""
+        assert pick.where is not None
+        context = self._target_tls() if pick.tls else None
+        if not pick.proxy_v2:
+            return await asyncio.open_connection(*pick.where, ssl=context)
+        reader, up = await asyncio.open_connection(*pick.where)
+        try:
+            up.write(proxy_protocol.build(_address(client.get_extra_info("peername")),
+                                          _address(client.get_extra_info("sockname"))))
+            await up.drain()
+            if context is not None:
+                await up.start_tls(context, server_hostname=pick.where[0])
+        except BaseException:
+            _close(up)
+            raise
+        return reader, up
+
+
+def _address(name: Any) -> tuple[str, int] | None:
+    """(host, port) of a socket name; None for anything else (e.g. a Unix socket)."""
+    if isinstance(name, tuple) and len(name) >= 2 and isinstance(name[0], str):
+        return name[0], int(name[1])
+    return None

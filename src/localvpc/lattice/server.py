@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import random
 import socket
 import ssl
@@ -66,6 +67,7 @@ from localvpc.lattice.upgrade import (
     upgrade_headers,
 )
 from localvpc.lattice.upstream_h2 import H2Pool, wants_h2
+from localvpc.lattice.workers import WorkerPool
 from localvpc.model.network import Network
 
 log = logging.getLogger("localvpc.lattice.server")
@@ -114,6 +116,44 @@ class ProxyListener:
 
 
 Router = Callable[[ProxyListener, ProxyRequest], Awaitable[ProxyResponse]]
+
+
+def listener_tls(ca: LocalCA, lst: ProxyListener) -> ssl.SSLContext:
+    """The listener's names, signed by the local CA; the SNI callback switches to a
+    certificate for the names the listener has now (services added later)."""
+
+    def on_sni(sslobj: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
+        setattr(sslobj, "localvpc_sni", name)  # noqa: B010 (SSLObject has no slot)
+        with contextlib.suppress(Exception):
+            sslobj.context = ca.context(lst.names or ["localhost"])
+
+    ctx = ca.new_context(lst.names or ["localhost"])
+    ctx.sni_callback = on_sni
+    return ctx
+
+
+def is_l7(lst: ProxyListener) -> bool:
+    """An HTTP or HTTPS listener (Lattice or ALB): the ones proxy workers share."""
+    return lst.kind in ("lattice", "alb") and lst.protocol in ("HTTP", "HTTPS")
+
+
+def http_server(lst: ProxyListener, router: Router, ca: LocalCA, sock: socket.socket,
+                counter: Callable[[], None] | None = None
+                ) -> Awaitable[asyncio.base_events.Server]:
+    """The asyncio server of an HTTP/HTTPS listener on ``sock`` (``counter``: called per
+    accepted connection)."""
+    tls = listener_tls(ca, lst) if lst.protocol == "HTTPS" else None
+    scheme = "https" if tls is not None else "http"
+    handle = functools.partial(router, lst)  # no extra coroutine frame per request
+
+    def factory() -> Frontend:
+        if counter is not None:
+            counter()
+        return Frontend(handle, scheme)
+
+    extra: dict[str, Any] = {"ssl": tls, "ssl_handshake_timeout": 10.0} if tls else {}
+    return asyncio.get_running_loop().create_server(factory, sock=sock, backlog=1024,
+                                                    **extra)
 
 
 def wanted_listeners(network: Network, host: str) -> dict[tuple[str, str, int, str],
@@ -184,9 +224,11 @@ class ProxyServer(ListenerLoop):
                  host: str = "127.0.0.1", port_base: int | None = None,
                  poll_interval: float = 0.25, max_listeners: int = 1000,
                  pool: UpstreamPool | None = None,
-                 passthrough: Passthrough | None = None, nlb: NlbProxy | None = None
-                 ) -> None:
+                 passthrough: Passthrough | None = None, nlb: NlbProxy | None = None,
+                 workers: WorkerPool | None = None) -> None:
         super().__init__(source, poll_interval)
+        self.workers = workers
+        self.connections = 0  # accepted on this process's HTTP/HTTPS listeners
         self.passthrough = passthrough
         self.nlb = nlb
         self.router = router
@@ -216,7 +258,22 @@ class ProxyServer(ListenerLoop):
             return [lst.to_json() for lst in sorted(self._listeners.values(),
                                                     key=lambda x: x.key)]
 
+    def workers_table(self) -> list[dict[str, Any]]:
+        """This process and its proxy workers, for ``GET /_localvpc/proxy/workers``."""
+        rows: list[dict[str, Any]] = [{
+            "slot": "serve", "pid": os.getpid(), "alive": True,
+            "connections": self.connections,
+            "listeners": sum(1 for lst in self._listeners.values() if is_l7(lst)),
+            "generation": self.source.generation}]
+        return rows + (self.workers.table() if self.workers is not None else [])
+
+    def _count(self) -> None:
+        self.connections += 1
+
     def _close_all(self) -> None:
+        loop = self._loop
+        if self.workers is not None and loop is not None:
+            self.workers.stop(loop.remove_reader)  # their last access-log lines first
         for lst in list(self._listeners.values()):
             if lst._server is not None:
                 lst._server.close()
@@ -226,9 +283,15 @@ class ProxyServer(ListenerLoop):
     # ------------------------------------------------------------------ listeners
     async def _sync(self, force: bool = False) -> None:
         generation = self.source.generation
-        if not force and generation == self._seen_generation:
-            return
-        self._seen_generation = generation
+        if force or generation != self._seen_generation:
+            self._seen_generation = generation
+            await self._resync()
+        loop = self._loop
+        if self.workers is not None and loop is not None and not self._stopping:
+            self.workers.tend([lst for lst in self._listeners.values() if is_l7(lst)],
+                              loop.add_reader, loop.remove_reader)
+
+    async def _resync(self) -> None:
         with self.source.lock:
             wanted = wanted_listeners(self.source.network, self.host)
         for key in [k for k in self._listeners if k not in wanted]:
@@ -258,7 +321,8 @@ class ProxyServer(ListenerLoop):
                 self._listeners[key] = spec
 
     async def _open(self, lst: ProxyListener) -> None:
-        sock = self._bind()
+        # HTTP/HTTPS ports are shared with the proxy workers (workers.py), if any
+        sock = self._bind(reuseport=self.workers is not None and is_l7(lst))
         lst.port = sock.getsockname()[1]
         if lst.kind == "nlb":
             if self.nlb is None:
@@ -269,13 +333,8 @@ class ProxyServer(ListenerLoop):
         if lst.protocol == "TLS_PASSTHROUGH":
             await self._open_passthrough(lst, sock)
             return
-        tls = self._tls(lst) if lst.protocol == "HTTPS" else None
-        scheme = "https" if tls is not None else "http"
-        handle = functools.partial(self.router, lst)  # no extra coroutine frame per request
-        extra: dict[str, Any] = {"ssl": tls, "ssl_handshake_timeout": 10.0} if tls else {}
         try:
-            lst._server = await asyncio.get_running_loop().create_server(
-                lambda: Frontend(handle, scheme), sock=sock, backlog=1024, **extra)
+            lst._server = await http_server(lst, self.router, self.ca, sock, self._count)
         except BaseException:
             sock.close()
             raise
@@ -297,21 +356,7 @@ class ProxyServer(ListenerLoop):
         log.info("proxy %s %s:%d (%s) on %s:%d", lst.kind, lst.id, lst.listen_port,
                  lst.protocol, self.host, lst.port)
 
-    def _tls(self, lst: ProxyListener) -> ssl.SSLContext:
-        """The listener's names, signed by the local CA; the SNI callback switches to a
-        certificate for the names the listener has now (services added later)."""
-        ca = self.ca
-
-        def on_sni(sslobj: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
-            setattr(sslobj, "localvpc_sni", name)  # noqa: B010 (SSLObject has no slot)
-            with contextlib.suppress(Exception):
-                sslobj.context = ca.context(lst.names or ["localhost"])
-
-        ctx = ca.new_context(lst.names or ["localhost"])
-        ctx.sni_callback = on_sni
-        return ctx
-
-    def _bind(self) -> socket.socket:
+    def _bind(self, reuseport: bool = False) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         used = {lst.port for lst in self._listeners.values()}
         candidates: Iterator[int] = (iter(range(self.port_base, 65536)) if self.port_base
@@ -319,8 +364,19 @@ class ProxyServer(ListenerLoop):
         for port in candidates:
             if port and port in used:
                 continue
+            if reuseport:
+                # Probe without SO_REUSEPORT first: a port another process shares that way
+                # (another ``localvpc serve`` with workers) must count as taken.
+                with socket.socket(family, socket.SOCK_STREAM) as probe:
+                    try:
+                        probe.bind((self.host, port))
+                    except OSError:
+                        continue
+                    port = probe.getsockname()[1]
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuseport:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             try:
                 sock.bind((self.host, port))
                 sock.listen(1024)
@@ -379,8 +435,8 @@ class ModelRouter:
 
     def __init__(self, source: ModelSource, targets: TargetMap, pool: UpstreamPool, *,
                  lambdas: LambdaRegistry | None = None, logs: AccessLogWriter | None = None,
-                 authorizer: Authorizer | None = None, rng: random.Random | None = None
-                 ) -> None:
+                 authorizer: Authorizer | None = None, rng: random.Random | None = None,
+                 cookie_key: bytes | None = None) -> None:
         self.source = source
         self.targets = targets
         self.pool = pool
@@ -388,7 +444,7 @@ class ModelRouter:
         self.lambdas = lambdas or LambdaRegistry()
         self.logs = logs
         self.lattice = LatticeRouter(rng, authorizer)
-        self.alb = AlbRouter(rng)
+        self.alb = AlbRouter(rng, cookie_key)  # one key for every proxy process
         self.lambda_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="localvpc-fn")
         # (target VPC, target, port) -> (local address, VPC address) for one model and
         # address-map generation: resolving parses addresses, too slow to do per request.
@@ -615,6 +671,16 @@ def _error(status: int, server: str | None) -> ProxyResponse:
 
 
 # ---------------------------------------------------------------------- the whole
+@dataclass(frozen=True)
+class ProxyWorkers:
+    """``processes`` serve the HTTP/HTTPS listeners: this one and ``processes - 1``
+    started with ``command`` (``cli/proxy_worker.py``) and ``env`` (workers.py)."""
+
+    processes: int
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
 class L7Proxies:
     """Everything ``localvpc serve`` runs for VPC Lattice and ALBs: the local CA, the target
     address map (stored as meta state through the given callables), the proxy listeners,
@@ -625,7 +691,8 @@ class L7Proxies:
                  lambdas: LambdaRegistry | None = None, delivery: Any = None,
                  authorizer: Authorizer | None = None, host: str = "127.0.0.1",
                  port_base: int | None = None, health_interval: float | None = None,
-                 target_timeout: float = 60.0, rng: random.Random | None = None) -> None:
+                 target_timeout: float = 60.0, rng: random.Random | None = None,
+                 workers: ProxyWorkers | None = None) -> None:
         self.source = source
         self.ca = LocalCA(Path(data_dir) / "lattice-ca")
         self.targets = TargetMap(meta)
@@ -635,13 +702,22 @@ class L7Proxies:
         self.logs = (AccessLogWriter(delivery.objects, delivery.logs,
                                      lambda: delivery.firehose, s3_interval=5.0)
                      if delivery is not None else None)
+        # The sticky-session cookie key: one for every process that serves the listeners.
+        cookie_key = os.urandom(16)
+        pool = None
+        if workers is not None and workers.processes > 1:
+            pool = WorkerPool(workers.command, workers.processes - 1, source,
+                              meta_generation=self.targets.meta.generation,
+                              cookie_key=cookie_key, logs=self.logs, env=workers.env)
         self.router = ModelRouter(source, self.targets, self.pool, lambdas=lambdas,
-                                  logs=self.logs, authorizer=authorizer, rng=rng)
+                                  logs=self.logs, authorizer=authorizer, rng=rng,
+                                  cookie_key=cookie_key)
         self.server = ProxyServer(source, self.router.route, self.ca, host=host,
                                   port_base=port_base, pool=self.pool,
                                   passthrough=Passthrough(source, self.router.lattice,
                                                           self.targets, logs=self.logs),
-                                  nlb=NlbProxy(source, self.targets, self.ca))
+                                  nlb=NlbProxy(source, self.targets, self.ca),
+                                  workers=pool)
         self.health = TargetHealthChecker(source, self.locate,
                                           interval_override=health_interval)
 
@@ -687,6 +763,10 @@ class L7Proxies:
                     row["addresses"] += [a for e in row["endpoints"] for a in e["addresses"]
                                          if a not in row["addresses"]]
         return rows
+
+    def workers_table(self) -> list[dict[str, Any]]:
+        """The processes serving the HTTP/HTTPS listeners (``--proxy-workers``)."""
+        return self.server.workers_table()
 
     def target_rows(self) -> list[dict[str, Any]]:
         """The address map, for ``GET /_localvpc/lattice/targets``."""

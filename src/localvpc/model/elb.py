@@ -95,6 +95,9 @@ class Listener:
     alpn_policy: list[str] = field(default_factory=list)
     default_rule_arn: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    # ModifyListenerAttributes overrides (tcp.idle_timeout.seconds, ALB header settings);
+    # only changed keys are kept, the API merges AWS's defaults in on read.
+    attributes: dict[str, str] = field(default_factory=dict)
 
     def default_forward(self) -> list[tuple[str, int]]:
         """(target group ARN, weight) of the default forward action. A listener from a

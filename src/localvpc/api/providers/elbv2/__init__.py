@@ -5,6 +5,7 @@ through API-made load balancers exactly as through imported ones."""
 
 from __future__ import annotations
 
+from localvpc.api.providers.elbv2.listener_attributes import ListenerAttributeOperations
 from localvpc.api.providers.elbv2.listeners import ListenerOperations
 from localvpc.api.providers.elbv2.load_balancers import LoadBalancerOperations
 from localvpc.api.providers.elbv2.tags import TagOperations
@@ -13,5 +14,5 @@ from localvpc.api.registry import Provider
 
 
 class Elbv2Provider(LoadBalancerOperations, TargetGroupOperations, ListenerOperations,
-                    TagOperations, Provider):
+                    ListenerAttributeOperations, TagOperations, Provider):
     service = "elbv2"

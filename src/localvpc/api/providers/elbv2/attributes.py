@@ -200,3 +200,18 @@ def check_stickiness(tg: TargetGroup, merged: dict[str, str]) -> None:
     if kind == "app_cookie" and merged.get("stickiness.enabled") == "true" and not name:
         raise fail("InvalidConfigurationRequest", "You must set an application cookie name "
                    "to enable stickiness of type 'app_cookie'")
+
+
+# Target group protocols that can carry a PROXY protocol v2 header: the TCP stream kinds of
+# a Network Load Balancer (the attribute is "supported only by Network Load Balancers";
+# UDP has no stream to put a header in front of, GENEVE groups belong to Gateway Load
+# Balancers).
+_PROXY_PROTOCOLS = ("TCP", "TLS")
+
+
+def check_proxy_protocol(tg: TargetGroup, merged: dict[str, str]) -> None:
+    """``proxy_protocol_v2.enabled`` may be turned on only for TCP and TLS target groups
+    (ASSUMED code and wording: AWS documents the rule, not the error)."""
+    if merged.get("proxy_protocol_v2.enabled") == "true" and tg.protocol not in _PROXY_PROTOCOLS:
+        raise fail("InvalidConfigurationRequest", f"Proxy protocol version 2 is not supported "
+                   f"for target groups with the {tg.protocol} protocol")

@@ -262,6 +262,7 @@ class TargetGroupOperations:
         changed = attrs.apply("target group", tg.attributes, attrs.tg_defaults(tg),
                               params["Attributes"])
         attrs.check_stickiness(tg, {**attrs.tg_defaults(tg), **changed})
+        attrs.check_proxy_protocol(tg, {**attrs.tg_defaults(tg), **changed})
         with ctx.state.write() as w:
             tg.attributes = changed
             w.save(tg)
