@@ -187,9 +187,28 @@ def test_a_worker_that_dies_is_replaced(srv: Server, alb: dict[str, Any]) -> Non
 
 
 def test_bad_worker_counts_are_refused(tmp_path: Any) -> None:
-    for bad in ("0", "65"):
+    for bad in ("0", "65", "many"):
         p = subprocess.run([sys.executable, "-m", "localvpc", "serve", "--state",
                             str(tmp_path / "s.db"), "--proxy-workers", bad, "--port", "1"],
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 2
-        assert "--proxy-workers takes 1 to 64" in p.stderr
+        assert "--proxy-workers takes 1 to 64 or auto" in p.stderr
+
+
+def test_auto_is_one_process_per_usable_cpu() -> None:
+    from localvpc.cli.serve import _process_count
+
+    assert _process_count("auto") == min(64, len(os.sched_getaffinity(0)))
+    assert _process_count(" AUTO ") == _process_count("auto")
+    assert [_process_count(x) for x in ("1", "3", "64")] == [1, 3, 64]
+    assert [_process_count(x) for x in ("0", "65", "-1", "2.5", "")] == [None] * 5
+
+
+def test_lattice_endpoints_lists_the_processes(srv: Server, alb: dict[str, Any]) -> None:
+    p = subprocess.run([sys.executable, "-m", "localvpc", "lattice", "endpoints",
+                        "--endpoint-url", srv.url], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    line = next(x for x in p.stdout.splitlines() if x.startswith("processes: "))
+    table = workers(srv)
+    assert f"serve pid {table[0]['pid']} (" in line
+    assert f"worker 0 pid {table[1]['pid']} (" in line

@@ -73,6 +73,12 @@ def endpoints_command(endpoint_url: EndpointUrl = DEFAULT_URL,
                       ", ".join(e.get("addresses", [])))
     Console().print(table)
     print(f"CA certificate: {data.get('ca')}")
+    workers = data.get("workers", [])
+    if len(workers) > 1:  # serve --proxy-workers N: who shares the HTTP/HTTPS ports
+        print("processes: " + ", ".join(
+            f"{'serve' if w['slot'] == 'serve' else 'worker ' + str(w['slot'])} pid "
+            f"{w['pid']} ({w['connections']} connections"
+            f"{'' if w['alive'] else ', down'})" for w in workers))
 
 
 @app.command("ca")

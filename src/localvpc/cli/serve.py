@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -75,10 +76,10 @@ def serve_command(
     proxy_port_base: Annotated[int | None, typer.Option(
         "--proxy-port-base", help="first loopback port of the VPC Lattice and ALB proxy "
         "listeners (default: free ephemeral ports)")] = None,
-    proxy_workers: Annotated[int, typer.Option(
+    proxy_workers: Annotated[str, typer.Option(
         "--proxy-workers", help="processes serving the VPC Lattice and ALB HTTP/HTTPS "
-        "listeners (this one and N-1 workers sharing each port): one process uses at most "
-        "one CPU")] = 1,
+        "listeners (this one and N-1 workers sharing each port; 'auto': one per CPU, as "
+        "nginx's worker_processes auto): one process uses at most one CPU")] = "1",
     dev_health_interval: Annotated[float | None, typer.Option(
         "--dev-health-interval", help="TESTS/DEVELOPMENT ONLY: probe every health check "
         "this often (seconds) instead of its RequestInterval (10 or 30 s on AWS)")] = None,
@@ -107,11 +108,12 @@ def serve_command(
     except (ValueError, LocalVpcError) as e:
         print(f"localvpc: error: {e}", file=sys.stderr)
         raise typer.Exit(2) from None
-    if not 1 <= proxy_workers <= 64:
+    processes = _process_count(proxy_workers)
+    if processes is None:
         server_state.close()
-        print("localvpc: error: --proxy-workers takes 1 to 64", file=sys.stderr)
+        print("localvpc: error: --proxy-workers takes 1 to 64 or auto", file=sys.stderr)
         raise typer.Exit(2)
-    if proxy_workers > 1 and server_state.store.backend == "sqlite" and \
+    if processes > 1 and server_state.store.backend == "sqlite" and \
             server_state.store.url in ("", ":memory:"):
         server_state.close()
         print("localvpc: error: --proxy-workers needs a state file or database the workers "
@@ -125,8 +127,8 @@ def serve_command(
         _load_initial(server_state, state, snapshot)
     dns_server, checker = (None, None) if no_dns else _start_dns(
         server_state, dns_port_base, dev_health_interval)
-    workers = None if proxy_workers == 1 else _worker_spec(
-        proxy_workers, state, durability, server_state.data_dir, auth, accounts, lambdas or [])
+    workers = None if processes == 1 else _worker_spec(
+        processes, state, durability, server_state.data_dir, auth, accounts, lambdas or [])
     proxies = None if no_proxy else _start_proxies(server_state, proxy_port_base,
                                                    dev_health_interval, keys, workers)
     app = create_app(server_state, default_registry(), keys,
@@ -145,6 +147,17 @@ def serve_command(
             dns_server.stop()
         if proxies is not None:
             proxies.stop()
+
+
+def _process_count(text: str) -> int | None:
+    """``--proxy-workers``: 1-64, or ``auto`` (the CPUs this process may run on)."""
+    if text.strip().lower() == "auto":
+        return max(1, min(64, len(os.sched_getaffinity(0))))
+    try:
+        n = int(text)
+    except ValueError:
+        return None
+    return n if 1 <= n <= 64 else None
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
