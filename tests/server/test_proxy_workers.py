@@ -212,3 +212,24 @@ def test_lattice_endpoints_lists_the_processes(srv: Server, alb: dict[str, Any])
     table = workers(srv)
     assert f"serve pid {table[0]['pid']} (" in line
     assert f"worker 0 pid {table[1]['pid']} (" in line
+
+
+def test_a_deleted_listener_closes_on_every_process(srv: Server, alb: dict[str, Any]) -> None:
+    """Last: it deletes the fixture's listener. Each process holds its own socket on the
+    port; a worker that kept its socket would still accept the connections hashed to it."""
+    elb = srv.client("elbv2", region=REGION, account=ACCOUNT)
+    listener = elb.describe_listeners(LoadBalancerArn=alb["arn"])["Listeners"][0]
+    assert fetch(alb).status_code == 200
+    elb.delete_listener(ListenerArn=listener["ListenerArn"])
+
+    def refused_everywhere() -> bool:
+        outcomes = []
+        for _ in range(30):  # 30 new connections: each process would get some
+            try:
+                fetch(alb)
+                outcomes.append("served")
+            except httpx.ConnectError:
+                outcomes.append("refused")
+        return outcomes == ["refused"] * 30
+    assert eventually(refused_everywhere)
+    assert eventually(lambda: all(w["listeners"] == 0 for w in workers(srv)))
