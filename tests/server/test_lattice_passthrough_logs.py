@@ -34,6 +34,17 @@ ACCOUNT = "111122223333"
 REGION = "us-east-1"
 DOMAIN = "logged.passthrough.example"
 LOG_LINE = re.compile(r'"[^"]*"|\S+')
+#: lattice.md AL-3 ("Access log contents" of the AWS page "Access logs for Amazon VPC
+#: Lattice"): every record, request or passthrough connection, carries exactly these keys.
+AL3_FIELDS = frozenset({
+    "startTime", "sourceIpPort", "targetIpPort", "serviceNetworkArn", "serviceArn",
+    "targetGroupArn", "sourceVpcArn", "sourceVpcId", "destinationVpcId", "listenerId",
+    "listenerType", "protocol", "requestMethod", "requestPath", "hostHeader", "userAgent",
+    "serverNameIndication", "sslCipher", "tlsVersion", "responseCode", "bytesReceived",
+    "bytesSent", "duration", "requestToTargetDuration", "responseFromTargetDuration",
+    "callerPrincipal", "callerPrincipalOrgID", "callerX509IssuerOU", "callerX509SubjectCN",
+    "callerX509SANNameCN", "callerX509SANDNS", "callerX509SANURI", "resolvedUser",
+    "authDeniedReason", "failureReason"})
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +174,7 @@ def test_a_passthrough_connection_is_logged_once_with_its_bytes(
         records = wait_for(lambda: log_events(logs, "/lattice/passthrough"), 1)
         assert len(records) == 1, records
         rec = records[0]
+        assert set(rec) == AL3_FIELDS
         # The proxy counted what crossed the client's socket, hello and alerts included.
         assert rec["bytesReceived"] == sent and rec["bytesSent"] == received
         assert sent > 200 and received > 200  # a handshake each way, not just the payload
@@ -198,6 +210,7 @@ def test_a_passthrough_connection_is_logged_once_with_its_bytes(
         records = wait_for(lambda: log_events(logs, "/lattice/passthrough"), 2)
         assert len(records) == 2, records
         failed = records[1]
+        assert set(failed) == AL3_FIELDS
         assert failed["failureReason"] == "TargetConnectionError"
         assert failed["bytesSent"] == 0 and failed["bytesReceived"] > 0
         assert failed["serverNameIndication"] == DOMAIN
@@ -292,6 +305,7 @@ def test_a_request_through_an_alb_target_group_is_logged_by_lattice_and_the_alb(
         records = wait_for(lambda: log_events(logs, "/lattice/front"), 1)
         assert len(records) == 1, records
         rec = records[0]
+        assert set(rec) == AL3_FIELDS
         assert rec["targetGroupArn"] == tg["arn"]  # Lattice names its own target group
         assert rec["serviceArn"] == svc["arn"] and rec["responseCode"] == 200
         assert rec["requestPath"] == "/orders/7?x=1" and rec["userAgent"] == "hop-test/2"

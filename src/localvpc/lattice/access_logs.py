@@ -35,7 +35,13 @@ from localvpc.store.objects import ObjectStore
 
 log = logging.getLogger("localvpc.lattice.access_logs")
 
-#: AL-3, in the order records are written.
+#: AL-3, in the order records are written. AWS page: "Access logs for Amazon VPC Lattice",
+#: section "Access log contents" (docs.aws.amazon.com/vpc-lattice/latest/ug/
+#: monitoring-access-logs.html#monitoring-access-logs-contents). Its field table was not
+#: in the stored copies we could search, so names follow AL-3, which one record AWS
+#: delivered (an HTTP listener, 2024, quoted in a sample's README) matches key for key: 35
+#: keys, the six LATTICE_NUMBERS as JSON numbers, ``"-"`` for what does not apply. The
+#: order is ours (JSON consumers do not depend on it).
 LATTICE_FIELDS = (
     "startTime", "sourceIpPort", "targetIpPort", "serviceNetworkArn", "serviceArn",
     "targetGroupArn", "sourceVpcArn", "sourceVpcId", "destinationVpcId", "listenerId",
@@ -171,8 +177,12 @@ def lattice_connection_record(network: Network, decision: Decision,
     the same order, written when the connection ends. Lattice never sees the HTTP inside
     (nor the TLS parameters the two ends agree on), so the request, response, TLS and
     caller fields are ``"-"``; the server name is the ClientHello's SNI, the bytes and the
-    duration are the whole connection's. ASSUMED where the AWS page is silent: AL-3 lists
-    one field set and says a missing value is ``"-"``, which is what this writes."""
+    duration are the whole connection's. The AWS page ("Access logs for Amazon VPC
+    Lattice", monitoring-access-logs.html) lists in its contents one record format for
+    services ("Access log contents"; "Resource access log contents" is for resource
+    configurations) and no TCP / TLS passthrough section, so this writes that field set.
+    ASSUMED (unknown): which fields AWS fills for a passthrough connection, e.g. whether
+    ``protocol`` says ``TCP``, and whether the bytes and duration cover the connection."""
     values: dict[str, Any] = {
         **_where(network, decision, conn.client_vpc_id),
         "startTime": _iso(conn.start),
@@ -346,8 +356,8 @@ class AccessLogWriter:
                  when: float) -> None:
         line = json.dumps(record, separators=(",", ":"))
         for sub in subs:
-            self._add(sub.destination_arn, sub.resource_id, line, when, sub.account,
-                      sub.region)
+            self.add(sub.destination_arn, sub.resource_id, line, when, sub.account,
+                     sub.region)
 
     def alb(self, decision: Decision, req: Request, ex: Exchange) -> str | None:
         """Record one ALB request when its load balancer has ``access_logs.s3.enabled``."""
@@ -358,8 +368,16 @@ class AccessLogWriter:
         if not bucket:
             return None
         line = alb_line(decision, req, ex)
+        self.add_alb(lb, line, req.server_ip or "127.0.0.1")
+        return line
+
+    def add_alb(self, lb: LoadBalancer, line: str, ip: str) -> None:
+        """Buffer one ALB access-log ``line`` for ``lb``'s bucket (``ip``: the node's
+        address in the object key). Proxy workers' lines arrive here too (workers.py)."""
+        bucket = lb.attributes.get("access_logs.s3.bucket", "")
+        if not bucket:
+            return
         prefix = lb.attributes.get("access_logs.s3.prefix", "")
-        ip = req.server_ip or "127.0.0.1"
         with self._lock:
             batch = self._s3.get(("alb:" + lb.id, bucket))
             if batch is None:
@@ -370,10 +388,9 @@ class AccessLogWriter:
                 batch = _S3Batch(bucket, key_of, opened=self.clock())
                 self._s3[("alb:" + lb.id, bucket)] = batch
             batch.lines.append(line)
-        return line
 
-    def _add(self, destination: str, resource_id: str, line: str, when: float,
-             owner_account: str, owner_region: str) -> None:
+    def add(self, destination: str, resource_id: str, line: str, when: float,
+            owner_account: str, owner_region: str) -> None:
         """Buffer ``line`` for ``destination``; S3 ARNs carry no account or Region, so the
         subscription's (the logged resource's) name the key's folders."""
         service, region, account, resource = _arn_parts(destination)
