@@ -233,3 +233,25 @@ def test_a_deleted_listener_closes_on_every_process(srv: Server, alb: dict[str, 
         return outcomes == ["refused"] * 30
     assert eventually(refused_everywhere)
     assert eventually(lambda: all(w["listeners"] == 0 for w in workers(srv)))
+
+
+def test_workers_end_with_a_serve_process_that_was_killed(tmp_path: Any) -> None:
+    """kill -9 runs no clean-up: the workers notice their control socket close and exit,
+    so no orphan keeps holding the proxy ports."""
+    s = start_server(tmp_path / "state.db", "--proxy-workers", "3")
+    try:
+        assert eventually(lambda: len([w for w in workers(s) if w["alive"]]) == 3)
+        pids = [w["pid"] for w in workers(s)[1:]]
+        s.proc.kill()
+        s.proc.wait(10)
+
+        def gone(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            with open(f"/proc/{pid}/stat") as f:  # a zombie has exited; nobody reaped it
+                return f.read().split(")")[-1].split()[0] == "Z"
+        assert eventually(lambda: all(gone(pid) for pid in pids), timeout=10)
+    finally:
+        stop_server(s)

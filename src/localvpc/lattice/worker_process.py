@@ -104,18 +104,17 @@ class ShippedLogs(AccessLogWriter):
             lattice, self._lattice = self._lattice, []
             alb, self._alb = self._alb, []
         sent = 0
-        try:
-            for run in chunked(lattice):
-                self._ship({"op": "report", "lattice": run})
+        runs = [("lattice", run) for run in chunked(lattice)] + \
+            [("alb", run) for run in chunked(alb)]
+        for kind, run in runs:
+            try:
+                self._ship({"op": "report", kind: run})
                 sent += len(run)
-            for run in chunked(alb):
-                self._ship({"op": "report", "alb": run})
-                sent += len(run)
+            except (OSError, ValueError) as exc:  # too big, or the serve process is gone
+                log.warning("access logs: %d lines not handed over: %s", len(run), exc)
+                self.dropped += len(run)
+        with contextlib.suppress(OSError, ValueError):
             self._ship({"op": "report", **self._status()})  # after the lines it counts
-        except (OSError, ValueError) as exc:  # the serve process has gone or is stuck
-            log.warning("access logs: %d lines not handed over: %s",
-                        len(lattice) + len(alb) - sent, exc)
-            self.dropped += len(lattice) + len(alb) - sent
         self.delivered += sent
         return sent
 
@@ -201,6 +200,9 @@ class Worker:
                 message, fds = recv_message(self.ctl)
             except BlockingIOError:
                 return
+            except (OSError, ValueError) as exc:  # the channel is broken: nobody to serve for
+                log.error("proxy worker: control channel failed: %s", exc)
+                message, fds = None, []
             if message is None or message.get("op") == "stop":
                 self.loop.stop()
                 return

@@ -198,6 +198,8 @@ class WorkerPool:
                 log.warning("proxy worker %d does not take updates (%s): restarting",
                             worker.slot, exc)
                 self._drop(worker, remove_reader)
+            except ValueError as exc:  # more listeners than one message holds
+                log.error("proxy worker %d not updated: %s", worker.slot, exc)
 
     def _sync(self, worker: _Worker, wanted: dict[Key, Served], new: list[Served],
               generation: int, meta: int) -> None:
