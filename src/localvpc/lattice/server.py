@@ -34,6 +34,12 @@ from localvpc.dns.names import lattice_addresses
 from localvpc.dns.source import ModelSource
 from localvpc.flowlogs.firehose import LambdaRegistry
 from localvpc.lattice.access_logs import AccessLogWriter, Exchange
+from localvpc.lattice.alb_headers import (
+    HeaderPlan,
+    header_plan,
+    response_headers,
+    server_header,
+)
 from localvpc.lattice.alb_targets import through_alb
 from localvpc.lattice.auth import Authorizer
 from localvpc.lattice.health import TargetHealthChecker
@@ -451,6 +457,9 @@ class ModelRouter:
         self._where: dict[tuple[str | None, str, int], tuple[tuple[str, int] | None, str]] = {}
         self._where_key: tuple[int, int] | None = None
         self._subscribed: tuple[int | None, frozenset[str]] = (None, frozenset())
+        # listener ARN -> its header modification (None: none) for one model generation
+        self._plans: dict[str, HeaderPlan | None] = {}
+        self._plans_of: tuple[Network | None, int] = (None, -1)
 
     def close(self) -> None:
         self.lambda_pool.shutdown(wait=False, cancel_futures=True)
@@ -481,6 +490,7 @@ class ModelRouter:
                     decision = through_alb(self.alb, network, decision, ereq, generation)
             else:
                 decision = self.alb.route(network, lst.lb_arn or "", ereq, generation)
+            plan = self._header_plan(network, generation, lst, decision)
             logged = self._logged(lst, network, generation, decision)
             where: tuple[str, int] | None = None
             is_lambda = decision.target_type == "lambda"
@@ -488,6 +498,8 @@ class ModelRouter:
             if decision.kind == "forward" and not is_lambda and decision.target_id is not None:
                 where, vpc_address = self._resolve(network, decision)
         server = ALB_SERVER if lst.kind == "alb" else None
+        if plan is not None:  # routing.http.response.server.enabled
+            server = server_header(plan, server)
         timing = _Timing(received, loop.time())
         if decision.kind != "forward" or decision.target_id is None:
             resp = decision.response()
@@ -502,6 +514,8 @@ class ModelRouter:
         else:
             answer = await self._forward(lst, decision, req, where, vpc_address, timing,
                                          server)
+        if plan is not None and plan.headers:  # AWS: on every response, the target's too
+            answer.headers = response_headers(plan, answer.headers)
         if logged:
             answer.done = self._logger(lst, decision, ereq, req, answer, timing)
         return answer
@@ -524,6 +538,29 @@ class ModelRouter:
             (decision.service is not None and decision.service.id in subscribed)
             or (decision.service_network is not None
                 and decision.service_network.id in subscribed))
+
+    def _header_plan(self, network: Network, generation: int, lst: ProxyListener,
+                     decision: Decision) -> HeaderPlan | None:
+        """The ALB listener's header modification attributes (alb_headers.py), compiled
+        once per model generation: a listener without any costs a dict lookup."""
+        if lst.kind != "alb":
+            if decision.alb_hop is None:
+                return None
+            decision = decision.alb_hop[0]  # LTG-2: the ALB's answer goes out via Lattice
+        arn, lb = decision.listener_arn, decision.load_balancer
+        if not arn or lb is None:
+            return None
+        if self._plans_of[1] != generation or self._plans_of[0] is not network:
+            self._plans.clear()
+            self._plans_of = (network, generation)
+        try:
+            return self._plans[arn]
+        except KeyError:
+            pass
+        li = lb.listener(arn)
+        plan = header_plan(li.attributes) if li is not None else None
+        self._plans[arn] = plan
+        return plan
 
     @staticmethod
     def _alb_logs(decision: Decision) -> bool:

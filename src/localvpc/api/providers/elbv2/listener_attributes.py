@@ -8,8 +8,8 @@ reference, ListenerAttribute; ALB user guide, "HTTP header modification"; NLB us
 
 As for load balancer and target group attributes (attributes.py), only changed values are
 stored, on ``Listener.attributes``, and the defaults are merged in on every read. The NLB
-proxy (lattice/nlb.py) applies ``tcp.idle_timeout.seconds``; the ALB header keys are
-checked and stored but not applied by the ALB proxy yet.
+proxy (lattice/nlb.py) applies ``tcp.idle_timeout.seconds``; the ALB proxy applies the
+response header keys (lattice/alb_headers.py); the mTLS/TLS header names are stored only.
 """
 
 from __future__ import annotations
