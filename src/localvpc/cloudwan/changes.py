@@ -181,7 +181,7 @@ def generation_errors(previous_edges: Iterable[CoreNetworkEdge], new: Policy,
     locations = set(new.config.locations)
     base = "$.core-network-configuration.edge-locations"
     for edge in previous_edges:
-        users = sorted(a.id for a in live_atts if a.region == edge.location)
+        users = sorted(a.id for a in live_atts if edge.location in a.edges)
         if edge.location not in locations and users:
             errors.append(PolicyError("CONFLICT", f"{base}: edge location {edge.location} cannot "
                                       f"be removed while it has attachments ({users[0]})", base))
@@ -202,12 +202,13 @@ def generation_errors(previous_edges: Iterable[CoreNetworkEdge], new: Policy,
             if att is None:
                 errors.append(PolicyError("UNKNOWN_REFERENCE", f"{path}[{j}]: {att_id} is not "
                                           "an attachment of the core network", f"{path}[{j}]"))
-            elif att.region in regions:
+            elif any(edge in regions for edge in att.edges):
+                taken = next(e for e in att.edges if e in regions)
                 errors.append(PolicyError("CONFLICT", f"{path}[{j}]: only one destination per "
-                                          f"Region ({regions[att.region]} is in {att.region})",
+                                          f"Region ({regions[taken]} is in {taken})",
                                           f"{path}[{j}]"))
             else:
-                regions[att.region] = att_id
+                regions.update(dict.fromkeys(att.edges, att_id))
     return errors
 
 

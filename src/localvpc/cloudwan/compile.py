@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from localvpc.cloudwan.advertised import advertised
 from localvpc.cloudwan.policy import AttachmentPolicy, Condition, Policy, shared_segments
 from localvpc.dataplane.lpm import PrefixTable
 from localvpc.model.base import IPAddress, IPNetwork
@@ -36,6 +37,7 @@ from localvpc.model.cloudwan import (
     SITE_TO_SITE_VPN,
     TRANSIT_GATEWAY_ROUTE_TABLE,
     VPC,
+    ConnectPeer,
     CoreNetworkAttachment,
     ProposedSegmentChange,
 )
@@ -92,7 +94,9 @@ def condition_holds(cond: Condition, att: CoreNetworkAttachment) -> bool:
     if kind in ("account-id", "account"):
         return _op(cond.operator, att.account, value)
     if kind == "region":
-        return _op(cond.operator, att.region, value)
+        # ASSUMED: a Direct Connect gateway attachment (several edges) matches when one of
+        # its edge locations does.
+        return any(_op(cond.operator, edge, value) for edge in att.edges)
     if kind == "attachment-type":
         return att.policy_type == value
     return False  # routing-policy-label: attachments carry no labels in this model
@@ -126,8 +130,9 @@ def map_attachment(policy: Policy, att: CoreNetworkAttachment) -> AttachmentMapp
         if segment is None:
             return AttachmentMapping(rule.rule_number, None, None, False,
                                      f"no segment named {name}")
-        if att.region not in segment.edge_locations:
-            # ASSUMED: a segment absent from the attachment's edge cannot take it.
+        if not any(edge in segment.edge_locations for edge in att.edges):
+            # ASSUMED: a segment absent from the attachment's edge cannot take it (a DX
+            # gateway attachment needs one of its edges in the segment).
             return AttachmentMapping(rule.rule_number, None, None, False,
                             f"segment {name} has no edge location {att.region}")
         return AttachmentMapping(rule.rule_number, segment.name, None,
@@ -418,14 +423,39 @@ class CompiledCoreNetwork:
 PrefixSource = Callable[[CoreNetworkAttachment], list[IPNetwork]]
 
 
-def network_prefixes(network: Network | None) -> PrefixSource:
+def network_prefixes(network: Network | None,
+                     problems: list[str] | None = None) -> PrefixSource:
     """CR-1: a VPC attachment brings its VPC's CIDRs (IPv6 ones with ``Ipv6Support``); a
-    transit gateway route table attachment the active routes of that table. VPN and Connect
-    routes come from BGP, which is not modelled: pass them in ``prefixes``."""
+    transit gateway route table attachment the active routes of that table. BGP routes are
+    not learned (``cloudwan.advertised``): a Connect attachment brings what its AVAILABLE
+    Connect peers state in ``localvpc:advertise``, a Direct Connect gateway attachment what
+    its own ``localvpc:advertise`` tag states; VPN routes only come in ``prefixes``. A tag
+    that cannot be read advertises nothing and is reported in ``problems``."""
+    peers_of: dict[str, list[ConnectPeer]] | None = None
+
+    def stated(what: str, tags: dict[str, str]) -> list[IPNetwork]:
+        found, problem = advertised(tags)
+        if problem is not None and problems is not None:
+            problems.append(f"{what}: {problem}")
+        return found
 
     def prefixes(att: CoreNetworkAttachment) -> list[IPNetwork]:
+        nonlocal peers_of
+        if att.attachment_type == DIRECT_CONNECT_GATEWAY:
+            return stated(att.id, att.tags)
         if network is None:
             return []
+        if att.attachment_type == CONNECT:
+            if peers_of is None:
+                peers_of = {}
+                for peer in sorted(network.core_network_connect_peers.values(),
+                                   key=lambda p: p.id):
+                    if peer.state == AVAILABLE:
+                        peers_of.setdefault(peer.connect_attachment_id, []).append(peer)
+            out: list[IPNetwork] = []
+            for peer in peers_of.get(att.id, []):
+                out += [p for p in stated(peer.id, peer.tags) if p not in out]
+            return out
         if att.attachment_type == VPC:
             vpc = network.vpcs.get(att.resource_id)
             if vpc is None:
@@ -449,7 +479,7 @@ def compile_core_network(policy: Policy, attachments: Iterable[CoreNetworkAttach
     """Route tables for ``policy`` with the attachments as they are now (their current
     ``segment_name``; only attachments in a routing state count)."""
     out = CompiledCoreNetwork(policy)
-    source = network_prefixes(network)
+    source = network_prefixes(network, out.problems)
     members: dict[str, list[CoreNetworkAttachment]] = {s: [] for s in policy.segments}
     nfg_members: dict[str, list[CoreNetworkAttachment]] = {
         n: [] for n in policy.network_function_groups}
@@ -469,7 +499,7 @@ def compile_core_network(policy: Policy, attachments: Iterable[CoreNetworkAttach
         if seg is None:
             out.problems.append(f"{att.id}: segment {seg_name} is not in the policy")
             continue
-        if att.region not in seg.edge_locations:
+        if not any(edge in seg.edge_locations for edge in att.edges):
             out.problems.append(f"{att.id}: segment {seg_name} has no edge {att.region}")
             continue
         members[seg_name].append(att)
@@ -482,9 +512,13 @@ def compile_core_network(policy: Policy, attachments: Iterable[CoreNetworkAttach
     for name, atts in members.items():
         routes: list[Route] = []
         for att in atts:
+            # A DX gateway attachment is local at each of its edges (in the segment): one
+            # candidate per edge, so each of those edges picks its own (CR-4).
+            edges = _edges_in(att, policy.segments[name].edge_locations)
             for p in out._prefixes[att.id]:
-                routes.append(Route(p, att.id, PROPAGATED, ACTIVE, name, att.region,
-                                    att.policy_type, att.resource_id))
+                for edge in edges:
+                    routes.append(Route(p, att.id, PROPAGATED, ACTIVE, name, edge,
+                                        att.policy_type, att.resource_id))
         own[name] = routes
 
     def add(table: dict[IPNetwork, _Entry], route: Route) -> None:
@@ -531,10 +565,19 @@ def compile_core_network(policy: Policy, attachments: Iterable[CoreNetworkAttach
                 if att_or_none is None:
                     entry.static.append(Route(cidr, None, STATIC, BLACKHOLE, action.segment))
                 else:
-                    entry.static.append(Route(cidr, att_or_none.id, STATIC, ACTIVE,
-                                              action.segment, att_or_none.region,
-                                              att_or_none.policy_type, att_or_none.resource_id))
+                    seg_edges = policy.segments[action.segment].edge_locations
+                    for edge in _edges_in(att_or_none, seg_edges):
+                        entry.static.append(Route(cidr, att_or_none.id, STATIC, ACTIVE,
+                                                  action.segment, edge,
+                                                  att_or_none.policy_type,
+                                                  att_or_none.resource_id))
     return out
+
+
+def _edges_in(att: CoreNetworkAttachment, segment_edges: list[str]) -> list[str]:
+    """The attachment's edges that the segment has (all of them when none is: a static
+    route may name an attachment of another segment)."""
+    return [e for e in att.edges if e in segment_edges] or att.edges
 
 
 def _service_insertion(policy: Policy, out: CompiledCoreNetwork, own: dict[str, list[Route]],

@@ -1085,10 +1085,11 @@ class Walk:
             raise self.end(Disposition.NULL_ROUTED, "dropped",
                            f"attachment {route.attachment_id} is gone",
                            code="BAD_STATE_ATTACHMENT")
-        if out.region != att.region:
+        out_edge = route.edge_location or out.region  # a DX gateway attachment has several
+        if out_edge != att.region:
             self.hop(core_id, "core-network", "forwarded",
-                     f"across the core from edge {att.region} to edge {out.region}",
-                     phase=f"edge {out.region}")
+                     f"across the core from edge {att.region} to edge {out_edge}",
+                     phase=f"edge {out_edge}")
         if out.attachment_type == VPC_ATTACHMENT and out.resource_id in self.fp.vpcs:
             self.hop(out.resource_id, "vpc", "forwarded",
                      f"from core network attachment {out.id}", phase=f"core {out.id}")

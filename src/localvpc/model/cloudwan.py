@@ -188,10 +188,18 @@ class CoreNetworkAttachment(Resource):
     protocol: str | None = None
     # Transit gateway route table attachments: the peering they ride on.
     peering_id: str | None = None
+    # Direct Connect gateway attachments span several edge locations (AWS answers
+    # ``EdgeLocations`` for them instead of ``EdgeLocation``); ``region`` is the first.
+    edge_locations: list[str] = field(default_factory=list)
 
     @property
     def edge_location(self) -> str:
         return self.region
+
+    @property
+    def edges(self) -> list[str]:
+        """Every edge location the attachment is placed at (one, except for DX gateways)."""
+        return list(self.edge_locations) or [self.region]
 
     @property
     def policy_type(self) -> str:

@@ -45,6 +45,7 @@ from localvpc.model.cloudwan import (
     CONNECT,
     CREATING,
     DELETING,
+    DIRECT_CONNECT_GATEWAY,
     PENDING_ATTACHMENT_ACCEPTANCE,
     PENDING_TAG_ACCEPTANCE,
     REJECTED,
@@ -69,7 +70,8 @@ def attachment_view(att: CoreNetworkAttachment, cn: CoreNetwork | None,
         "CoreNetworkArn": cn.arn if cn is not None else None,
         "AttachmentId": att.id, "OwnerAccountId": att.account,
         "AttachmentType": att.attachment_type, "State": state or att.state,
-        "EdgeLocation": att.region, "ResourceArn": att.resource_arn,
+        "EdgeLocation": None if att.edge_locations else att.region,
+        "EdgeLocations": list(att.edge_locations) or None, "ResourceArn": att.resource_arn,
         "AttachmentPolicyRuleNumber": att.attachment_policy_rule_number,
         "SegmentName": att.segment_name,
         "NetworkFunctionGroupName": att.network_function_group_name,
@@ -104,6 +106,9 @@ def typed_view(att: CoreNetworkAttachment, cn: CoreNetwork | None, state: str | 
         return {"ConnectAttachment": {"Attachment": base,
                                       "TransportAttachmentId": att.transport_attachment_id,
                                       "Options": {"Protocol": att.protocol}}}
+    if att.attachment_type == DIRECT_CONNECT_GATEWAY:
+        return {"DirectConnectGatewayAttachment": {"Attachment": base,
+                                                   "DirectConnectGatewayArn": att.resource_arn}}
     return {"TransitGatewayRouteTableAttachment": {"Attachment": base,
                                                    "PeeringId": att.peering_id,
                                                    "TransitGatewayRouteTableArn":
@@ -286,8 +291,8 @@ class AttachmentOperations:
         items = [a for a in net.core_network_attachments.values()
                  if (a.account == ctx.account or a.core_network_id in mine_cores)
                  and _wanted(params, CoreNetworkId=a.core_network_id,
-                             AttachmentType=a.attachment_type, EdgeLocation=a.region,
-                             State=a.state)]
+                             AttachmentType=a.attachment_type, State=a.state)
+                 and params.get("EdgeLocation") in (None, *a.edges)]
         page, token = paginate(items, params, lambda a: a.id)
         return {"Attachments": [attachment_view(a, _core_of(ctx, a)) for a in page],
                 "NextToken": token}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from localvpc.api.protocols.request import ServiceError
 from localvpc.api.providers.paging import BadPageToken, keyed_page
 from localvpc.api.providers.ram import GLOBAL_SHARE_REGION, shared_with
+from localvpc.cloudwan.advertised import ADVERTISE_TAG, AdvertisedInvalid, parse_advertised
 from localvpc.model.base import Resource
 from localvpc.model.cloudwan import (
     ConnectPeer,
@@ -191,6 +192,16 @@ def tags_param(params: Params, name: str = "Tags") -> dict[str, str]:
             raise validation(f"Tag keys starting with 'aws:' are reserved: {key}", name)
         tags[key] = tag.get("Value", "")
     return tags
+
+
+def check_advertised(tags: dict[str, str], field: str = "Tags") -> None:
+    """The localvpc-only ``localvpc:advertise`` tag (``cloudwan.advertised``) must list
+    network CIDRs: a ``ValidationException`` naming the bad entry, before anything changes."""
+    if ADVERTISE_TAG in tags:
+        try:
+            parse_advertised(tags[ADVERTISE_TAG])
+        except AdvertisedInvalid as e:
+            raise validation(str(e), field) from None
 
 
 def tags_list(tags: dict[str, str]) -> list[dict[str, str]]:

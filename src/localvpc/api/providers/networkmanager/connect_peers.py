@@ -26,6 +26,7 @@ from localvpc.api.context import RequestContext
 from localvpc.api.providers.networkmanager.common import (
     Params,
     attachment,
+    check_advertised,
     delete,
     global_network,
     new_id,
@@ -288,8 +289,10 @@ class ConnectPeerOperations:
             for name in ("CoreNetworkAddress", "InsideCidrBlocks"):
                 if params.get(name):
                     raise validation(f"{name} applies only to GRE Connect peers.", name)
+        tags = tags_param(params)
+        check_advertised(tags)  # what the appliance advertises over BGP (cloudwan.advertised)
         p = ConnectPeer(id=new_id("connect-peer"), account=ctx.account, region=att.region,
-                        tags=tags_param(params), connect_attachment_id=att.id,
+                        tags=tags, connect_attachment_id=att.id,
                         core_network_id=cn.id, protocol=protocol, peer_address=str(peer),
                         subnet_arn=params.get("SubnetArn"), created=now())
         try:

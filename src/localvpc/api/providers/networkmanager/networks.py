@@ -19,6 +19,7 @@ from localvpc.api.providers.networkmanager.common import (
     HOME_REGION,
     Params,
     by_arn,
+    check_advertised,
     conflict,
     core_network,
     delete,
@@ -38,11 +39,13 @@ from localvpc.cloudwan.compile import apply_plan, plan_attachment
 from localvpc.cloudwan.policy import Policy, check_policy, edges_of, parse_policy, segment_infos
 from localvpc.model.cloudwan import (
     DELETING,
+    DIRECT_CONNECT_GATEWAY,
     EXECUTION_SUCCEEDED,
     FAILED_GENERATION,
     OUT_OF_DATE,
     PENDING_GENERATION,
     READY_TO_EXECUTE,
+    ConnectPeer,
     CoreNetwork,
     CoreNetworkAttachment,
     GlobalNetwork,
@@ -204,6 +207,13 @@ def _retag(ctx: RequestContext, resource: Any) -> None:
     policy = live_policy(cn) if cn is not None else None
     if policy is not None and apply_plan(resource, plan_attachment(policy, resource)):
         resource.updated = now()
+
+
+def _advertises(resource: Any) -> bool:
+    """Resources whose ``localvpc:advertise`` tag states BGP routes (cloudwan.advertised)."""
+    return isinstance(resource, ConnectPeer) or (
+        isinstance(resource, CoreNetworkAttachment)
+        and resource.attachment_type == DIRECT_CONNECT_GATEWAY)
 
 
 class NetworkOperations:
@@ -431,7 +441,10 @@ class NetworkOperations:
     # ------------------------------------------------------------------ tags
     def TagResource(self, ctx: RequestContext, params: Params) -> dict[str, Any]:
         resource = by_arn(ctx, params["ResourceArn"])
-        resource.tags.update(tags_param(params))
+        tags = tags_param(params)
+        if _advertises(resource):
+            check_advertised({**resource.tags, **tags})
+        resource.tags.update(tags)
         _retag(ctx, resource)
         save(ctx, resource)
         return {}
