@@ -13,10 +13,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 from hypothesis import strategies as st
 
 from localvpc.model import (
+    access_analyzer,
     client_vpn,
     cloudwan,
     dns,
     elb,
+    encryption_controls,
     endpoints,
     filters,
     flow_logs,
@@ -356,6 +358,11 @@ def sample_network() -> Network:
     _add_privatelink_and_cloudwan(n, acct, other)
     _add_client_vpn(n, acct)
     _add_ipam(n, acct)
+    _add_access_scope(n, acct)
+    n.add(encryption_controls.VpcEncryptionControl(
+        id="vpcec-1", account=acct, vpc_id="vpc-1",
+        mode=encryption_controls.EncryptionMode.ENFORCE,
+        exclusions={"InternetGateway": "enabled"}, created=9.0, tags={"Name": "ec"}))
     return n
 
 
@@ -375,6 +382,26 @@ def _add_client_vpn(n: Network, acct: str) -> None:
                 client_vpn.ClientVpnRoute(net("0.0.0.0/0"), "subnet-1", description="web")],
         authorization_rules=[client_vpn.ClientVpnAuthorizationRule(
             net("10.0.0.0/16"), access_all=True, description="all")]))
+
+
+def _add_access_scope(n: Network, acct: str) -> None:
+    """A Network Access Scope (IGW -> ENI, excluding a NAT) and one analysis with a finding."""
+    aa = access_analyzer
+    n.add(aa.NetworkInsightsAccessScope(
+        "nis-1", acct, tags={"Name": "igw"}, created=1.0, updated=2.0,
+        match_paths=[aa.AccessScopePath(
+            source=aa.PathStatement(resource=aa.ResourceStatement(
+                resource_types=["AWS::EC2::InternetGateway"])),
+            destination=aa.PathStatement(
+                packet_header=aa.PacketHeaderStatement(destination_ports=["22"],
+                                                       protocols=["tcp"]),
+                resource=aa.ResourceStatement(resources=["eni-1"])))],
+        exclude_paths=[aa.AccessScopePath(through=[aa.ResourceStatement(
+            resource_types=["AWS::EC2::NatGateway"])])]))
+    n.add(aa.NetworkInsightsAccessScopeAnalysis(
+        "nisa-1", acct, scope_id="nis-1", status="succeeded", start_date=3.0, end_date=4.0,
+        findings_found="true", analyzed_eni_count=2, warning_message="capped",
+        findings=[aa.AccessScopeFinding("f-1", '[{"SequenceNumber": 1}]')]))
 
 
 def _add_ipam(n: Network, acct: str) -> None:

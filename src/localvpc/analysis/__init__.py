@@ -1,1 +1,1 @@
-"""Reserved for the analysis layer (later issues)."""
+"""Analyses over the compiled network: Network Access Analyzer (access scopes -> findings)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from localvpc.dataplane.compiled import KIND_INSTANCE, KIND_NAT, Device, ForwardingPlane
 from localvpc.dataplane.flow import Crossing, Trace
+from localvpc.flowlogs.encryption import encryption_status, neighbour
 from localvpc.flowlogs.fields import TGW_FIELDS, VPC_FIELDS
 from localvpc.model import instance_types
 from localvpc.model.aws_prefixes import service_of
@@ -43,7 +44,7 @@ _PATH_CODE: dict[str, int] = {
     TargetType.VPN_GATEWAY: 3,
     TargetType.LOCAL_GATEWAY: 6,
 }
-# Every field starts as '-' (None): ECS, encryption and the v11 next-hop and tag fields are
+# Every field starts as '-' (None): ECS and the v11 next-hop and tag fields are
 # not modelled (reject-reason is set for Block Public Access drops only), so they stay '-'
 # as AWS writes them when they do not apply.
 _BLANK_VPC: dict[str, Any] = dict.fromkeys(VPC_FIELDS)
@@ -225,10 +226,10 @@ class Observer:
                 if tgw is not None:
                     out.append(tgw)
             else:
-                out.append(self._eni_observation(c))
+                out.append(self._eni_observation(c, neighbour(crossings, i)))
         return out
 
-    def _eni_observation(self, c: Crossing) -> Observation:
+    def _eni_observation(self, c: Crossing, other: Crossing | None = None) -> Observation:
         device = self.fp.devices.get(c.point)
         flow = c.flow
         egress = c.direction == "egress"
@@ -253,6 +254,7 @@ class Observer:
             "flow-direction": c.direction,
             "traffic-path": self.traffic_path(c, device),
             "reject-reason": c.reject_reason or None,  # BPA, else '-'
+            "encryption-status": encryption_status(self.fp, c, device, other),
         })
         key = (c.point, c.direction, fields["srcaddr"], fields["dstaddr"], sport, dport,
                flow.protocol, fields["pkt-srcaddr"], fields["pkt-dstaddr"], c.action,

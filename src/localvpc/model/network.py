@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from localvpc.model.access_analyzer import (
+    NetworkInsightsAccessScope,
+    NetworkInsightsAccessScopeAnalysis,
+)
 from localvpc.model.client_vpn import ClientVpnEndpoint
 from localvpc.model.cloudwan import (
     ConnectPeer,
@@ -31,6 +35,7 @@ from localvpc.model.dns import (
     ResolverRuleAssociation,
 )
 from localvpc.model.elb import LoadBalancer, TargetGroup
+from localvpc.model.encryption_controls import VpcEncryptionControl
 from localvpc.model.endpoints import (
     VpcEndpoint,
     VpcEndpointConnectionNotification,
@@ -153,6 +158,9 @@ _TABLE_OF: dict[type, str] = {
     Ipam: "ipams",
     IpamScope: "ipam_scopes",
     IpamPool: "ipam_pools",
+    NetworkInsightsAccessScope: "network_insights_access_scopes",
+    NetworkInsightsAccessScopeAnalysis: "network_insights_access_scope_analyses",
+    VpcEncryptionControl: "vpc_encryption_controls",
 }
 
 
@@ -271,6 +279,12 @@ class Network:
     ipams: dict[str, Ipam] = field(default_factory=dict)
     ipam_scopes: dict[str, IpamScope] = field(default_factory=dict)
     ipam_pools: dict[str, IpamPool] = field(default_factory=dict)
+    network_insights_access_scopes: dict[str, NetworkInsightsAccessScope] = field(
+        default_factory=dict)
+    network_insights_access_scope_analyses: dict[str, NetworkInsightsAccessScopeAnalysis] = (
+        field(default_factory=dict))
+    vpc_encryption_controls: dict[str, VpcEncryptionControl] = field(
+        default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ building

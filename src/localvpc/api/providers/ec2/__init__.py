@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from localvpc.api.context import RequestContext
+from localvpc.api.providers.ec2.access_scopes import AccessScopeOperations
 from localvpc.api.providers.ec2.address_transfers import AddressTransferOperations
 from localvpc.api.providers.ec2.addresses import AddressOperations
 from localvpc.api.providers.ec2.carrier import CarrierGatewayOperations
 from localvpc.api.providers.ec2.client_vpn import ClientVpnOperations
 from localvpc.api.providers.ec2.dhcp import DhcpOperations
 from localvpc.api.providers.ec2.edge_operations import EdgeOperations
+from localvpc.api.providers.ec2.encryption_controls import EncryptionControlOperations
 from localvpc.api.providers.ec2.endpoint_services import EndpointServiceOperations
 from localvpc.api.providers.ec2.endpoints import EndpointOperations
 from localvpc.api.providers.ec2.filtering import FilteringOperations
@@ -41,7 +43,8 @@ from localvpc.api.registry import Provider
 class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperations,
                   InstanceOperations, InterfaceOperations, GatewayOperations, ZoneOperations,
                   InstanceTypeOperations, TagOperations,
-                  PeeringOperations, InsightsOperations, TransitGatewayOperations,
+                  PeeringOperations, InsightsOperations, AccessScopeOperations,
+                  TransitGatewayOperations,
                   TransitGatewayPolicyOperations,
                   VpnOperations, EndpointOperations, EndpointServiceOperations,
                   OutpostsOperations, PrefixListOperations,
@@ -49,9 +52,11 @@ class Ec2Provider(Provider, VpcOperations, RoutingOperations, FilteringOperation
                   DhcpOperations, CarrierGatewayOperations, PublicAccessOperations,
                   EdgeOperations, FlowLogOperations, ReservationOperations,
                   AddressTransferOperations, MulticastOperations, RetiredOperations,
-                  InstanceRequirementsOperations, ClientVpnOperations, IpamOperations):
+                  InstanceRequirementsOperations, ClientVpnOperations, IpamOperations,
+                  EncryptionControlOperations):
     service = "ec2"
     slow_operations = frozenset({"StartNetworkInsightsAnalysis", "CreateNetworkInsightsPath",
+                                 "StartNetworkInsightsAccessScopeAnalysis",
                                  "ExportTransitGatewayRoutes", "SearchTransitGatewayRoutes"})
 
     def prepare(self, ctx: RequestContext) -> None:

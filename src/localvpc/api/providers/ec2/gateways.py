@@ -19,6 +19,7 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.providers.ec2.encryption_controls import refuse_if_enforced
 from localvpc.api.providers.ec2.instances import check_private_ip, free_address
 from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.model.base import IPAddress
@@ -57,6 +58,7 @@ class GatewayOperations:
         if kind not in ("public", "private"):
             raise error("InvalidParameterValue", f"Value ({kind}) for parameter "
                         "connectivityType is invalid. Expected: public | private.")
+        refuse_if_enforced(net, subnet.vpc_id, kind="NatGateway")
         allocation = params.get("AllocationId")
         eip = None
         if kind == "public":  # NG-1
@@ -287,6 +289,7 @@ class GatewayOperations:
     def CreateEgressOnlyInternetGateway(self, ctx: RequestContext, params: dict[str, Any]
                                         ) -> dict[str, Any]:
         owned(ctx, "vpcs", params["VpcId"], "InvalidVpcID.NotFound", "vpc")
+        refuse_if_enforced(ctx.state.network, params["VpcId"], kind="EgressOnlyInternetGateway")
         gw = EgressOnlyInternetGateway(new_id("eigw"), ctx.account, ctx.region,
                                        vpc_id=params["VpcId"])
         apply_tag_specs(gw, params, "egress-only-internet-gateway")

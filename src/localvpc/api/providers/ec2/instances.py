@@ -22,6 +22,7 @@ from localvpc.api.providers.ec2.common import (
     usable,
     visible,
 )
+from localvpc.api.providers.ec2.encryption_controls import refuse_if_enforced
 from localvpc.api.providers.ec2.reservations import reserved_ranges, unused_reserved_count
 from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.sharing import check_own_default_group
@@ -363,6 +364,8 @@ class InstanceOperations:
                             "only supported for EC2-Classic and default VPC.")
             subnet_id = sorted(default_subnets, key=lambda s: s.availability_zone)[0].id
         subnet = self._subnet(ctx, subnet_id)
+        refuse_if_enforced(net, subnet.vpc_id,
+                           instance_type=params.get("InstanceType") or "m1.small")
         groups = self._groups(ctx, primary_spec.get("Groups") or params.get("SecurityGroupIds"),
                               subnet.vpc_id, params.get("SecurityGroups"))
         public = primary_spec.get("AssociatePublicIpAddress", subnet.map_public_ip_on_launch)

@@ -27,6 +27,7 @@ from localvpc.api.providers.ec2.dhcp import (
     default_dhcp_options_id,
     ensure_default_dhcp_options,
 )
+from localvpc.api.providers.ec2.encryption_controls import vpc_encryption_view
 from localvpc.api.providers.ec2.ipam import (
     check_resource_tags,
     plan_allocation,
@@ -85,6 +86,7 @@ def vpc_view(vpc: Vpc, network: Network) -> dict[str, Any]:
         "InstanceTenancy": vpc.instance_tenancy,
         "IsDefault": vpc.is_default,
         "BlockPublicAccessStates": {"InternetGatewayBlockMode": effective_mode(network, vpc.id)},
+        "EncryptionControl": vpc_encryption_view(network, vpc.id),
         "Tags": tags_list(vpc.tags),
     }
 
