@@ -163,6 +163,11 @@ def test_public_ip_follows_the_subnet_or_the_request(net: Net) -> None:
                                            "Values": [asked["PublicIpAddress"]]}])
     assert [r["Instances"][0]["InstanceId"] for r in got["Reservations"]] == [
         asked["InstanceId"]]
+    # one launch of three: three public addresses, none shared with an earlier instance
+    batch = run(net, 3)
+    ips = [i["PublicIpAddress"] for i in batch]
+    assert len(set(ips)) == 3
+    assert not set(ips) & {mapped["PublicIpAddress"], asked["PublicIpAddress"]}
 
 
 def test_launch_into_the_default_vpc(net: Net) -> None:

@@ -219,10 +219,13 @@ def free_ipv6(network: Network, subnet: Subnet, also_used: set[IPAddress]) -> IP
             return ip
 
 
-def public_address(network: Network) -> IPAddress:
-    """A public IPv4 from the documentation ranges, never a real AWS address."""
+def public_address(network: Network, also_taken: set[IPAddress] | None = None
+                   ) -> IPAddress:
+    """A public IPv4 from the documentation ranges, never a real AWS address (``also_taken``:
+    given to interfaces not in the network yet, as the other instances of one launch)."""
     taken = {p.public_ip for e in network.network_interfaces.values() for p in e.private_ips}
     taken |= {a.public_ip for a in network.elastic_ips.values()}
+    taken |= also_taken or set()
     for base in ("203.0.113.0", "198.51.100.0", "192.0.2.0"):
         start = int(ipaddress.ip_address(base))
         for n in range(1, 255):
@@ -338,7 +341,8 @@ class InstanceOperations:
             ip = free_address(net, subnet, pending_ips)
         pip = PrivateIp(ip, primary=True)
         if public:
-            pip.public_ip = public_address(net)
+            pip.public_ip = public_address(net, {p.public_ip for e in pending
+                                                 for p in e.private_ips if p.public_ip})
         return NetworkInterface(new_id("eni"), ctx.account, ctx.region, subnet_id=subnet.id,
                                 vpc_id=subnet.vpc_id,
                                 availability_zone=subnet.availability_zone,
