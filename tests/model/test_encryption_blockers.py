@@ -59,3 +59,11 @@ def test_control_of_ignores_deleted_controls_and_other_vpcs() -> None:
     assert control_of(n, "vpc-1") is None
     live = n.add(VpcEncryptionControl("vpcec-1", vpc_id="vpc-1"))
     assert control_of(n, "vpc-1") is live and not live.enforcing
+
+
+def test_a_pending_peering_request_does_not_block() -> None:
+    n = network()
+    n.peering_connections["pcx-1"].status = "pending-acceptance"
+    assert "pcx-1" not in {b.id for b in blockers(n, "vpc-1")}
+    n.peering_connections["pcx-1"].status = "provisioning"
+    assert "pcx-1" in {b.id for b in blockers(n, "vpc-1")}

@@ -208,3 +208,125 @@ def test_flow_logs_carry_the_encryption_status(fresh: Server) -> None:
         lines = [line for o in objects for line in gzip.decompress(s3.get_object(
             Bucket="ec-logs", Key=o["Key"])["Body"].read()).decode().splitlines()[1:]]
         assert lines and {line.split()[3] for line in lines} == want
+
+
+def controls(ec2: Any, vpc: str) -> list[dict[str, Any]]:
+    return ec2.describe_vpc_encryption_controls(  # type: ignore[no-any-return]
+        VpcIds=[vpc])["VpcEncryptionControls"]
+
+
+def test_create_vpc_with_its_control(fresh: Server) -> None:
+    ec2 = fresh.client("ec2")
+    made = ec2.create_vpc(CidrBlock="10.0.0.0/16", VpcEncryptionControl={
+        "Mode": "enforce", "InternetGatewayExclusion": "enable",
+        "NatGatewayExclusion": "disable"})["Vpc"]
+    vpc = made["VpcId"]
+    assert (made["EncryptionControl"]["VpcId"], made["EncryptionControl"]["Mode"]) == (
+        vpc, "enforce")
+    [control] = controls(ec2, vpc)
+    assert control["VpcEncryptionControlId"] == made["EncryptionControl"][
+        "VpcEncryptionControlId"]
+    assert (control["Mode"], control["State"]) == ("enforce", "available")
+    states = {k: v["State"] for k, v in control["ResourceExclusions"].items()}
+    assert states["InternetGateway"] == "enabled"
+    assert {k for k, v in states.items() if v == "enabled"} == {"InternetGateway"}
+    # It is in force from the start: the excluded kind attaches, a clear instance does not.
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    with pytest.raises(ClientError) as clear:
+        launch(ec2, subnet, CLEAR)
+    assert code(clear) == "VpcEncryptionControlViolation"
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+
+    monitored = ec2.create_vpc(CidrBlock="10.1.0.0/16", VpcEncryptionControl={
+        "Mode": "monitor"})["Vpc"]["VpcId"]
+    assert [(c["Mode"], "ResourceExclusions" in c) for c in controls(ec2, monitored)] == [
+        ("monitor", False)]
+    plain = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]
+    assert "EncryptionControl" not in plain and controls(ec2, plain["VpcId"]) == []
+
+    # Bad values: AWS's error, and neither the VPC nor a control is created.
+    vpcs_before = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
+    controls_before = ec2.describe_vpc_encryption_controls()["VpcEncryptionControls"]
+    for bad in ({"Mode": "strict"}, {"Mode": "enforce", "VpcPeeringExclusion": "yes"}):
+        with pytest.raises(ClientError) as refused:
+            ec2.create_vpc(CidrBlock="10.3.0.0/16", VpcEncryptionControl=bad)
+        assert code(refused) == "InvalidParameterValue"
+        assert next(v for v in bad.values() if v not in ("enforce",)) in str(refused.value)
+    assert {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]} == vpcs_before
+    assert ec2.describe_vpc_encryption_controls()[
+        "VpcEncryptionControls"] == controls_before
+
+
+def test_enforce_mode_refuses_gateways_and_peering(fresh: Server) -> None:
+    ec2 = fresh.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", VpcEncryptionControl={
+        "Mode": "enforce"})["Vpc"]["VpcId"]
+    plain = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    with pytest.raises(ClientError) as igw_refused:
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assert code(igw_refused) == "VpcEncryptionControlViolation"
+    assert "InternetGateway" in str(igw_refused.value)
+    assert ec2.describe_internet_gateways(InternetGatewayIds=[igw])[
+        "InternetGateways"][0]["Attachments"] == []
+
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    with pytest.raises(ClientError) as vgw_refused:
+        ec2.attach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc)
+    assert code(vgw_refused) == "VpcEncryptionControlViolation"
+    assert ec2.describe_vpn_gateways(VpnGatewayIds=[vgw])["VpnGateways"][0][
+        "VpcAttachments"] == []
+    assert ec2.attach_vpn_gateway(VpnGatewayId=vgw, VpcId=plain)["VpcAttachment"][
+        "VpcId"] == plain  # a VPC without a control takes it
+
+    for requester, accepter in ((vpc, plain), (plain, vpc)):  # either side enforcing
+        with pytest.raises(ClientError) as pcx_refused:
+            ec2.create_vpc_peering_connection(VpcId=requester, PeerVpcId=accepter)
+        assert code(pcx_refused) == "VpcEncryptionControlViolation"
+        assert vpc in str(pcx_refused.value)
+    assert ec2.describe_vpc_peering_connections()["VpcPeeringConnections"] == []
+
+    # Accepting: a request made before the switch to enforce mode (a pending request
+    # carries nothing, so it does not keep the VPC from enforcing) is refused after it.
+    other = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    cid = ec2.create_vpc_encryption_control(VpcId=other)["VpcEncryptionControl"][
+        "VpcEncryptionControlId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=plain, PeerVpcId=other)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.modify_vpc_encryption_control(VpcEncryptionControlId=cid, Mode="enforce")
+    with pytest.raises(ClientError) as accept_refused:
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    assert code(accept_refused) == "VpcEncryptionControlViolation"
+    assert ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])[
+        "VpcPeeringConnections"][0]["Status"]["Code"] == "pending-acceptance"
+
+    # With the matching exclusion each goes through.
+    ec2.modify_vpc_encryption_control(VpcEncryptionControlId=cid, VpcPeeringExclusion="enable")
+    assert ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)[
+        "VpcPeeringConnection"]["Status"]["Code"] == "active"
+    [enforced] = controls(ec2, vpc)
+    ec2.modify_vpc_encryption_control(
+        VpcEncryptionControlId=enforced["VpcEncryptionControlId"],
+        InternetGatewayExclusion="enable")
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assert ec2.describe_internet_gateways(InternetGatewayIds=[igw])["InternetGateways"][0][
+        "Attachments"] == [{"State": "available", "VpcId": vpc}]
+
+
+def test_delete_vpc_deletes_its_control(fresh: Server) -> None:
+    ec2 = fresh.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", VpcEncryptionControl={
+        "Mode": "monitor"})["Vpc"]["VpcId"]
+    kept = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    kept_cid = ec2.create_vpc_encryption_control(VpcId=kept)["VpcEncryptionControl"][
+        "VpcEncryptionControlId"]
+    [control] = controls(ec2, vpc)
+    ec2.delete_vpc(VpcId=vpc)
+    assert [c["VpcEncryptionControlId"] for c in ec2.describe_vpc_encryption_controls()[
+        "VpcEncryptionControls"]] == [kept_cid]
+    with pytest.raises(ClientError) as gone:
+        ec2.describe_vpc_encryption_controls(
+            VpcEncryptionControlIds=[control["VpcEncryptionControlId"]])
+    assert code(gone) == "InvalidVpcEncryptionControlId.NotFound"

@@ -1,13 +1,16 @@
 """VPC Encryption Controls: one control per VPC in ``monitor`` or ``enforce`` mode, its
 resource exclusions, the resources that block enforcement, and the refusal of new
 clear-traffic resources in an enforced VPC (``refuse_if_enforced``, called where instances
-and gateways are created). The control lives in the model (``model/encryption_controls.py``)
-because flow logs read it too.
+and gateways are created or attached, and peering connections requested or accepted). A
+control can also come with its VPC (``control_for_new_vpc``, CreateVpc) and goes with it
+(``drop_vpc_control``, DeleteVpc). The control lives in the model
+(``model/encryption_controls.py``) because flow logs read it too.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from localvpc.api.context import RequestContext
@@ -23,6 +26,7 @@ from localvpc.api.providers.ec2.common import (
     tags_list,
     visible,
 )
+from localvpc.api.state import Changes
 from localvpc.model.encryption_controls import (
     EXCLUSION_KINDS,
     Blocker,
@@ -84,6 +88,56 @@ def refuse_if_enforced(network: Network, vpc_id: str | None, *, instance_type: s
                     f"enforce mode and does not exclude {kind} resources.")
 
 
+def refuse_if_any_enforced(network: Network, vpc_ids: Iterable[str | None], kind: str) -> None:
+    """``refuse_if_enforced`` for a resource that joins several VPCs (a peering connection:
+    an enforced control on either side refuses it unless it excludes ``kind``)."""
+    for vpc_id in vpc_ids:
+        refuse_if_enforced(network, vpc_id, kind=kind)
+
+
+def _exclusion_states(config: dict[str, Any], current: dict[str, str]) -> dict[str, str]:
+    """``current`` with the ``<kind>Exclusion`` inputs (``enable``/``disable``) of a
+    ``VpcEncryptionControlConfiguration`` or ModifyVpcEncryptionControl applied."""
+    exclusions = dict(current)
+    for kind in EXCLUSION_KINDS:
+        value = config.get(f"{kind}Exclusion")
+        if value is None:
+            continue
+        if value not in ("enable", "disable"):  # the protocol layer checks it first
+            raise error("InvalidParameterValue", f"Value ({value}) for parameter "
+                        f"{kind[0].lower()}{kind[1:]}Exclusion is invalid. Valid values: "
+                        "enable, disable.")
+        exclusions[kind] = "enabled" if value == "enable" else "disabled"
+    return exclusions
+
+
+def control_for_new_vpc(ctx: RequestContext, vpc_id: str, params: dict[str, Any]
+                        ) -> tuple[VpcEncryptionControl, ...]:
+    """The control CreateVpc's ``VpcEncryptionControl`` asks for (none without it), for the
+    caller to save with the VPC in the same write. A new VPC holds nothing that could carry
+    clear traffic, so it may start in enforce mode (AWS: only existing VPCs must be
+    monitored first). Raises before anything is written when the configuration is bad."""
+    config = params.get("VpcEncryptionControl")
+    if config is None:
+        return ()
+    mode = config.get("Mode")
+    if mode not in [m.value for m in EncryptionMode]:  # the protocol layer checks it first
+        raise error("InvalidParameterValue", f"Value ({mode}) for parameter "
+                    "vpcEncryptionControl.mode is invalid. Valid values: monitor, enforce.")
+    return (VpcEncryptionControl(new_id("vpcec"), ctx.account, ctx.region, vpc_id=vpc_id,
+                                 mode=EncryptionMode(mode), created=time.time(),
+                                 exclusions=_exclusion_states(config, {})),)
+
+
+def drop_vpc_control(network: Network, vpc_id: str, w: Changes) -> None:
+    """A deleted VPC's control goes with it, so DescribeVpcEncryptionControls stops listing
+    it. ASSUMED: AWS does not document this; a control of a VPC that no longer exists would
+    govern nothing."""
+    for cid in [c.id for c in network.vpc_encryption_controls.values() if c.vpc_id == vpc_id]:
+        del network.vpc_encryption_controls[cid]
+        w.deleted.append(("vpc_encryption_controls", cid))
+
+
 CONTROL_FILTERS = {  # ASSUMED: AWS lists no filter names for this call
     "vpc-id": lambda c: [c.vpc_id],
     "vpc-encryption-control-id": lambda c: [c.id],
@@ -134,11 +188,7 @@ class EncryptionControlOperations:
         the VPC would carry clear traffic; the control then stays as it was."""
         c = self._encryption_control(ctx, params["VpcEncryptionControlId"])
         mode = EncryptionMode(params.get("Mode") or c.mode.value)
-        exclusions = dict(c.exclusions)
-        for kind in EXCLUSION_KINDS:
-            value = params.get(f"{kind}Exclusion")
-            if value is not None:
-                exclusions[kind] = "enabled" if value == "enable" else "disabled"
+        exclusions = _exclusion_states(params, c.exclusions)
         if mode == EncryptionMode.ENFORCE:
             trial = VpcEncryptionControl(c.id, c.account, c.region, vpc_id=c.vpc_id,
                                          mode=mode, exclusions=exclusions)

@@ -21,6 +21,7 @@ from localvpc.api.providers.ec2.common import (
     select_ids,
     tags_list,
 )
+from localvpc.api.providers.ec2.encryption_controls import refuse_if_any_enforced
 from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.model.network import Network
 from localvpc.model.peering import VpcPeeringConnection
@@ -185,6 +186,7 @@ class PeeringOperations:
                 raise error("VpcPeeringConnectionAlreadyExists", f"A VPC peering connection "
                             f"between {vpc_id} and {peer_id} already exists: {other.id} "
                             f"({other.status}).")
+        refuse_if_any_enforced(net, (vpc_id, peer_id), "VpcPeering")
         # A peer VPC that does not exist in another account or Region, or overlapping
         # blocks (PX-3), give a connection in the failed state rather than an error.
         failed = peer is None or _overlap(vpc, peer)
@@ -211,6 +213,7 @@ class PeeringOperations:
         if pcx.status != "pending-acceptance":
             raise error("InvalidStateTransition", f"Invalid state transition for "
                         f"pcx {pcx.id}, attempted to transition from {pcx.status} to active")
+        refuse_if_any_enforced(net, (pcx.requester_vpc_id, pcx.accepter_vpc_id), "VpcPeering")
         with ctx.state.write() as w:
             pcx.status = "active"
             w.save(pcx)

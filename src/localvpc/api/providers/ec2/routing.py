@@ -20,6 +20,7 @@ from localvpc.api.providers.ec2.common import (
     tags_list,
     visible,
 )
+from localvpc.api.providers.ec2.encryption_controls import refuse_if_enforced
 from localvpc.api.state import Changes
 from localvpc.model.base import IPNetwork
 from localvpc.model.gateways import InternetGateway
@@ -642,6 +643,7 @@ class RoutingOperations:
         if net.internet_gateway_of(vpc_id) is not None:
             raise error("Resource.AlreadyAssociated", f"network {vpc_id} already has an "
                         "internet gateway attached")
+        refuse_if_enforced(net, vpc_id, kind="InternetGateway")
         with ctx.state.write() as w:
             igw.vpc_id = vpc_id
             w.save(igw)

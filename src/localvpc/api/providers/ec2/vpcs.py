@@ -27,7 +27,11 @@ from localvpc.api.providers.ec2.dhcp import (
     default_dhcp_options_id,
     ensure_default_dhcp_options,
 )
-from localvpc.api.providers.ec2.encryption_controls import vpc_encryption_view
+from localvpc.api.providers.ec2.encryption_controls import (
+    control_for_new_vpc,
+    drop_vpc_control,
+    vpc_encryption_view,
+)
 from localvpc.api.providers.ec2.ipam import (
     check_resource_tags,
     plan_allocation,
@@ -351,6 +355,7 @@ class VpcOperations:
                   dhcp_options_id=default_dhcp_options_id(ctx), instance_tenancy=tenancy)
         apply_tag_specs(vpc, params, "vpc")
         cidr, pool, allocation = self._ipv4_block(ctx, vpc, params)
+        control = control_for_new_vpc(ctx, vpc.id, params)  # VPC encryption control
         vpc.cidrs.append(cidr)
         if params.get("AmazonProvidedIpv6CidrBlock"):
             vpc.ipv6_cidrs.append(amazon_ipv6_block(ctx.state.network))
@@ -358,7 +363,7 @@ class VpcOperations:
             if pool is not None and allocation is not None:
                 pool.allocations.append(allocation)
                 w.save(pool)
-            for r in (vpc, *default_resources(vpc)):
+            for r in (vpc, *default_resources(vpc), *control):
                 ctx.state.network.add(r)
                 w.save(r)
         return {"Vpc": vpc_view(vpc, ctx.state.network)}
@@ -445,6 +450,7 @@ class VpcOperations:
             del net.vpcs[vpc.id]
             w.deleted.append(("vpcs", vpc.id))
             retire_exclusions(net, vpc.id, w)
+            drop_vpc_control(net, vpc.id, w)
             release_resource(net, "vpc", vpc.id, w)  # IPAM: its pool allocations go back
         return {}
 

@@ -26,6 +26,7 @@ from localvpc.api.providers.ec2.common import (
     scoped,
     tags_list,
 )
+from localvpc.api.providers.ec2.encryption_controls import refuse_if_enforced
 from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.transit import (
     auto_attach,
@@ -253,6 +254,7 @@ class VpnOperations:
         if other is not None:
             raise error("InvalidVpcState", f"The VPC {vpc_id} already has a virtual private "
                         f"gateway attached to it ({other}).")
+        refuse_if_enforced(net, vpc_id, kind="VirtualPrivateGateway")
         with ctx.state.write() as w:
             vgw.vpc_ids.append(vpc_id)
             w.save(vgw)
