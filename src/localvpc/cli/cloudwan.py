@@ -118,6 +118,16 @@ def from_state(path: str, core_id: str | None) -> list[GlobalView]:
 
 
 # ---------------------------------------------------------------------- tree
+def _edges_of(att: dict[str, Any]) -> list[str]:
+    """Where an attachment sits: a Direct Connect gateway attachment answers
+    ``EdgeLocations`` (several edges) instead of ``EdgeLocation``, and appears at each."""
+    return list(att.get("EdgeLocations") or []) or [att.get("EdgeLocation") or ""]
+
+
+def _at(att: dict[str, Any], edge: str) -> bool:
+    return edge in _edges_of(att)
+
+
 def _label(att: dict[str, Any]) -> str:
     resource = (att.get("ResourceArn") or "").rsplit("/", 1)[-1]
     return f"{att['AttachmentId']} {att['AttachmentType']} {resource}".rstrip()
@@ -146,8 +156,7 @@ def build_tree(views: Iterable[GlobalView]) -> Tree:
                         text += f" (shares with {', '.join(shared)})"
                     snode = enode.add(text)
                     for att in c.attachments:
-                        if att.get("SegmentName") == seg["Name"] and \
-                                att.get("EdgeLocation") == edge:
+                        if att.get("SegmentName") == seg["Name"] and _at(att, edge):
                             snode.add(f"{_label(att)} [dim]{att['State']}[/dim]")
                 for p in c.peerings:
                     if p.get("EdgeLocation") == edge:
@@ -187,12 +196,11 @@ def render_svg(core: CoreView) -> str:
     rows: list[tuple[str, dict[str, list[dict[str, Any]]]]] = []
     for seg in segments:
         cells = {e: [a for a in core.attachments if a.get("SegmentName") == seg["Name"]
-                     and a.get("EdgeLocation") == e] for e in edges}
+                     and _at(a, e)] for e in edges}
         rows.append((seg["Name"], cells))
     loose = [a for a in core.attachments if not a.get("SegmentName")]
     if loose:
-        rows.append(("(no segment)", {e: [a for a in loose if a.get("EdgeLocation") == e]
-                                       for e in edges}))
+        rows.append(("(no segment)", {e: [a for a in loose if _at(a, e)] for e in edges}))
     width = _LABEL_W + _COL_W * max(len(edges), 1) + 2 * _PAD
     heights = [_PAD * 3 + _ATT_H * max(1, *(len(v) for v in cells.values()))
                if cells else _PAD * 3 + _ATT_H for _, cells in rows]

@@ -1098,7 +1098,7 @@ class Walk:
             self._from_attachment_subnet(out.resource_id, sub)
             return
         self.hop(out.resource_id, out.attachment_type.lower(), "exited",
-                 f"to {out.attachment_type} attachment {out.id}")
+                 f"to {out.attachment_type} attachment {out.id} at edge {out_edge}")
         raise Stop(Disposition.EXITS_NETWORK)
 
     # ------------------------------------------------------------------ VPN, LGW

@@ -28,7 +28,7 @@ from localvpc.api.providers.networkmanager.common import (
 from localvpc.cloudwan.compile import CompiledCoreNetwork
 from localvpc.cloudwan.live import compile_live
 from localvpc.model.base import IPNetwork
-from localvpc.model.cloudwan import CoreNetwork
+from localvpc.model.cloudwan import DIRECT_CONNECT_GATEWAY, CoreNetwork
 from localvpc.model.network import Network
 
 
@@ -118,20 +118,40 @@ def _tgw_routes(ctx: RequestContext, arn: str) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ inventory
-def _resources(net: Network, gn_id: str) -> Iterator[dict[str, Any]]:
-    """Every resource of the global network as a botocore ``NetworkResource``."""
+def _resources(net: Network, gn_id: str, region: str | None = None
+               ) -> Iterator[dict[str, Any]]:
+    """Every resource of the global network as a botocore ``NetworkResource``. ``region`` is
+    the ``AwsRegion`` asked for: a Direct Connect gateway attachment lives at each of its
+    edge locations, so it is reported once (one resource, one ARN, counted once) and found
+    from any of them, with ``AwsRegion`` the edge asked for (else its first edge) and every
+    edge in its ``Definition``, as ``GetDirectConnectGatewayAttachment`` describes it."""
     cores = [c for c in net.core_networks.values() if c.global_network_id == gn_id]
     core_ids = {c.id for c in cores}
     for c in cores:
         yield _resource(c.id, c.account, "", "core-network", c.id, c.arn, c.tags,
                         {"State": c.state})
+    gateways: set[str] = set()
     for a in net.core_network_attachments.values():
         if a.core_network_id not in core_ids:
             continue
-        yield _resource(a.core_network_id, a.account, a.region, "attachment", a.id, arn_of(a),
-                        a.tags, {"AttachmentType": a.attachment_type, "State": a.state,
-                                 "SegmentName": a.segment_name or "",
-                                 "ResourceArn": a.resource_arn})
+        definition: dict[str, Any] = {"AttachmentType": a.attachment_type, "State": a.state,
+                                      "SegmentName": a.segment_name or "",
+                                      "ResourceArn": a.resource_arn}
+        if a.edge_locations:
+            definition["EdgeLocations"] = list(a.edge_locations)
+        else:
+            definition["EdgeLocation"] = a.region
+        at = region if region is not None and region in a.edges else a.edges[0]
+        yield _resource(a.core_network_id, a.account, at, "attachment", a.id, arn_of(a),
+                        a.tags, definition)
+        if a.attachment_type == DIRECT_CONNECT_GATEWAY and a.resource_arn not in gateways:
+            # localvpc does not model Direct Connect gateways: the attachment's ARN is all
+            # there is. They are global resources (no Region in the ARN), so no AwsRegion.
+            gateways.add(a.resource_arn)
+            parts = parse_arn(a.resource_arn) or {}
+            yield _resource(None, parts.get("account") or a.account, "", "dx-gateway",
+                            a.resource_id, a.resource_arn, {},
+                            {"DirectConnectGatewayId": a.resource_id})
         if a.attachment_type == "VPC" and a.resource_id in net.vpcs:
             vpc = net.vpcs[a.resource_id]
             yield _resource(a.core_network_id, vpc.account, vpc.region, "vpc", vpc.id,
@@ -221,7 +241,8 @@ class RouteOperations:
 
     def GetNetworkResources(self, ctx: RequestContext, params: Params) -> dict[str, Any]:
         gn = global_network(ctx, params["GlobalNetworkId"])
-        items = [r for r in _resources(ctx.state.network, gn.id) if _matches(r, params)]
+        items = [r for r in _resources(ctx.state.network, gn.id, params.get("AwsRegion"))
+                 if _matches(r, params)]
         page, token = paginate(items, params, lambda r: f"{r['ResourceType']}|{r['ResourceId']}")
         return {"NetworkResources": page, "NextToken": token}
 
@@ -232,7 +253,8 @@ class RouteOperations:
         allowed = None
         if any(params.get(k) for k in ("CoreNetworkId", "RegisteredGatewayArn", "AwsRegion",
                                        "AccountId", "ResourceType", "ResourceArn")):
-            allowed = {r["ResourceArn"] for r in _resources(net, gn.id) if _matches(r, params)}
+            allowed = {r["ResourceArn"] for r in _resources(net, gn.id, params.get("AwsRegion"))
+                       if _matches(r, params)}
         pairs = [(a, b) for a, b in _relationships(net, gn.id)
                  if allowed is None or a in allowed or b in allowed]
         page, token = paginate(pairs, params, lambda p: f"{p[0]}|{p[1]}")
