@@ -15,7 +15,9 @@ import socketserver
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,3 +256,84 @@ def test_where_the_attribute_may_be_set(lab: dict[str, Any]) -> None:
     cli = srv.aws("elbv2", "describe-target-group-attributes", "--target-group-arn",
                   lab["groups"]["tls"])
     assert {"Key": PROXY_V2, "Value": "true"} in cli["Attributes"]
+
+
+# ---------------------------------------------------------------------- health checks
+class _RequiresHeader(socketserver.BaseRequestHandler):
+    """A proxy-protocol-only HTTP server: hangs up unless the connection opens with a PROXY
+    v2 header; answers 200 to the request after one. Keeps the headers it saw."""
+
+    seen: list[pp.Header] = []
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        try:
+            head = _exactly(sock, 12)
+            if head != pp.SIGNATURE:
+                return
+            fixed = head + _exactly(sock, 4)
+            header = pp.parse(fixed + _exactly(sock, struct.unpack("!H", fixed[14:16])[0]))
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += _exactly(sock, 1)
+        except (EOFError, OSError):
+            return
+        assert header is not None
+        self.seen.append(header)
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_health_checks_send_a_local_header(tmp_path: Path) -> None:
+    """An HTTP health check of a TCP group reaches a target that requires the header only
+    once ``proxy_protocol_v2.enabled`` is on: unhealthy before, healthy after, and what it
+    received was a LOCAL header (no addresses), as AWS sends on health check connections."""
+    handler = type("RequiresHeader", (_RequiresHeader,), {"seen": []})
+    tgt = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    tgt.daemon_threads = True
+    threading.Thread(target=tgt.serve_forever, daemon=True).start()
+    srv = start_server(tmp_path / "state.db", "--dev-health-interval", "0.2")
+    try:
+        ec2, elb = srv.client("ec2"), srv.client("elbv2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24",
+                                   AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+        lb = elb.create_load_balancer(Name="pp-hc", Type="network", Scheme="internal",
+                                      Subnets=[subnet])["LoadBalancers"][0]
+        tg = elb.create_target_group(
+            Name="pp-hc", Protocol="TCP", Port=PP_PORT, VpcId=vpc, TargetType="ip",
+            HealthCheckProtocol="HTTP", HealthCheckPath="/health",
+            HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0][
+            "TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": PP_IP}])
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP",
+                            Port=PP_PORT, DefaultActions=[{"Type": "forward",
+                                                           "TargetGroupArn": tg}])
+        set_targets(srv, [{"address": f"{PP_IP}:{PP_PORT}",
+                           "to": f"127.0.0.1:{tgt.server_address[1]}"}])
+
+        def health() -> dict[str, Any]:
+            rows = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+            return dict(rows[0]["TargetHealth"])
+
+        def wait_state(want: str) -> dict[str, Any]:
+            deadline = time.monotonic() + 15
+            got = health()
+            while got["State"] != want and time.monotonic() < deadline:
+                time.sleep(0.1)
+                got = health()
+            return got
+
+        down = wait_state("unhealthy")
+        assert down["State"] == "unhealthy"
+        assert down["Reason"] == "Target.FailedHealthChecks"
+        assert handler.seen == []
+        elb.modify_target_group_attributes(TargetGroupArn=tg,
+                                           Attributes=[{"Key": PROXY_V2, "Value": "true"}])
+        assert wait_state("healthy")["State"] == "healthy"
+        assert handler.seen, "the target never got a header"
+        assert {(h.command, h.family, h.source, h.destination) for h in handler.seen} == {
+            (pp.LOCAL, pp.UNSPEC, None, None)}
+    finally:
+        stop_server(srv)
+        tgt.shutdown()
+        tgt.server_close()

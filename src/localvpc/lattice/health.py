@@ -17,6 +17,11 @@ HTTP/1.1 fails them. An ELB target group of protocol version GRPC gets gRPC heal
 a unary call on the health-check path whose ``grpc-status`` must match ``GrpcCode``
 (default 12, UNIMPLEMENTED, which any gRPC server answers for the default path
 ``/AWS.ALB/healthcheck``). Lattice has no gRPC health checks (LTG-3).
+
+An NLB target group with ``proxy_protocol_v2.enabled`` gets a PROXY protocol v2 LOCAL
+header (no addresses) first on every probe connection, before the HTTP request and before
+the TLS handshake of an HTTPS one, as AWS does: a target that requires the header would
+otherwise fail its checks while serving traffic fine.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import h2.events
 import h2.exceptions
 
 from localvpc.dns.source import ModelSource
+from localvpc.lattice import proxy_protocol
 from localvpc.lattice.targets import join_host_port
 from localvpc.model.elb import Target, TargetGroup
 from localvpc.model.lattice import LatticeTarget, LatticeTargetGroup
@@ -90,6 +96,8 @@ class Check:
     # HTTP1 | HTTP2 | GRPC: how an HTTP/HTTPS probe speaks (GRPC: ``matcher`` holds gRPC
     # codes, e.g. "12" or "0-5")
     version: str = "HTTP1"
+    # NLB TCP/TLS group with proxy_protocol_v2.enabled: a LOCAL header opens each probe
+    proxy_v2: bool = False
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -112,7 +120,12 @@ def probe(check: Check, where: tuple[str, int] | None) -> Result:
     host, port = where
     if check.protocol == "TCP":
         try:
-            with socket.create_connection((host, port), timeout=check.timeout):
+            with socket.create_connection((host, port), timeout=check.timeout) as sock:
+                if check.proxy_v2:
+                    # The handshake is the verdict; a target that resets once it has the
+                    # header has still answered the check.
+                    with contextlib.suppress(OSError):
+                        sock.sendall(proxy_protocol.local())
                 return Result(True)
         except TimeoutError:
             return Result(False, "Target.Timeout", "Request timed out")
@@ -125,9 +138,11 @@ def probe(check: Check, where: tuple[str, int] | None) -> Result:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False  # load balancers do not validate target certificates
         ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(host, port, timeout=check.timeout, context=ctx)
+        https = _ProxiedHTTPS if check.proxy_v2 else http.client.HTTPSConnection
+        conn = https(host, port, timeout=check.timeout, context=ctx)
     else:
-        conn = http.client.HTTPConnection(host, port, timeout=check.timeout)
+        plain = _ProxiedHTTP if check.proxy_v2 else http.client.HTTPConnection
+        conn = plain(host, port, timeout=check.timeout)
     try:
         conn.request("GET", check.path or "/", headers={"User-Agent": USER_AGENT,
                                                         "Connection": "close"})
@@ -140,6 +155,20 @@ def probe(check: Check, where: tuple[str, int] | None) -> Result:
         return Result(False, "Target.FailedHealthChecks", "Health checks failed")
     finally:
         conn.close()
+
+
+class _ProxiedHTTP(http.client.HTTPConnection):
+    """Sends the PROXY v2 LOCAL header right after the TCP connect."""
+
+    def connect(self) -> None:
+        super().connect()
+        assert self.sock is not None
+        self.sock.sendall(proxy_protocol.local())
+
+
+class _ProxiedHTTPS(http.client.HTTPSConnection, _ProxiedHTTP):
+    """HTTPSConnection.connect wraps what ``super().connect()`` opened, and that is
+    _ProxiedHTTP's (by the MRO): the header goes on the bare TCP stream before TLS."""
 
 
 def _probe_h2(check: Check, host: str, port: int) -> Result:
@@ -197,6 +226,8 @@ def h2_exchange(check: Check, host: str, port: int) -> tuple[int, dict[str, str]
     raw = socket.create_connection((host, port), timeout=check.timeout)
     sock: socket.socket = raw
     try:
+        if check.proxy_v2:
+            raw.sendall(proxy_protocol.local())
         if check.protocol == "HTTPS":
             sock = _h2_tls().wrap_socket(raw)
             if sock.selected_alpn_protocol() != "h2":
@@ -292,6 +323,9 @@ def elb_checks(network: Network) -> list[Check]:
         grpc = version == "GRPC"
         path = tg.health_check_path or ("/AWS.ALB/healthcheck" if grpc else "/")
         matcher = (tg.matcher_grpc or "12") if grpc else (tg.matcher_http or "200")
+        # As the NLB data path (nlb.py) decides it: only TCP and TLS groups take the header.
+        proxy_v2 = (tg.protocol in ("TCP", "TLS")
+                    and tg.attributes.get("proxy_protocol_v2.enabled") == "true")
         for t in tg.targets:
             traffic = t.port or tg.port or 80
             port = (traffic if tg.health_check_port in ("traffic-port", "", None)
@@ -299,7 +333,7 @@ def elb_checks(network: Network) -> list[Check]:
             out.append(Check("elb", tg.id, t.id, traffic, tg.vpc_id, protocol, port,
                              path, matcher, float(tg.health_check_interval),
                              float(tg.health_check_timeout), tg.healthy_threshold,
-                             tg.unhealthy_threshold, version))
+                             tg.unhealthy_threshold, version, proxy_v2))
     return out
 
 

@@ -62,6 +62,12 @@ def build(source: tuple[str, int] | None, destination: tuple[str, int] | None, *
                                    len(payload)) + payload
 
 
+
+def local() -> bytes:
+    """The LOCAL header (no addresses) that a load balancer sends on its own connections,
+    its health checks: a target that requires the header must still accept them."""
+    return build(None, None)
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """A parsed header; ``size`` is how many bytes it took, the stream's data follows."""
