@@ -161,16 +161,21 @@ def assert_local(header: pp.Header | None) -> None:
     assert pp.local()[12] == 0x20  # version 2, command LOCAL
 
 
-def test_http_check_sends_the_local_header_then_the_request(targets: list[Recorder]) -> None:
-    target = Recorder("http")
+def probe_once(targets: list[Recorder], target: Recorder, tg: TargetGroup) -> Seen:
+    """One health check tick that must turn the one target healthy; what the target got."""
     targets.append(target)
-    tg = nlb_group("HTTP", proxy_v2=True)
     checker, _ = checker_for(tg, target)
     try:
         assert checker.tick() == [(tg.id, TARGET_IP, "healthy")]
     finally:
         checker.stop()
     [seen] = target.wait()
+    return seen
+
+
+def test_http_check_sends_the_local_header_then_the_request(targets: list[Recorder]) -> None:
+    tg = nlb_group("HTTP", proxy_v2=True)
+    seen = probe_once(targets, Recorder("http"), tg)
     assert_local(seen.header)
     assert seen.rest.startswith(b"GET /ping HTTP/1.1\r\n")
     assert tg.targets[0].health == "healthy"
@@ -180,30 +185,15 @@ def test_https_check_sends_the_header_before_the_tls_handshake(
         targets: list[Recorder], tmp_path: Path) -> None:
     ca = LocalCA(tmp_path / "ca")
     ca.ensure()
-    target = Recorder("http", tls=ca.new_context(["target.internal"]))
-    targets.append(target)
-    tg = nlb_group("HTTPS", proxy_v2=True, protocol="TLS")
-    checker, _ = checker_for(tg, target)
-    try:
-        assert checker.tick() == [(tg.id, TARGET_IP, "healthy")]
-    finally:
-        checker.stop()
-    [seen] = target.wait()
+    seen = probe_once(targets, Recorder("http", tls=ca.new_context(["target.internal"])),
+                      nlb_group("HTTPS", proxy_v2=True, protocol="TLS"))
     assert_local(seen.header)
     # the request arrived decrypted: the handshake came after the header, on the same stream
     assert seen.rest.startswith(b"GET /ping HTTP/1.1\r\n")
 
 
 def test_tcp_check_sends_only_the_header(targets: list[Recorder]) -> None:
-    target = Recorder("tcp")
-    targets.append(target)
-    tg = nlb_group("TCP", proxy_v2=True)
-    checker, _ = checker_for(tg, target)
-    try:
-        assert checker.tick() == [(tg.id, TARGET_IP, "healthy")]
-    finally:
-        checker.stop()
-    [seen] = target.wait()
+    seen = probe_once(targets, Recorder("tcp"), nlb_group("TCP", proxy_v2=True))
     assert_local(seen.header)
     assert seen.rest == b""  # the probe closed right after the header
 
@@ -211,15 +201,8 @@ def test_tcp_check_sends_only_the_header(targets: list[Recorder]) -> None:
 @pytest.mark.parametrize("health_protocol", ["TCP", "HTTP"])
 def test_without_the_attribute_no_header_is_sent(targets: list[Recorder],
                                                  health_protocol: str) -> None:
-    target = Recorder("tcp" if health_protocol == "TCP" else "http")
-    targets.append(target)
-    tg = nlb_group(health_protocol, proxy_v2=False)
-    checker, _ = checker_for(tg, target)
-    try:
-        assert checker.tick() == [(tg.id, TARGET_IP, "healthy")]
-    finally:
-        checker.stop()
-    [seen] = target.wait()
+    seen = probe_once(targets, Recorder("tcp" if health_protocol == "TCP" else "http"),
+                      nlb_group(health_protocol, proxy_v2=False))
     assert seen.header is None
     if health_protocol == "TCP":
         assert seen.rest == b""
