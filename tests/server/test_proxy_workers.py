@@ -40,6 +40,8 @@ def alb(srv: Server) -> Iterator[dict[str, Any]]:
     lb = ip_alb(srv, "worker-alb", vpc_id, subnets, [("10.60.1.10", 8080)])
     lb["port"] = endpoint(srv, {"kind": "alb", "load_balancer_arn": lb["arn"]})["port"]
     lb["apps"] = apps
+    # the worker reports (every second) once its own socket on the port is open
+    assert eventually(lambda: [w["listeners"] for w in workers(srv)] == [1, 1])
     yield lb
     for app in apps:
         app.shutdown()

@@ -148,10 +148,11 @@ class Worker:
         self.connections += 1
 
     def _status(self) -> dict[str, Any]:
-        """What the serve process shows in its workers table: connections accepted and the
-        model generation this worker routes with (it may lag a sync while reloading)."""
+        """What the serve process shows in its workers table: connections accepted, the
+        listeners open here and the model generation this worker routes with (it may lag a
+        sync while reloading)."""
         return {"connections": self.connections, "generation": self.source.generation,
-                "meta": self.meta.gen}
+                "meta": self.meta.gen, "listeners": len(self.servers)}
 
     def run(self) -> None:
         self.ctl.setblocking(True)

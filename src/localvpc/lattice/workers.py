@@ -117,6 +117,7 @@ class _Worker:
     generation: int | None = None  # sent in the last sync
     meta: int | None = None
     loaded: int | None = None  # what the worker last reported routing with
+    serving: int = 0  # listeners it reported open
     connections: int = 0
     alive: bool = True
 
@@ -254,6 +255,7 @@ class WorkerPool:
         if "connections" in message:
             worker.connections = int(message["connections"])
             worker.loaded = int(message["generation"])
+            worker.serving = int(message.get("listeners", 0))
         logs = self.logs
         if logs is None:
             return
@@ -317,6 +319,6 @@ class WorkerPool:
     def table(self) -> list[dict[str, Any]]:
         """The workers, for ``GET /_localvpc/proxy/workers``."""
         return [{"slot": w.slot, "pid": w.proc.pid, "alive": w.alive,
-                 "connections": w.connections, "listeners": len(w.listeners),
+                 "connections": w.connections, "listeners": w.serving,
                  "generation": w.loaded}
                 for w in sorted(self._workers.values(), key=lambda w: w.slot)]
