@@ -339,6 +339,14 @@ def local_view(a: TransitGatewayAttachment, account: str, region: str
                    association_route_table_id=None)
 
 
+def owned_tgw(ctx: RequestContext, tgw_id: str) -> TransitGateway:
+    """The caller's transit gateway ``tgw_id``, or AWS's NotFound error."""
+    tgw: TransitGateway = owned(
+        ctx, "transit_gateways", tgw_id, "InvalidTransitGatewayID.NotFound",
+        message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
+    return tgw
+
+
 def visible_attachments(ctx: RequestContext) -> dict[str, TransitGatewayAttachment]:
     """Attachments in the caller's Region that it created, whose resource (VPC) it owns, or
     that attach to a transit gateway it owns; peering attachments also on the accepter's
@@ -394,12 +402,6 @@ def delete_attachment(ctx: RequestContext, att: TransitGatewayAttachment) -> Non
 
 class TransitGatewayOperations:
     # ------------------------------------------------------------------ lookups
-    def _tgw(self, ctx: RequestContext, tgw_id: str) -> TransitGateway:
-        tgw: TransitGateway = owned(
-            ctx, "transit_gateways", tgw_id, "InvalidTransitGatewayID.NotFound",
-            message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
-        return tgw
-
     def _tgw_table(self, ctx: RequestContext, table_id: str) -> TransitGatewayRouteTable:
         table: TransitGatewayRouteTable = owned(
             ctx, "transit_gateway_route_tables", table_id, "InvalidRouteTableID.NotFound",
@@ -479,7 +481,7 @@ class TransitGatewayOperations:
     def ModifyTransitGateway(self, ctx: RequestContext, params: dict[str, Any]
                              ) -> dict[str, Any]:
         net = ctx.state.network
-        tgw = self._tgw(ctx, params["TransitGatewayId"])
+        tgw = owned_tgw(ctx, params["TransitGatewayId"])
         given = params.get("Options") or {}
         changes = {k: v for k in ("VpnEcmpSupport", "DnsSupport", "AutoAcceptSharedAttachments",
                                   "DefaultRouteTableAssociation", "DefaultRouteTablePropagation",
@@ -515,7 +517,7 @@ class TransitGatewayOperations:
     def DeleteTransitGateway(self, ctx: RequestContext, params: dict[str, Any]
                              ) -> dict[str, Any]:
         net = ctx.state.network
-        tgw = self._tgw(ctx, params["TransitGatewayId"])
+        tgw = owned_tgw(ctx, params["TransitGatewayId"])
         attached = [a.id for a in net.transit_gateway_attachments.values()
                     if tgw.id in (a.transit_gateway_id, a.peer_transit_gateway_id)
                     and a.state not in ("rejected", "deleted", "failed")]
@@ -704,7 +706,7 @@ class TransitGatewayOperations:
     # ------------------------------------------------------------------ route tables
     def CreateTransitGatewayRouteTable(self, ctx: RequestContext, params: dict[str, Any]
                                        ) -> dict[str, Any]:
-        tgw = self._tgw(ctx, params["TransitGatewayId"])
+        tgw = owned_tgw(ctx, params["TransitGatewayId"])
         table = TransitGatewayRouteTable(new_id("tgw-rtb"), ctx.account, ctx.region,
                                          transit_gateway_id=tgw.id)
         apply_tag_specs(table, params, "transit-gateway-route-table")

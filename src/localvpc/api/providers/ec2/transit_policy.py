@@ -35,6 +35,7 @@ from localvpc.api.providers.ec2.transit import (
     association_of,
     core_network_of,
     delete_attachment,
+    owned_tgw,
     policy_table_of,
     visible_attachments,
 )
@@ -141,10 +142,7 @@ class TransitGatewayPolicyOperations:
 
     def CreateTransitGatewayPolicyTable(self, ctx: RequestContext, params: dict[str, Any]
                                         ) -> dict[str, Any]:
-        tgw_id = params["TransitGatewayId"]
-        tgw: TransitGateway = owned(
-            ctx, "transit_gateways", tgw_id, "InvalidTransitGatewayID.NotFound",
-            message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
+        tgw = owned_tgw(ctx, params["TransitGatewayId"])
         if tgw.state != "available":
             raise error("IncorrectState", f"Transit Gateway {tgw.id} is {tgw.state}.")
         table = TransitGatewayPolicyTable(new_id("tgw-ptb"), ctx.account, ctx.region,

@@ -31,6 +31,7 @@ from localvpc.api.providers.ec2.routing import refresh_route_states
 from localvpc.api.providers.ec2.transit import (
     auto_attach,
     detach_everywhere,
+    owned_tgw,
     private_asn,
 )
 from localvpc.model.base import IPAddress
@@ -371,8 +372,7 @@ class VpnOperations:
                 raise error("AsnConflict", f"The ASN of {cgw.id} and {vgw.id} are the same "
                             f"({cgw.bgp_asn}).")
         else:
-            tgw = owned(ctx, "transit_gateways", tgw_id or "", "InvalidTransitGatewayID.NotFound",
-                        message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
+            tgw = owned_tgw(ctx, tgw_id or "")
         for other in net.vpn_connections.values():
             if other.customer_gateway_id == cgw.id and other.state == "available" and (
                     (vgw_id and other.vpn_gateway_id == vgw_id)

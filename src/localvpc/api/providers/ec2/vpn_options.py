@@ -19,7 +19,7 @@ from typing import Any
 from localvpc.api.context import RequestContext
 from localvpc.api.providers.ec2.common import error, new_id, owned, paginate
 from localvpc.api.providers.ec2.routing import refresh_route_states
-from localvpc.api.providers.ec2.transit import auto_attach, detach_everywhere
+from localvpc.api.providers.ec2.transit import auto_attach, detach_everywhere, owned_tgw
 from localvpc.api.providers.ec2.vpn import (
     RESERVED_INSIDE,
     inside_cidr,
@@ -214,8 +214,7 @@ class VpnOptionsOperations:
                             f"is {vgw.state}.")
             new_vgw, new_tgw = vgw.id, None
         if tgw_id:
-            owned(ctx, "transit_gateways", tgw_id, "InvalidTransitGatewayID.NotFound",
-                  message=f"Transit Gateway {tgw_id} was deleted or does not exist.")
+            owned_tgw(ctx, tgw_id)
             new_vgw, new_tgw = None, tgw_id
         vgw_now = net.vpn_gateways.get(new_vgw or "")
         if vgw_now is not None and vgw_now.amazon_side_asn == cgw.bgp_asn:
