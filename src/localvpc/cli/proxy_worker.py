@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from localvpc.api.auth import Accounts
-from localvpc.cli.serve import lattice_authorizer
-from localvpc.flowlogs.firehose import LambdaRegistry
+from localvpc.cli.serve import lambda_registry, lattice_authorizer
 from localvpc.lattice.worker_process import serve_worker
 from localvpc.store import Store
 
@@ -33,10 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if not state:
         print("localvpc proxy worker: LOCALVPC_WORKER_STATE is not set", file=sys.stderr)
         return 2
-    registry = LambdaRegistry()
-    for spec in args.lambdas:
-        name, _, target = spec.partition("=")
-        registry.register(name, target)
+    registry = lambda_registry(args.lambdas)
     store = Store.open(state, args.durability)
     try:
         serve_worker(args.control_fd, store, Path(args.data_dir), lambdas=registry,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from localvpc.api.state import ServerState
     from localvpc.dns.health import HealthChecker
     from localvpc.dns.server import DnsServer
+    from localvpc.flowlogs.firehose import LambdaRegistry
     from localvpc.lattice.auth import Authorizer
     from localvpc.lattice.server import L7Proxies, ProxyWorkers
 
@@ -90,7 +91,6 @@ def serve_command(
     from localvpc.api.auth import Accounts
     from localvpc.api.server import create_app, default_registry
     from localvpc.api.state import ServerState
-    from localvpc.flowlogs.firehose import LambdaRegistry
     from localvpc.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -98,12 +98,7 @@ def serve_command(
         raise typer.BadParameter("--auth is open or strict")
     try:
         keys = Accounts.load(accounts, strict=auth == "strict")
-        registry = LambdaRegistry()
-        for spec in lambdas or []:
-            name, sep, target = spec.partition("=")
-            if not sep or not name or ":" not in target:
-                raise ValueError(f"--lambda takes NAME=module:function, not {spec!r}")
-            registry.register(name, target)
+        registry = lambda_registry(lambdas or [])
         server_state = ServerState(Store.open(state, durability), data_dir, registry)
     except (ValueError, LocalVpcError) as e:
         print(f"localvpc: error: {e}", file=sys.stderr)
@@ -196,6 +191,20 @@ def _start_dns(server_state: ServerState, port_base: int | None,
     print(f"localvpc: DNS on {len(dns_server.table())} listener(s), "
           "see GET /_localvpc/dns/endpoints", flush=True)
     return dns_server, checker
+
+
+def lambda_registry(specs: list[str]) -> LambdaRegistry:
+    """``--lambda NAME=module:function`` options (serve's, and the proxy workers' copy of
+    them) as a registry; ValueError on a malformed one."""
+    from localvpc.flowlogs.firehose import LambdaRegistry
+
+    registry = LambdaRegistry()
+    for spec in specs:
+        name, sep, target = spec.partition("=")
+        if not sep or not name or ":" not in target:
+            raise ValueError(f"--lambda takes NAME=module:function, not {spec!r}")
+        registry.register(name, target)
+    return registry
 
 
 def lattice_authorizer(keys: Accounts) -> Authorizer:

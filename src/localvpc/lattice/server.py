@@ -120,6 +120,19 @@ class ProxyListener:
             out["scheme"] = self.scheme
         return out
 
+    def refresh(self, now: ProxyListener) -> None:
+        """Take what may change while the port stays open: names, services, scheme."""
+        self.names, self.service_ids, self.scheme = now.names, now.service_ids, now.scheme
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> ProxyListener:
+        """``to_json``'s inverse (a proxy worker gets its listeners this way, workers.py)."""
+        return cls(row["kind"], row["id"], row["vpc_id"], row["account"], row["region"],
+                   row["protocol"], int(row["listener_port"]), row["host"], int(row["port"]),
+                   names=list(row["names"]), service_network_id=row.get("service_network_id"),
+                   service_ids=list(row.get("service_ids", [])),
+                   lb_arn=row.get("load_balancer_arn"), scheme=row.get("scheme"))
+
 
 Router = Callable[[ProxyListener, ProxyRequest], Awaitable[ProxyResponse]]
 
@@ -265,7 +278,8 @@ class ProxyServer(ListenerLoop):
                                                     key=lambda x: x.key)]
 
     def workers_table(self) -> list[dict[str, Any]]:
-        """This process and its proxy workers, for ``GET /_localvpc/proxy/workers``."""
+        """This process and its proxy workers, for ``GET /_localvpc/proxy/endpoints``
+        (``workers``)."""
         rows: list[dict[str, Any]] = [{
             "slot": "serve", "pid": os.getpid(), "alive": True,
             "connections": self.connections,
@@ -309,9 +323,8 @@ class ProxyServer(ListenerLoop):
             log.info("proxy %s %s:%d closed", lst.kind, lst.id, lst.listen_port)
         for key, spec in wanted.items():
             existing = self._listeners.get(key)
-            if existing is not None:  # names and services change in place
-                existing.names, existing.service_ids = spec.names, spec.service_ids
-                existing.scheme = spec.scheme
+            if existing is not None:
+                existing.refresh(spec)
                 continue
             if len(self._listeners) >= self.max_listeners:
                 log.warning("more than %d proxy listeners: the rest get none",

@@ -231,14 +231,14 @@ class Worker:
             self.servers.pop(key)[1].close()
         for key, row in wanted.items():
             held = self.servers.get(key)
-            if held is not None:  # names and services change in place
-                held[0].names, held[0].service_ids = row["names"], row.get("service_ids", [])
+            if held is not None:
+                held[0].refresh(ProxyListener.from_json(row))
                 continue
             index = int(row.get("fd", -1))
             if not 0 <= index < len(socks):
                 continue
             used.add(index)
-            lst = _listener(row)
+            lst = ProxyListener.from_json(row)
             sock = socks[index]
             sock.setblocking(False)
             self.loop.create_task(self._open(key, lst, sock))
@@ -262,15 +262,6 @@ class Worker:
             generation = self._wanted_generation
             network = await self.loop.run_in_executor(None, self.store.load_network)
             self.source.replace(network, generation)
-
-
-def _listener(row: dict[str, Any]) -> ProxyListener:
-    return ProxyListener(row["kind"], row["id"], row["vpc_id"], row["account"],
-                         row["region"], row["protocol"], int(row["listener_port"]),
-                         row["host"], int(row["port"]), names=list(row["names"]),
-                         service_network_id=row.get("service_network_id"),
-                         service_ids=list(row.get("service_ids", [])),
-                         lb_arn=row.get("load_balancer_arn"), scheme=row.get("scheme"))
 
 
 def serve_worker(control_fd: int, store: Store, data_dir: Path, **options: Any) -> None:

@@ -22,6 +22,7 @@ The two talk over a ``SOCK_SEQPACKET`` Unix socket pair, one JSON object per mes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -233,23 +234,30 @@ class WorkerPool:
         worker.listeners = sent
         worker.generation, worker.meta = generation, meta
 
+    def _take(self, worker: _Worker) -> bool:
+        """Receive one message from ``worker`` and apply it; False once it has gone.
+        Raises what the socket raises (BlockingIOError: nothing waiting)."""
+        message, fds = recv_message(worker.ctl)
+        for fd in fds:  # a worker sends none
+            os.close(fd)
+        if message is None:
+            return False
+        if message.get("op") == "report":
+            self._report(worker, message)
+        return True
+
     def _readable(self, worker: _Worker, remove_reader: Callable[[int], Any]) -> None:
         while worker.alive:
             try:
-                message, fds = recv_message(worker.ctl)
+                if self._take(worker):
+                    continue
             except BlockingIOError:
                 return
             except (OSError, ValueError) as exc:
                 log.warning("proxy worker %d: bad control message: %s", worker.slot, exc)
-                message, fds = None, []
-            for fd in fds:
-                os.close(fd)
-            if message is None:
-                log.warning("proxy worker %d (pid %d) has gone", worker.slot, worker.proc.pid)
-                self._drop(worker, remove_reader)
-                return
-            if message.get("op") == "report":
-                self._report(worker, message)
+            log.warning("proxy worker %d (pid %d) has gone", worker.slot, worker.proc.pid)
+            self._drop(worker, remove_reader)
+            return
 
     def _report(self, worker: _Worker, message: dict[str, Any]) -> None:
         if "connections" in message:
@@ -296,17 +304,9 @@ class WorkerPool:
         deadline = time.monotonic() + timeout
         for worker in workers:
             worker.ctl.settimeout(max(0.1, deadline - time.monotonic()))
-            while True:
-                try:
-                    message, fds = recv_message(worker.ctl)
-                except (OSError, ValueError):
-                    break
-                for fd in fds:
-                    os.close(fd)
-                if message is None:
-                    break
-                if message.get("op") == "report":
-                    self._report(worker, message)
+            with contextlib.suppress(OSError, ValueError):
+                while self._take(worker):
+                    pass
             worker.alive = False
             worker.ctl.close()
             try:
@@ -317,7 +317,7 @@ class WorkerPool:
         self._workers.clear()
 
     def table(self) -> list[dict[str, Any]]:
-        """The workers, for ``GET /_localvpc/proxy/workers``."""
+        """The workers, for ``GET /_localvpc/proxy/endpoints`` (``workers``)."""
         return [{"slot": w.slot, "pid": w.proc.pid, "alive": w.alive,
                  "connections": w.connections, "listeners": w.serving,
                  "generation": w.loaded}
